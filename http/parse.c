@@ -1,0 +1,524 @@
+/* parse.c - HTTP/1.1 response head, body framing, chunked decoding.
+ *
+ * Three small machines over the caller's bytes (contracts in parse.h):
+ *   1. http_parse_response finds the blank line that ends the head,
+ *      scanning only the bytes that are new since the last call, and then
+ *      parses the whole head in one pass.
+ *   2. http_framing_of applies RFC 9112 section 6.3's rules in order.
+ *   3. http_chunked_feed is a byte-at-a-time state machine, so chunked
+ *      input may be split anywhere.
+ *
+ * Simple on purpose: the head is read twice, once to find its end and once
+ * to parse it.  A faster parser (picohttpparser) parses as bytes arrive
+ * and scans 16 bytes at a time with SSE4.2; heads are small, so clarity
+ * wins here.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "parse.h"
+
+#define CHUNK_EXT_MAX 4096   /* bytes of chunk extension on one size line */
+#define TRAILERS_MAX 65536   /* bytes of trailer lines after the last chunk */
+
+/* ---- character classes (ASCII only: never the locale's ctype) ---- */
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_ows(unsigned char c)    /* "optional whitespace" */
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Control characters other than tab: never allowed in a line's text. */
+static bool is_bad_ctl(unsigned char c)
+{
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* RFC 9110 tchar: the characters of a header name. */
+static bool is_token_char(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+        return true;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (is_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static bool ascii_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+/* ---- the response head ---- */
+
+#define STATUS_START_LEN 13   /* "HTTP/1.1 200" and the byte after it */
+
+/* Checks the fixed-position start of a status line, "HTTP/1.x NNN" and
+ * the space or line end after it, as far as it has arrived.  -1 at the
+ * first byte that cannot be right ("SSH-2.0", "<html>", status 99 or
+ * 1000), else 0.  Costs at most 13 byte compares per call. */
+static int check_status_start(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len && i < STATUS_START_LEN; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        bool ok;
+        switch (i) {
+        case 7:  ok = c == '0' || c == '1'; break;    /* minor version */
+        case 9:  ok = c >= '1' && c <= '5'; break;    /* status 100-599 */
+        case 10:
+        case 11: ok = is_digit(c); break;
+        case 12: ok = c == ' ' || c == '\r' || c == '\n'; break;
+        default: ok = c == (unsigned char)"HTTP/1.x "[i]; break;
+        }
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+/* The size of the head if buf[0..len) holds the blank line that ends it
+ * (an LF followed by LF or by CR LF), else 0.  The previous call saw no
+ * blank line in buf[0..last_len), so a new one ends at last_len or later
+ * and starts at most 2 bytes before it: the scan starts there. */
+static size_t find_head_end(const char *buf, size_t len, size_t last_len)
+{
+    size_t i = last_len > 2 && last_len <= len ? last_len - 2 : 0;
+    for (; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < len && buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* Finds the end of the line of text starting at p: returns where its CR LF
+ * (or bare LF) starts and sets *next past it.  NULL if a control character
+ * comes first, a bare CR included. */
+static const char *line_end(const char *p, const char *end, const char **next)
+{
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n') {
+            *next = p + 1;
+            return p;
+        }
+        if (c == '\r' && p + 1 < end && p[1] == '\n') {
+            *next = p + 2;
+            return p;
+        }
+        if (is_bad_ctl(c))
+            return NULL;
+    }
+    return NULL;
+}
+
+/* Parses "HTTP/1.x NNN[ reason]" and its line end.  Returns the position
+ * after the line, or NULL if malformed. */
+static const char *parse_status_line(const char *p, const char *end,
+                                     int *minor_version, int *status,
+                                     const char **reason, size_t *reason_len)
+{
+    if (end - p < STATUS_START_LEN || check_status_start(p, STATUS_START_LEN) < 0)
+        return NULL;
+    *minor_version = p[7] - '0';
+    *status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    p += 12;
+    if (*p == ' ')      /* "HTTP/1.1 200\r\n" has no space and no reason */
+        p++;
+    const char *next;
+    const char *stop = line_end(p, end, &next);
+    if (!stop)
+        return NULL;
+    *reason = p;
+    *reason_len = (size_t)(stop - p);
+    return next;
+}
+
+/* Parses one "name: value" line.  Returns the position after it, or NULL
+ * if malformed. */
+static const char *parse_header_line(const char *p, const char *end,
+                                     http_header *h)
+{
+    const char *name = p;
+    while (p < end && is_token_char((unsigned char)*p))
+        p++;
+    /* Catches an empty name, obsolete folding (a line starting with a
+     * space or tab), a space before the colon, and no colon at all. */
+    if (p == name || p == end || *p != ':')
+        return NULL;
+    h->name = name;
+    h->name_len = (size_t)(p - name);
+    p++;
+    while (p < end && is_ows((unsigned char)*p))
+        p++;
+    const char *next;
+    const char *stop = line_end(p, end, &next);
+    if (!stop)
+        return NULL;
+    while (stop > p && is_ows((unsigned char)stop[-1]))
+        stop--;
+    h->value = p;
+    h->value_len = (size_t)(stop - p);
+    return next;
+}
+
+static bool is_blank_line(const char *p, const char *end)
+{
+    return p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'));
+}
+
+int http_parse_response(const char *buf, size_t len, size_t last_len,
+                        int *minor_version, int *status,
+                        const char **reason, size_t *reason_len,
+                        http_header *headers, size_t *num_headers)
+{
+    if (check_status_start(buf, len) < 0)
+        return -1;
+    size_t head_len = find_head_end(buf, len, last_len);
+    if (head_len == 0)
+        return -2;
+    if (head_len > INT_MAX)
+        return -1;
+
+    const char *end = buf + head_len;
+    const char *p = parse_status_line(buf, end, minor_version, status,
+                                      reason, reason_len);
+    size_t count = 0;
+    while (p && !is_blank_line(p, end)) {
+        if (count == *num_headers)
+            return -1;                 /* more headers than the caller has room for */
+        p = parse_header_line(p, end, &headers[count++]);
+    }
+    if (!p)
+        return -1;
+    *num_headers = count;
+    return (int)head_len;
+}
+
+int http_header_find(const http_header *h, size_t n, const char *name,
+                     size_t start)
+{
+    size_t len = strlen(name);
+    for (size_t i = start; i < n; i++)
+        if (h[i].name_len == len && ascii_ieq(h[i].name, name, len))
+            return (int)i;
+    return -1;
+}
+
+/* ---- body framing ---- */
+
+/* Takes the next element of a comma-separated list (RFC 9110 section
+ * 5.6.1) from *cursor..end, trimmed of spaces and tabs; empty elements
+ * ("a, , b") come back empty.  *cursor becomes NULL after the last one.
+ * Returns false when the list is used up. */
+static bool list_next(const char **cursor, const char *end,
+                      const char **item, size_t *item_len)
+{
+    const char *p = *cursor;
+    if (!p)
+        return false;
+    const char *comma = memchr(p, ',', (size_t)(end - p));
+    const char *stop = comma ? comma : end;
+    while (p < stop && is_ows((unsigned char)*p))
+        p++;
+    while (stop > p && is_ows((unsigned char)stop[-1]))
+        stop--;
+    *item = p;
+    *item_len = (size_t)(stop - p);
+    *cursor = comma ? comma + 1 : NULL;
+    return true;
+}
+
+/* Whether some header called `name` lists `token` (both compared without
+ * regard to case), as in "Connection: Upgrade, close". */
+static bool header_lists(const http_header *h, size_t n, const char *name,
+                         const char *token)
+{
+    size_t token_len = strlen(token);
+    for (int i = http_header_find(h, n, name, 0); i >= 0;
+         i = http_header_find(h, n, name, (size_t)i + 1)) {
+        const char *cursor = h[i].value, *item;
+        size_t item_len;
+        while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len))
+            if (item_len == token_len && ascii_ieq(item, token, token_len))
+                return true;
+    }
+    return false;
+}
+
+/* Whether the last transfer coding over all Transfer-Encoding headers is
+ * "chunked".  *present: whether there is any Transfer-Encoding header. */
+static bool chunked_is_last(const http_header *h, size_t n, bool *present)
+{
+    bool chunked = false;
+    *present = false;
+    for (int i = http_header_find(h, n, "Transfer-Encoding", 0); i >= 0;
+         i = http_header_find(h, n, "Transfer-Encoding", (size_t)i + 1)) {
+        const char *cursor = h[i].value, *item;
+        size_t item_len;
+        *present = true;
+        while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len))
+            if (item_len > 0)
+                chunked = item_len == 7 && ascii_ieq(item, "chunked", 7);
+    }
+    return chunked;
+}
+
+/* Decimal digits to uint64: 0, or -1 if empty, not all digits, or too big. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)s[i]))
+            return -1;                 /* "-1", "+5", "12a" */
+        unsigned digit = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return -1;
+        v = v * 10 + digit;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Reads every element of every Content-Length header into *length.  They
+ * must all be valid and equal.  0, or -1. */
+static int content_length(const http_header *h, size_t n, uint64_t *length)
+{
+    bool seen = false;
+    for (int i = http_header_find(h, n, "Content-Length", 0); i >= 0;
+         i = http_header_find(h, n, "Content-Length", (size_t)i + 1)) {
+        const char *cursor = h[i].value, *item;
+        size_t item_len;
+        uint64_t v;
+        while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len)) {
+            if (parse_u64(item, item_len, &v) < 0 || (seen && v != *length))
+                return -1;
+            *length = v;
+            seen = true;
+        }
+    }
+    return 0;
+}
+
+int http_framing_of(int status, bool head_request, int minor_version,
+                    const http_header *h, size_t n, http_framing *out)
+{
+    bool close = header_lists(h, n, "Connection", "close");
+    bool keep_alive = minor_version >= 1
+        ? !close
+        : !close && header_lists(h, n, "Connection", "keep-alive");
+    *out = (http_framing){ .kind = HTTP_BODY_CLOSE, .length = 0,
+                           .keep_alive = keep_alive };
+
+    if (head_request || status / 100 == 1 || status == 204 || status == 304) {
+        out->kind = HTTP_BODY_NONE;
+        return 0;
+    }
+    bool has_te;
+    bool chunked = chunked_is_last(h, n, &has_te);
+    bool has_cl = http_header_find(h, n, "Content-Length", 0) >= 0;
+    if (has_te) {
+        /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3 item 3);
+         * a message carrying both is suspect, so the connection is not
+         * trusted with another request. */
+        out->kind = chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
+        if (has_cl)
+            out->keep_alive = false;
+    } else if (has_cl) {
+        if (content_length(h, n, &out->length) < 0)
+            return -1;
+        out->kind = HTTP_BODY_LENGTH;
+    }
+    if (out->kind == HTTP_BODY_CLOSE)
+        out->keep_alive = false;
+    return 0;
+}
+
+/* ---- the chunked decoder (RFC 9112 section 7.1) ----
+ *
+ * The body is   1*( size [ext] CRLF  data CRLF )  "0" [ext] CRLF
+ *               *( trailer-line CRLF )  CRLF
+ * read one byte at a time through these states:
+ *
+ *   CK_SIZE           hex digits of a chunk size (zero-initialised start)
+ *   CK_EXT            after the digits, up to the line end: an extension
+ *                     (";name=value", quoted strings...) skipped unread
+ *   CK_SIZE_LF        the size line's CR came; its LF must follow
+ *   CK_DATA           `size` payload bytes still to come
+ *   CK_DATA_CR        the chunk's data is over; CR (or bare LF) must follow
+ *   CK_DATA_LF        that CR came; its LF must follow
+ *   CK_TRAILER_START  start of a line after the last chunk: a trailer line,
+ *                     or the blank line that ends the body
+ *   CK_TRAILER        inside a trailer line, skipped unread
+ *   CK_FINAL_LF       the final blank line's CR came; its LF must follow
+ *   CK_DONE           the body is over; no more bytes are consumed
+ *
+ * Bare LF is accepted wherever CR LF is expected.
+ */
+enum {
+    CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
+    CK_TRAILER_START, CK_TRAILER, CK_FINAL_LF, CK_DONE
+};
+
+static void begin_size_line(http_chunked *c)
+{
+    c->state = CK_SIZE;
+    c->size = 0;
+    c->digits = 0;
+    c->ext_len = 0;
+}
+
+/* The size line is over: a chunk's data follows, or the trailers. */
+static void end_size_line(http_chunked *c)
+{
+    c->state = c->size > 0 ? CK_DATA : CK_TRAILER_START;
+}
+
+static int size_byte(http_chunked *c, unsigned char ch)
+{
+    int v = hex_value(ch);
+    if (v >= 0) {
+        if (c->size > UINT64_MAX >> 4)
+            return -1;                 /* a 17th significant digit */
+        c->size = c->size << 4 | (uint64_t)v;
+        c->digits++;
+        return 0;
+    }
+    if (c->digits == 0)
+        return -1;                     /* no size at all */
+    if (ch == ';' || is_ows(ch)) {
+        c->state = CK_EXT;
+        c->ext_len = 1;
+    } else if (ch == '\r') {
+        c->state = CK_SIZE_LF;
+    } else if (ch == '\n') {
+        end_size_line(c);
+    } else {
+        return -1;                     /* "1g", "0x10" */
+    }
+    return 0;
+}
+
+/* A byte of a trailer line: counted against the limit, otherwise unread. */
+static int trailer_byte(http_chunked *c, unsigned char ch)
+{
+    if (++c->trailer_len > TRAILERS_MAX)
+        return -1;
+    if (ch == '\n')
+        c->state = CK_TRAILER_START;
+    return 0;
+}
+
+/* One framing byte (any state but CK_DATA and CK_DONE).  0, or -1. */
+static int framing_byte(http_chunked *c, unsigned char ch)
+{
+    switch (c->state) {
+    case CK_SIZE:
+        return size_byte(c, ch);
+    case CK_EXT:
+        if (ch == '\r')
+            c->state = CK_SIZE_LF;
+        else if (ch == '\n')
+            end_size_line(c);
+        else if (is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX)
+            return -1;
+        return 0;
+    case CK_SIZE_LF:
+        if (ch != '\n')
+            return -1;
+        end_size_line(c);
+        return 0;
+    case CK_DATA_CR:
+        if (ch == '\r')
+            c->state = CK_DATA_LF;
+        else if (ch == '\n')
+            begin_size_line(c);
+        else
+            return -1;                 /* the chunk was longer than its size */
+        return 0;
+    case CK_DATA_LF:
+        if (ch != '\n')
+            return -1;
+        begin_size_line(c);
+        return 0;
+    case CK_TRAILER_START:
+        if (ch == '\r') {
+            c->state = CK_FINAL_LF;
+            return 0;
+        }
+        if (ch == '\n') {
+            c->state = CK_DONE;
+            return 0;
+        }
+        c->state = CK_TRAILER;
+        return trailer_byte(c, ch);    /* the first byte of a trailer line */
+    case CK_TRAILER:
+        return trailer_byte(c, ch);
+    case CK_FINAL_LF:
+        if (ch != '\n')
+            return -1;
+        c->state = CK_DONE;
+        return 0;
+    }
+    return -1;                         /* CK_DATA, CK_DONE: not framing */
+}
+
+long http_chunked_feed(http_chunked *c, const char *buf, size_t len,
+                       const char **data, size_t *data_len)
+{
+    size_t i = 0;
+    if (len > LONG_MAX)
+        len = LONG_MAX;                /* the rest is consumed by the next call */
+    *data = buf;
+    *data_len = 0;
+    while (i < len && c->state != CK_DONE) {
+        if (c->state == CK_DATA) {
+            size_t run = len - i;
+            if (run > c->size)
+                run = (size_t)c->size;
+            *data = buf + i;
+            *data_len = run;
+            c->size -= run;
+            i += run;
+            if (c->size == 0)
+                c->state = CK_DATA_CR;
+            break;                     /* one run of payload per call */
+        }
+        if (framing_byte(c, (unsigned char)buf[i]) < 0)
+            return -1;
+        i++;
+    }
+    return (long)i;
+}
+
+bool http_chunked_done(const http_chunked *c)
+{
+    return c->state == CK_DONE;
+}

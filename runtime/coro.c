@@ -1,0 +1,244 @@
+/* coro.c - the life of one coroutine: spawn, run, return, join; plus
+ * cancellation, names, the trace hook and the stack-overflow report.
+ * The scheduling itself is in sched.c.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched.h"
+
+#define MAX_STACK ((size_t)1 << 30) /* refuse absurd stack sizes */
+
+/* Every coroutine starts here, on its fresh stack. */
+static void coro_entry(void)
+{
+    sched_arrived();
+    struct coro *self = sched.current;
+    self->result = self->fn(self->arg);
+
+    self->state = CORO_DONE;
+    sched.live--;
+    sched_trace(CORO_EV_EXIT, self, CORO_WOKE_READY);
+    if (self->joiner && self->joiner->state == CORO_PARKED)
+        sched_wake(self->joiner, CORO_WOKE_READY);
+    if (self->detached)
+        sched.zombie = self; /* its stack is freed by whoever runs next */
+    sched_switch_away();
+    abort(); /* a finished coroutine is never switched to again */
+}
+
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < size; i++)
+        dst[i] = src[i];
+    dst[i] = '\0';
+}
+
+coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
+{
+    size_t size = opts && opts->stack_size ? opts->stack_size : CORO_DEFAULT_STACK;
+    if (size > MAX_STACK) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!sched.up && sched_init() < 0)
+        return NULL;
+    /* Room for this coroutine's timer, so that parking can never fail. */
+    if (timerheap_reserve(&sched.timers, sched.live + 1) < 0)
+        return NULL;
+    stack_slot slot;
+    if (stack_get(size + sizeof(struct coro) + 64, &slot) < 0)
+        return NULL;
+
+    /* The handle lives at the top of its own stack: one page holds both the
+     * handle and the first frames, which is most of a parked coroutine. */
+    struct coro *c = (struct coro *)(((uintptr_t)slot.hi - sizeof *c) & ~(uintptr_t)63);
+    c->next = NULL;
+    c->fn = fn;
+    c->arg = arg;
+    c->result = NULL;
+    c->detached = opts && opts->detached;
+    c->cancel_pending = false;
+    c->wake_reason = CORO_WOKE_READY;
+    c->wait_fd = -1;
+    c->wait_events = 0;
+    c->timer.index = TIMERHEAP_NONE;
+    c->joiner = NULL;
+    c->stack = slot;
+    c->asan_fake_stack = NULL;
+    c->id = sched.next_id++;
+    copy_name(c->name, sizeof c->name, opts && opts->name ? opts->name : "coro");
+    switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
+
+    sched.live++;
+    sched_make_ready(c);
+    sched_trace(CORO_EV_SPAWN, c, CORO_WOKE_READY);
+    return c;
+}
+
+int coro_join(coro_t *c, void **result)
+{
+    assert(c && !c->detached && c != sched.current && !c->joiner);
+    if (c->state != CORO_DONE) {
+        c->joiner = sched.current;
+        if (coro_wait(-1, 0, CORO_NEVER) == CORO_WOKE_CANCELLED) {
+            c->joiner = NULL;
+            errno = ECANCELED;
+            return -1;
+        }
+    }
+    if (result)
+        *result = c->result;
+    stack_put(&c->stack); /* c itself lived there: do not touch it again */
+    return 0;
+}
+
+void coro_detach(coro_t *c)
+{
+    assert(c && !c->detached && !c->joiner);
+    if (c->state == CORO_DONE)
+        stack_put(&c->stack);
+    else
+        c->detached = true;
+}
+
+void coro_cancel(coro_t *c)
+{
+    if (!c || c->state == CORO_DONE)
+        return;
+    if (c->state == CORO_PARKED)
+        sched_wake(c, CORO_WOKE_CANCELLED);
+    else
+        c->cancel_pending = true; /* ready or running: its next wait sees it */
+}
+
+coro_t *coro_self(void)
+{
+    return sched.up && sched.current != &sched.main_co ? sched.current : NULL;
+}
+
+uint64_t coro_id(const coro_t *c)
+{
+    return c ? c->id : 0;
+}
+
+const char *coro_name(const coro_t *c)
+{
+    return c ? c->name : "main";
+}
+
+/* ---- tracing ---- */
+
+void coro_set_trace(coro_trace_fn fn, void *user)
+{
+    sched.trace_fn = fn;
+    sched.trace_user = user;
+}
+
+void sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reason)
+{
+    coro_event ev = {
+        .kind = kind,
+        .co = c,
+        .id = c ? c->id : 0,
+        .name = c ? c->name : "",
+        .fd = c ? c->wait_fd : -1,
+        .events = c ? c->wait_events : 0,
+        .deadline_ns = c && c->timer.index != TIMERHEAP_NONE ? c->timer.deadline : CORO_NEVER,
+        .reason = reason,
+        .at_ns = coro_now(),
+    };
+    sched.trace_fn(&ev, sched.trace_user);
+}
+
+/* ---- stack overflow report ----
+ * A coroutine that runs off the bottom of its stack touches its guard page
+ * and gets SIGSEGV.  Its own stack is unusable then, so the handler runs on
+ * an alternate signal stack, checks that the fault address is the current
+ * coroutine's guard page, says so plainly, and aborts.  Any other SIGSEGV
+ * goes back to whatever handler was there before us. */
+
+#define ALT_STACK_SIZE (64 * 1024)
+
+static struct sigaction old_segv;
+static stack_t old_altstack;
+static void *altstack_mem;
+
+/* write(2) only: the handler must be async-signal-safe. */
+static void say(const char *s)
+{
+    ssize_t rc = write(2, s, strlen(s));
+    (void)rc;
+}
+
+static void say_number(uint64_t n)
+{
+    char buf[24];
+    char *p = buf + sizeof buf - 1;
+    *p = '\0';
+    do
+        *--p = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    say(p);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig, (void)uctx;
+    struct coro *c = sched.current;
+    if (c && c != &sched.main_co && stack_is_guard_hit(c->stack.lo, si->si_addr)) {
+        say("bareawait: stack overflow in coroutine ");
+        say_number(c->id);
+        say(" \"");
+        say(c->name);
+        say("\" (stack of ");
+        say_number((uint64_t)((char *)c - c->stack.lo));
+        say(" bytes); give it a bigger coro_opts.stack_size\n");
+        abort();
+    }
+    /* Not ours: put the previous handler back; the fault happens again
+     * on return and goes there. */
+    sigaction(SIGSEGV, &old_segv, NULL);
+}
+
+int overflow_handler_install(void)
+{
+    altstack_mem = malloc(ALT_STACK_SIZE);
+    if (!altstack_mem)
+        return -1;
+    stack_t ss = {.ss_sp = altstack_mem, .ss_size = ALT_STACK_SIZE};
+    if (sigaltstack(&ss, &old_altstack) < 0)
+        goto fail;
+    struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &old_segv) < 0) {
+        sigaltstack(&old_altstack, NULL);
+        goto fail;
+    }
+    return 0;
+fail:
+    free(altstack_mem);
+    altstack_mem = NULL;
+    return -1;
+}
+
+void overflow_handler_remove(void)
+{
+    sigaction(SIGSEGV, &old_segv, NULL);
+    /* The old alternate stack may be "none"; restoring it must not fail
+     * because ours was in use (it is not: we are not in the handler). */
+    if (old_altstack.ss_flags & SS_DISABLE) {
+        stack_t off = {.ss_flags = SS_DISABLE};
+        sigaltstack(&off, NULL);
+    } else {
+        sigaltstack(&old_altstack, NULL);
+    }
+    free(altstack_mem);
+    altstack_mem = NULL;
+}

@@ -1,0 +1,165 @@
+/* coro.h - coroutines, the scheduler, and the one wait primitive.
+ *
+ * This is the part of bareawait that `await` hides.  A coroutine is a
+ * function with its own stack.  When it must wait (for a socket, a
+ * deadline, another coroutine), it *parks*: the scheduler saves its
+ * registers and switches straight to the next ready coroutine.  When
+ * nothing is ready, the scheduler asks the reactor (epoll) to sleep
+ * until an fd is ready or the nearest deadline passes.
+ *
+ * One runtime per process, driven from one thread.  It comes to life at the
+ * first coro_spawn() and is torn down (stacks unmapped, epoll fd closed)
+ * when coro_run() returns.
+ *
+ * Errors: -1 and errno, like POSIX.  Calls marked SUSPENDS may park the
+ * calling coroutine; every other call returns without switching.  Only a
+ * coroutine may call a SUSPENDS function (asserted).
+ */
+#ifndef BAREAWAIT_CORO_H
+#define BAREAWAIT_CORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct coro coro_t;            /* opaque; a handle to one coroutine */
+typedef void *(*coro_fn)(void *arg);   /* body; its return value is the result */
+
+/* Options for coro_spawn.  Pass NULL for all defaults. */
+typedef struct coro_opts {
+    size_t stack_size;  /* usable stack in bytes; 0 = CORO_DEFAULT_STACK.
+                           Rounded up to whole pages. */
+    const char *name;   /* for traces and error messages; copied (truncated
+                           to 23 bytes); NULL = "coro" */
+    bool detached;      /* true: nobody will join; its memory is recycled
+                           as soon as it returns and the handle is invalid */
+} coro_opts;
+
+#define CORO_DEFAULT_STACK (64 * 1024)
+
+/* Creates a coroutine that will run fn(arg).  It does not run yet: it is
+ * put at the tail of the run queue and starts when the scheduler reaches
+ * it (the seed's step 1: "coroutine created, waiting to run").
+ * Returns a handle, or NULL with errno = ENOMEM (no stack could be had)
+ * or EINVAL (stack_size absurdly large).  Does not suspend. */
+coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
+
+/* Runs the scheduler until every coroutine has finished, then frees the
+ * runtime's resources.  Called from main(), never from a coroutine.
+ * Returns 0; or -1 with errno = EDEADLK if coroutines remain parked with
+ * nothing that could ever wake them (no fd, no deadline, nobody to join);
+ * those coroutines are then abandoned (their memory is leaked on purpose:
+ * their stacks hold live frames). */
+int coro_run(void);
+
+/* Why a wait ended. */
+typedef enum coro_wake {
+    CORO_WOKE_READY = 0,     /* the fd is ready, or another coroutine woke us */
+    CORO_WOKE_TIMEOUT = 1,   /* the deadline passed first */
+    CORO_WOKE_CANCELLED = 2  /* coro_cancel() was called on us */
+} coro_wake;
+
+/* What to wait for on an fd. */
+enum { CORO_READ = 1, CORO_WRITE = 2 };
+
+/* No deadline. */
+#define CORO_NEVER INT64_MAX
+
+/* SUSPENDS.  The one wait primitive every blocking call funnels into.
+ * Parks the calling coroutine until
+ *   - fd (>= 0) becomes ready for `events` (CORO_READ and/or CORO_WRITE;
+ *     errors and hang-ups count as ready: the next syscall reports them),
+ *   - the monotonic clock reaches `deadline_ns` (see coro_now; CORO_NEVER
+ *     for none), or
+ *   - the coroutine is cancelled.
+ * With fd < 0 it only sleeps until the deadline (or cancellation).
+ * At most one coroutine may wait on an fd for a given direction (asserted).
+ * Returns why it woke. */
+coro_wake coro_wait(int fd, int events, int64_t deadline_ns);
+
+/* Monotonic clock in nanoseconds, the time base of every deadline. */
+int64_t coro_now(void);
+
+/* Deadline `ms` milliseconds from now; a negative ms means CORO_NEVER. */
+int64_t coro_deadline_in(int64_t ms);
+
+/* SUSPENDS.  Sleeps until deadline_ns.  0 when the time came;
+ * -1/ECANCELED if cancelled first. */
+int coro_sleep_until(int64_t deadline_ns);
+
+/* SUSPENDS.  Goes to the back of the run queue so others run first.
+ * 0; or -1/ECANCELED if the coroutine was cancelled before or during. */
+int coro_yield(void);
+
+/* SUSPENDS.  Waits for `c` to return and stores its result in *result
+ * (result may be NULL), then frees the handle.  0 on success.
+ * -1/ECANCELED if the caller was cancelled while waiting: the handle stays
+ * valid and can be joined again.  c must not be detached, not the caller
+ * itself, and have no other joiner (asserted). */
+int coro_join(coro_t *c, void **result);
+
+/* Gives up the right to join c: its memory is recycled when it returns
+ * (at once if it already has).  Does not suspend. */
+void coro_detach(coro_t *c);
+
+/* Asks c to stop: its current wait -- or, if it is not waiting, its next
+ * one -- returns CORO_WOKE_CANCELLED (ECANCELED from helpers).  Delivered
+ * once, like asyncio's CancelledError: later waits work again, so the
+ * coroutine can still clean up (close, join its children).  Cancelling a
+ * finished coroutine, or oneself, is harmless.  Does not suspend. */
+void coro_cancel(coro_t *c);
+
+/* The running coroutine, or NULL when called from outside any coroutine. */
+coro_t *coro_self(void);
+
+/* A coroutine's id (1, 2, ... in spawn order; 0 for NULL = main). */
+uint64_t coro_id(const coro_t *c);
+
+/* A coroutine's name ("main" for NULL). */
+const char *coro_name(const coro_t *c);
+
+/* Forgets everything the reactor knows about fd, then closes it.  Use it
+ * instead of close() for every fd a coroutine has waited on.  Returns
+ * close()'s result.  Does not suspend. */
+int coro_close(int fd);
+
+/* ---- tracing: what the runtime did, for tools such as fetch --trace ---- */
+
+typedef enum coro_event_kind {
+    CORO_EV_SPAWN,      /* co was created (not yet running) */
+    CORO_EV_RESUME,     /* the scheduler switched to co */
+    CORO_EV_PARK_FD,    /* co parked on fd for events, maybe with a deadline */
+    CORO_EV_PARK_TIMER, /* co parked until deadline only */
+    CORO_EV_WAKE,       /* co was made ready again, for `reason` */
+    CORO_EV_EXIT,       /* co's function returned */
+    CORO_EV_POLL        /* the reactor slept in epoll_wait (co is NULL);
+                           `deadline_ns` is when it gave up waiting */
+} coro_event_kind;
+
+typedef struct coro_event {
+    coro_event_kind kind;
+    const coro_t *co;     /* the coroutine concerned (NULL for POLL) */
+    uint64_t id;          /* coro_id(co) */
+    const char *name;     /* coro_name(co) */
+    int fd;               /* PARK_FD: the fd; otherwise -1 */
+    int events;           /* PARK_FD: CORO_READ / CORO_WRITE */
+    int64_t deadline_ns;  /* PARK_*: the deadline, CORO_NEVER if none */
+    coro_wake reason;     /* WAKE: why */
+    int64_t at_ns;        /* coro_now() when it happened */
+} coro_event;
+
+typedef void (*coro_trace_fn)(const coro_event *ev, void *user);
+
+/* Installs (or with NULL removes) the trace hook.  Called synchronously on
+ * the coroutine concerned; it must not suspend.  Costs one predictable
+ * branch per event when off. */
+void coro_set_trace(coro_trace_fn fn, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* io.c - "try; on EAGAIN wait; retry" for the syscalls a network client
+ * needs.  Each wait is a coro_wait on the fd with the caller's deadline. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "coro.h"
+#include "io.h"
+
+int io_nonblock(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Parks until fd is ready for `events`; 0, or -1 with ETIMEDOUT/ECANCELED. */
+static int wait_ready(int fd, int events, int64_t deadline_ns)
+{
+    switch (coro_wait(fd, events, deadline_ns)) {
+    case CORO_WOKE_READY:
+        return 0;
+    case CORO_WOKE_TIMEOUT:
+        errno = ETIMEDOUT;
+        return -1;
+    case CORO_WOKE_CANCELLED:
+        errno = ECANCELED;
+        return -1;
+    }
+    return -1;
+}
+
+ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns)
+{
+    for (;;) {
+        ssize_t got = read(fd, buf, n);
+        if (got >= 0 || (errno != EAGAIN && errno != EINTR))
+            return got;
+        if (errno == EAGAIN && wait_ready(fd, CORO_READ, deadline_ns) < 0)
+            return -1;
+    }
+}
+
+ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns)
+{
+    const char *p = buf;
+    size_t left = n;
+    while (left > 0) {
+        ssize_t put = write(fd, p, left);
+        if (put > 0) {
+            p += put;
+            left -= (size_t)put;
+        } else if (put < 0 && errno == EAGAIN) {
+            if (wait_ready(fd, CORO_WRITE, deadline_ns) < 0)
+                return -1;
+        } else if (put < 0 && errno != EINTR) {
+            return -1;
+        }
+    }
+    return (ssize_t)n;
+}
+
+int io_accept(int lfd, struct sockaddr *addr, socklen_t *len, int64_t deadline_ns)
+{
+    for (;;) {
+        int fd = accept4(lfd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
+            return fd;
+        if (errno == EAGAIN && wait_ready(lfd, CORO_READ, deadline_ns) < 0)
+            return -1;
+    }
+}
+
+int io_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline_ns)
+{
+    if (connect(fd, addr, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS && errno != EINTR)
+        return -1;
+    /* The handshake is under way: the socket turns writable when it ends,
+     * and SO_ERROR says how. */
+    if (wait_ready(fd, CORO_WRITE, deadline_ns) < 0)
+        return -1;
+    int err = 0;
+    socklen_t errlen = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
+        return -1;
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,50 @@
+/* io.h - non-blocking I/O helpers over coro_wait.
+ *
+ * Each helper is libtask's fdread pattern: try the syscall; if it would
+ * block (EAGAIN), park on the fd with the deadline; retry.  The fd must be
+ * non-blocking (io_nonblock sets that).  A deadline is absolute, on
+ * coro_now()'s clock; CORO_NEVER for none.
+ *
+ * Every helper marked SUSPENDS may park the caller.  All return -1 with
+ * errno on failure; errno ETIMEDOUT means the deadline passed and
+ * ECANCELED that the coroutine was cancelled.
+ */
+#ifndef BAREAWAIT_IO_H
+#define BAREAWAIT_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Makes fd non-blocking.  0 or -1/errno.  Does not suspend. */
+int io_nonblock(int fd);
+
+/* SUSPENDS.  Reads at most n bytes.  Returns the count (>0), 0 at end of
+ * stream, or -1/errno. */
+ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns);
+
+/* SUSPENDS.  Writes all n bytes (looping over short writes).  Returns n,
+ * or -1/errno (some bytes may have been written). */
+ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns);
+
+/* SUSPENDS.  Accepts one connection from a non-blocking listening socket.
+ * The new fd is non-blocking and close-on-exec.  addr/len may be NULL.
+ * Returns the fd or -1/errno. */
+int io_accept(int lfd, struct sockaddr *addr, socklen_t *len,
+              int64_t deadline_ns);
+
+/* SUSPENDS.  Connects a non-blocking socket: starts the connect, waits for
+ * writable, reads SO_ERROR.  0 on success, -1/errno (ECONNREFUSED,
+ * ETIMEDOUT, ...). */
+int io_connect(int fd, const struct sockaddr *addr, socklen_t len,
+               int64_t deadline_ns);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

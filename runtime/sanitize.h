@@ -1,0 +1,89 @@
+/* sanitize.h - telling AddressSanitizer and valgrind about our stacks.
+ *
+ * ASan tracks one stack per thread; when we switch stacks it must be told
+ * (start_switch_fiber before, finish_switch_fiber after), or it reports
+ * false stack overflows and mis-attributes frames.  valgrind likewise wants
+ * every coroutine stack registered.  Without either tool these compile to
+ * nothing.
+ */
+#ifndef BAREAWAIT_SANITIZE_H
+#define BAREAWAIT_SANITIZE_H
+
+#include <stddef.h>
+
+#include "ba_config.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BA_ASAN 1
+#endif
+#endif
+
+#ifdef BA_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+/* About to switch to the stack [bottom, bottom + size).  *fake keeps ASan's
+ * per-fiber state; pass fake == NULL when the current fiber is dying. */
+static inline void san_switch_begin(void **fake, const void *bottom, size_t size)
+{
+    __sanitizer_start_switch_fiber(fake, bottom, size);
+}
+/* Just arrived on a stack; reports the stack we came from. */
+static inline void san_switch_end(void *fake, const void **old_bottom, size_t *old_size)
+{
+    __sanitizer_finish_switch_fiber(fake, old_bottom, old_size);
+}
+/* A recycled stack may still carry poison from its last owner's frames. */
+static inline void san_stack_reset(void *lo, size_t size)
+{
+    __asan_unpoison_memory_region(lo, size);
+}
+#else
+static inline void san_switch_begin(void **fake, const void *bottom, size_t size)
+{
+    (void)fake, (void)bottom, (void)size;
+}
+static inline void san_switch_end(void *fake, const void **old_bottom, size_t *old_size)
+{
+    (void)fake, (void)old_bottom, (void)old_size;
+}
+static inline void san_stack_reset(void *lo, size_t size)
+{
+    (void)lo, (void)size;
+}
+#endif
+
+#if HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+static inline unsigned san_valgrind_register(void *lo, void *hi)
+{
+    return RUNNING_ON_VALGRIND ? VALGRIND_STACK_REGISTER(lo, hi) : 0;
+}
+static inline void san_valgrind_deregister(unsigned id)
+{
+    if (RUNNING_ON_VALGRIND)
+        VALGRIND_STACK_DEREGISTER(id);
+}
+static inline int san_on_valgrind(void)
+{
+    return RUNNING_ON_VALGRIND;
+}
+#else
+static inline unsigned san_valgrind_register(void *lo, void *hi)
+{
+    (void)lo, (void)hi;
+    return 0;
+}
+static inline void san_valgrind_deregister(unsigned id)
+{
+    (void)id;
+}
+static inline int san_on_valgrind(void)
+{
+    return 0;
+}
+#endif
+
+#endif

@@ -1,0 +1,291 @@
+/* sched.c - the scheduler: run queue, switching, parking and waking.
+ *
+ * There is no scheduler "thread" or loop of its own.  Whoever gives up the
+ * CPU -- a coroutine parking in coro_wait, yielding, or returning, or main()
+ * inside coro_run -- runs the scheduling step itself (sched_switch_away):
+ *
+ *     next = pop the run queue
+ *     while nothing is ready: sleep in epoll until an fd or deadline is due
+ *     switch straight to next
+ *
+ * So a hand-off from A to B is one context switch, never two through a
+ * separate scheduler context.  main() is switched back to only when the last
+ * coroutine has returned (or when nothing could ever run again).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reactor.h"
+#include "sanitize.h"
+#include "sched.h"
+
+/* While coroutines keep each other busy, still look at epoll (without
+ * sleeping) once every this many switches, so fd waiters are not starved. */
+#define POLL_EVERY 64
+
+struct sched sched;
+
+int64_t coro_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t coro_deadline_in(int64_t ms)
+{
+    return ms < 0 ? CORO_NEVER : coro_now() + ms * 1000000;
+}
+
+/* ---- run queue ---- */
+
+void sched_make_ready(struct coro *c)
+{
+    c->state = CORO_READY;
+    c->next = NULL;
+    if (sched.runq_tail)
+        sched.runq_tail->next = c;
+    else
+        sched.runq_head = c;
+    sched.runq_tail = c;
+}
+
+static struct coro *runq_pop(void)
+{
+    struct coro *c = sched.runq_head;
+    if (c) {
+        sched.runq_head = c->next;
+        if (!sched.runq_head)
+            sched.runq_tail = NULL;
+    }
+    return c;
+}
+
+/* ---- waking ---- */
+
+void sched_wake(struct coro *c, coro_wake reason)
+{
+    assert(c->state == CORO_PARKED);
+    if (c->wait_fd >= 0) {
+        reactor_unwatch(c->wait_fd, c->wait_events);
+        c->wait_fd = -1;
+    }
+    if (c->timer.index != TIMERHEAP_NONE)
+        timerheap_remove(&sched.timers, &c->timer);
+    c->wake_reason = reason;
+    sched_trace(CORO_EV_WAKE, c, reason);
+    sched_make_ready(c);
+}
+
+static void wake_ready(void *waiter)
+{
+    sched_wake(waiter, CORO_WOKE_READY);
+}
+
+static void expire_timers(void)
+{
+    if (!sched.timers.len)
+        return;
+    int64_t now = coro_now();
+    timer_node *t;
+    while ((t = timerheap_peek(&sched.timers)) && t->deadline <= now) {
+        struct coro *c = (struct coro *)((char *)t - offsetof(struct coro, timer));
+        sched_wake(c, CORO_WOKE_TIMEOUT);
+    }
+}
+
+/* Asks epoll what is ready (sleeping until the nearest deadline if `block`)
+ * and moves every coroutine whose fd or deadline is due to the run queue. */
+static void poll_reactor(int block)
+{
+    int64_t timeout = 0;
+    if (block) {
+        timer_node *t = timerheap_peek(&sched.timers);
+        timeout = t ? t->deadline - coro_now() : -1;
+        if (t && timeout < 0)
+            timeout = 0;
+        sched_trace(CORO_EV_POLL, NULL, CORO_WOKE_READY);
+    }
+    if (reactor_poll(timeout, wake_ready) < 0) {
+        perror("bareawait: epoll_wait");
+        abort(); /* the epoll fd itself is broken: a bug, not bad input */
+    }
+    expire_timers();
+    sched.since_poll = 0;
+}
+
+/* ---- switching ---- */
+
+/* The next coroutine to run: the head of the run queue, after sleeping in
+ * the reactor if the queue is empty.  main_co when everything has finished
+ * or when nothing could ever run again (deadlock). */
+static struct coro *pick_next(void)
+{
+    if (++sched.since_poll >= POLL_EVERY && (reactor_waiters() || sched.timers.len))
+        poll_reactor(0);
+    for (;;) {
+        struct coro *c = runq_pop();
+        if (c)
+            return c;
+        if (sched.live == 0)
+            return &sched.main_co;
+        if (reactor_waiters() == 0 && sched.timers.len == 0) {
+            sched.deadlock = true;
+            return &sched.main_co;
+        }
+        poll_reactor(1);
+    }
+}
+
+static void switch_to(struct coro *next)
+{
+    struct coro *self = sched.current;
+    bool dying = self->state == CORO_DONE;
+    sched.current = next;
+    next->state = CORO_RUNNING;
+    sched_trace(CORO_EV_RESUME, next, CORO_WOKE_READY);
+    san_switch_begin(dying ? NULL : &self->asan_fake_stack, next->stack.lo,
+                     (size_t)(next->stack.hi - next->stack.lo));
+    switch_jump(&self->ctx, &next->ctx);
+    sched_arrived();
+}
+
+void sched_arrived(void)
+{
+    const void *from_bottom = NULL;
+    size_t from_size = 0;
+    san_switch_end(sched.current->asan_fake_stack, &from_bottom, &from_size);
+    if (from_bottom && !sched.main_co.stack.lo && sched.current != &sched.main_co) {
+        /* The first switch away from main tells us where main's stack is;
+         * ASan needs it to switch back. */
+        sched.main_co.stack.lo = (char *)from_bottom;
+        sched.main_co.stack.hi = (char *)from_bottom + from_size;
+    }
+    if (sched.zombie) {
+        stack_put(&sched.zombie->stack);
+        sched.zombie = NULL;
+    }
+}
+
+void sched_switch_away(void)
+{
+    struct coro *next = pick_next();
+    if (next != sched.current)
+        switch_to(next);
+    else
+        next->state = CORO_RUNNING;
+}
+
+/* ---- the public waits ---- */
+
+coro_wake coro_wait(int fd, int events, int64_t deadline_ns)
+{
+    struct coro *self = sched.current;
+    assert(sched.up && self != &sched.main_co && "coro_wait needs a coroutine");
+    if (self->cancel_pending) {
+        self->cancel_pending = false;
+        return CORO_WOKE_CANCELLED;
+    }
+    /* A regular file cannot be polled (EPERM): it is always ready.  Other
+     * failures (ENOMEM) also return at once: the caller's syscall retries. */
+    if (fd >= 0 && reactor_watch(fd, events, self) < 0)
+        return CORO_WOKE_READY;
+    self->wait_fd = fd >= 0 ? fd : -1;
+    self->wait_events = events;
+    if (deadline_ns != CORO_NEVER) {
+        self->timer.deadline = deadline_ns;
+        timerheap_insert(&sched.timers, &self->timer);
+    }
+    self->state = CORO_PARKED;
+    sched_trace(fd >= 0 ? CORO_EV_PARK_FD : CORO_EV_PARK_TIMER, self, CORO_WOKE_READY);
+    sched_switch_away();
+    return self->wake_reason;
+}
+
+int coro_sleep_until(int64_t deadline_ns)
+{
+    coro_wake why = coro_wait(-1, 0, deadline_ns);
+    if (why == CORO_WOKE_CANCELLED) {
+        errno = ECANCELED;
+        return -1;
+    }
+    return 0;
+}
+
+int coro_yield(void)
+{
+    struct coro *self = sched.current;
+    assert(sched.up && self != &sched.main_co && "coro_yield needs a coroutine");
+    sched_make_ready(self);
+    sched_switch_away();
+    if (self->cancel_pending) {
+        self->cancel_pending = false;
+        errno = ECANCELED;
+        return -1;
+    }
+    return 0;
+}
+
+int coro_close(int fd)
+{
+    if (sched.up)
+        reactor_forget(fd, wake_ready);
+    return close(fd);
+}
+
+/* ---- life of the runtime ---- */
+
+int sched_init(void)
+{
+    coro_trace_fn fn = sched.trace_fn; /* the hook survives restarts */
+    void *user = sched.trace_user;
+    memset(&sched, 0, sizeof sched);
+    sched.trace_fn = fn;
+    sched.trace_user = user;
+    if (reactor_open() < 0)
+        return -1;
+    if (overflow_handler_install() < 0) {
+        reactor_close();
+        return -1;
+    }
+    sched.main_co.wait_fd = -1;
+    sched.main_co.timer.index = TIMERHEAP_NONE;
+    strcpy(sched.main_co.name, "main");
+    sched.current = &sched.main_co;
+    sched.next_id = 1;
+    sched.up = true;
+    return 0;
+}
+
+void sched_teardown(void)
+{
+    reactor_close();
+    stack_release_all();
+    timerheap_free(&sched.timers);
+    overflow_handler_remove();
+    sched.up = false;
+    sched.current = NULL;
+    sched.runq_head = sched.runq_tail = NULL;
+    sched.live = 0;
+}
+
+int coro_run(void)
+{
+    if (!sched.up)
+        return 0; /* nothing was ever spawned */
+    assert(sched.current == &sched.main_co && "coro_run called from a coroutine");
+    sched_switch_away(); /* main parks until every coroutine is done */
+    bool deadlock = sched.deadlock;
+    sched_teardown();
+    if (deadlock) {
+        errno = EDEADLK;
+        return -1;
+    }
+    return 0;
+}

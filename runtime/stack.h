@@ -1,0 +1,41 @@
+/* stack.h - coroutine stacks.
+ *
+ * A slot is [guard page][usable bytes ... top).  Slots are carved out of
+ * large anonymous mappings (reserved, not committed: a page costs memory
+ * only once touched), so a million stacks need ~70 mappings, not a million.
+ * The guard page below each slot is installed with MADV_GUARD_INSTALL where
+ * the kernel has it (no new mapping) and with mprotect otherwise.  Freed
+ * slots go on a free list per slot size and are reused first.
+ * Internal to the runtime.
+ */
+#ifndef BAREAWAIT_STACK_H
+#define BAREAWAIT_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct stack_slot {
+    char *lo;  /* lowest usable byte, just above the guard page */
+    char *hi;  /* one past the highest usable byte (the stack grows down
+                  from here) */
+} stack_slot;
+
+/* Hands out a slot with at least `size` usable bytes (rounded up to whole
+ * pages).  Its memory may hold a previous owner's bytes.  0, or -1 with
+ * errno = ENOMEM. */
+int stack_get(size_t size, stack_slot *out);
+
+/* Returns a slot to the free list of its size.  Its memory stays mapped. */
+void stack_put(const stack_slot *s);
+
+/* Unmaps every slot, free or not.  Called when the runtime shuts down. */
+void stack_release_all(void);
+
+/* True if addr falls in the guard page below the slot whose usable bytes
+ * start at lo: that is a stack overflow.  Async-signal-safe. */
+bool stack_is_guard_hit(const char *lo, const void *addr);
+
+/* The page size (cached). */
+size_t stack_page_size(void);
+
+#endif

@@ -1,0 +1,36 @@
+/* switch.h - the context-switch backend: the only code that touches
+ * registers.  Two implementations share this tiny interface, picked by the
+ * meson option -Dswitch:
+ *   switch_ucontext.c  getcontext/makecontext/swapcontext (the reference;
+ *                      glibc's swapcontext also saves the signal mask with
+ *                      a sigprocmask syscall on every switch)
+ *   switch_asm.c + switch_x86_64.S   callee-saved registers only (fast)
+ * Internal to the runtime; bench/sched uses it to time the raw primitive.
+ */
+#ifndef BAREAWAIT_SWITCH_H
+#define BAREAWAIT_SWITCH_H
+
+#include <stddef.h>
+
+#include "ba_config.h"
+
+#if BA_SWITCH_ASM
+#include "switch_asm.h"
+#else
+#include "switch_ucontext.h"
+#endif
+
+/* Prepares ctx so that the first switch_jump into it runs entry() on the
+ * stack [lo, lo + size).  entry takes no arguments (it finds its coroutine
+ * through the scheduler), so no pointer has to squeeze through makecontext's
+ * int arguments.  entry must never return. */
+void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void));
+
+/* Saves the running context into *from and resumes *to.  Returns when
+ * something later jumps back to *from. */
+void switch_jump(switch_ctx *from, switch_ctx *to);
+
+/* The backend's name, "ucontext" or "asm", for reports. */
+extern const char switch_backend_name[];
+
+#endif

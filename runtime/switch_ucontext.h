@@ -1,0 +1,12 @@
+/* switch_ucontext.h - saved state for the ucontext backend: the whole
+ * ucontext_t (~1 KiB: general registers, FPU environment, signal mask). */
+#ifndef BAREAWAIT_SWITCH_UCONTEXT_H
+#define BAREAWAIT_SWITCH_UCONTEXT_H
+
+#include <ucontext.h>
+
+typedef struct switch_ctx {
+    ucontext_t uc; /* what swapcontext saves and restores */
+} switch_ctx;
+
+#endif

@@ -1,0 +1,43 @@
+/* timerheap.h - a binary min-heap of deadlines.
+ *
+ * Nodes are embedded in their owners (a coroutine embeds one), and each
+ * node remembers its position so it can be removed in O(log n) when its
+ * owner wakes for another reason.  The heap never allocates on insert: the
+ * owner reserves room beforehand (timerheap_reserve), so parking cannot fail.
+ * Internal to the runtime.
+ */
+#ifndef BAREAWAIT_TIMERHEAP_H
+#define BAREAWAIT_TIMERHEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIMERHEAP_NONE SIZE_MAX /* index of a node that is not in the heap */
+
+typedef struct timer_node {
+    int64_t deadline; /* monotonic ns */
+    size_t index;     /* position in the heap, TIMERHEAP_NONE if absent */
+} timer_node;
+
+typedef struct timerheap {
+    timer_node **items; /* items[0] has the earliest deadline */
+    size_t len;         /* nodes in the heap */
+    size_t cap;         /* room in items */
+} timerheap;
+
+/* Makes sure `n` nodes fit.  0, or -1/ENOMEM. */
+int timerheap_reserve(timerheap *h, size_t n);
+
+/* Adds a node (room must have been reserved; asserted). */
+void timerheap_insert(timerheap *h, timer_node *n);
+
+/* Removes a node that is in the heap. */
+void timerheap_remove(timerheap *h, timer_node *n);
+
+/* The node with the earliest deadline, or NULL when empty. */
+timer_node *timerheap_peek(const timerheap *h);
+
+/* Frees the heap's array. */
+void timerheap_free(timerheap *h);
+
+#endif

@@ -1,0 +1,87 @@
+/* check.h - the tiny assertion header every test uses.
+ *
+ * A failed check prints file:line, the expression, both values and errno,
+ * counts the failure, and carries on (so one run shows every failure).
+ * main() ends with `return check_summary();`.
+ * Exit 77 means "skipped" to meson.
+ */
+#ifndef BAREAWAIT_CHECK_H
+#define BAREAWAIT_CHECK_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_failures;
+
+static inline void check_fail_(const char *file, int line, const char *expr,
+                               const char *detail)
+{
+    int e = errno;
+    fprintf(stderr, "%s:%d: check failed: %s%s%s (errno %d: %s)\n", file, line,
+            expr, detail[0] ? " -- " : "", detail, e, strerror(e));
+    check_failures++;
+}
+
+static inline int check_int_(const char *file, int line, const char *expr,
+                             long long got, long long want)
+{
+    if (got == want)
+        return 1;
+    char d[128];
+    snprintf(d, sizeof d, "got %lld, want %lld", got, want);
+    check_fail_(file, line, expr, d);
+    return 0;
+}
+
+static inline int check_str_(const char *file, int line, const char *expr,
+                             const char *got, const char *want)
+{
+    if (got && want && strcmp(got, want) == 0)
+        return 1;
+    char d[512];
+    snprintf(d, sizeof d, "got \"%.200s\", want \"%.200s\"", got ? got : "(null)",
+             want ? want : "(null)");
+    check_fail_(file, line, expr, d);
+    return 0;
+}
+
+static inline int check_true_(const char *file, int line, const char *expr, int ok)
+{
+    if (!ok)
+        check_fail_(file, line, expr, "");
+    return ok;
+}
+
+/* CHECK(cond); CHECK_INT(got, want); CHECK_STR(got, want).  Each evaluates
+ * to 1 when it passed, so a test may write `if (!CHECK(p)) return;`. */
+#define CHECK(cond) check_true_(__FILE__, __LINE__, #cond, !!(cond))
+#define CHECK_INT(got, want) \
+    check_int_(__FILE__, __LINE__, #got " == " #want, (long long)(got), (long long)(want))
+#define CHECK_STR(got, want) \
+    check_str_(__FILE__, __LINE__, #got " == " #want, (got), (want))
+
+static inline int check_summary(void)
+{
+    if (check_failures)
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
+    return check_failures ? 1 : 0;
+}
+
+/* Number of open fds in this process (entries in /proc/self/fd), for
+ * leak checks: take it before, compare after. */
+#include <dirent.h>
+static inline int check_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the DIR's own fd */
+}
+
+#endif
