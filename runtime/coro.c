@@ -118,6 +118,12 @@ void coro_cancel(coro_t *c)
         c->cancel_pending = true; /* ready or running: its next wait sees it */
 }
 
+void coro_wakeup(coro_t *c)
+{
+    if (c && c->state == CORO_PARKED)
+        sched_wake(c, CORO_WOKE_READY);
+}
+
 coro_t *coro_self(void)
 {
     return sched.up && sched.current != &sched.main_co ? sched.current : NULL;

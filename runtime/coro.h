@@ -51,9 +51,9 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
 /* Runs the scheduler until every coroutine has finished, then frees the
  * runtime's resources.  Called from main(), never from a coroutine.
  * Returns 0; or -1 with errno = EDEADLK if coroutines remain parked with
- * nothing that could ever wake them (no fd, no deadline, nobody to join);
- * those coroutines are then abandoned (their memory is leaked on purpose:
- * their stacks hold live frames). */
+ * nothing that could ever wake them (no fd, no deadline, nobody to join):
+ * those are abandoned -- their stacks are unmapped without unwinding, and
+ * fds they held stay open. */
 int coro_run(void);
 
 /* Why a wait ended. */
@@ -102,6 +102,12 @@ int coro_yield(void);
  * itself, and have no other joiner (asserted). */
 int coro_join(coro_t *c, void **result);
 
+/* Makes c, parked in coro_wait, ready again: its wait returns
+ * CORO_WOKE_READY.  This is how one coroutine hands news to another (a
+ * free connection, a finished job).  Does nothing unless c is parked.
+ * Does not suspend. */
+void coro_wakeup(coro_t *c);
+
 /* Gives up the right to join c: its memory is recycled when it returns
  * (at once if it already has).  Does not suspend. */
 void coro_detach(coro_t *c);
@@ -133,7 +139,8 @@ typedef enum coro_event_kind {
     CORO_EV_SPAWN,      /* co was created (not yet running) */
     CORO_EV_RESUME,     /* the scheduler switched to co */
     CORO_EV_PARK_FD,    /* co parked on fd for events, maybe with a deadline */
-    CORO_EV_PARK_TIMER, /* co parked until deadline only */
+    CORO_EV_PARK_TIMER, /* co parked with no fd: until its deadline, or
+                           until another coroutine wakes it (join) */
     CORO_EV_WAKE,       /* co was made ready again, for `reason` */
     CORO_EV_EXIT,       /* co's function returned */
     CORO_EV_POLL        /* the reactor slept in epoll_wait (co is NULL);

@@ -1,0 +1,165 @@
+/* client.h - an HTTP/1.1 client on non-blocking sockets: the C behind
+ *
+ *     async with httpx.AsyncClient() as client:      http_client_open()
+ *         response = await client.get(url)           http_get() -- SUSPENDS
+ *     return response.text                           resp->body
+ *                                                    http_client_close()
+ *
+ * A request walks through resolve (DNS on a helper thread), connect, send,
+ * and an incremental parse of the reply; every step that would block parks
+ * only the calling coroutine.  Any number of coroutines may use one client
+ * at once; connections are kept alive and reused per host:port.
+ *
+ * Errors: calls return 0 or one of the negative HTTP_E* codes below;
+ * http_strerror() names it, and errno still holds the system's reason
+ * (ECONNREFUSED, ...) where there was one.
+ */
+#ifndef BAREAWAIT_HTTP_CLIENT_H
+#define BAREAWAIT_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every way a request can fail.  fetch maps each to curl's exit code. */
+enum {
+    HTTP_OK = 0,
+    HTTP_E_SCHEME = -1,           /* not http:// (https, ftp, ...): TLS is out of scope */
+    HTTP_E_URL = -2,              /* malformed URL */
+    HTTP_E_RESOLVE = -3,          /* host name did not resolve */
+    HTTP_E_CONNECT = -4,          /* no address accepted the connection */
+    HTTP_E_CONNECT_TIMEOUT = -5,  /* connect_timeout_ms passed while connecting */
+    HTTP_E_READ_TIMEOUT = -6,     /* read_timeout_ms passed with no byte received */
+    HTTP_E_TOTAL_TIMEOUT = -7,    /* total_timeout_ms passed for the whole request */
+    HTTP_E_MALFORMED = -8,        /* not HTTP, bad status line, header, chunk or length */
+    HTTP_E_HEAD_TOO_LARGE = -9,   /* response head above max_head_bytes */
+    HTTP_E_TRUNCATED = -10,       /* body ended before its announced length */
+    HTTP_E_RESET = -11,           /* connection reset, or broken while sending */
+    HTTP_E_EMPTY_REPLY = -12,     /* closed without sending a single byte */
+    HTTP_E_TOO_MANY_REDIRECTS = -13,
+    HTTP_E_BODY_TOO_LARGE = -14,  /* body above the request's max_body */
+    HTTP_E_NOMEM = -15,           /* out of memory */
+    HTTP_E_ABORTED = -16,         /* a callback (on_head, sink) asked to stop */
+    HTTP_E_CANCELLED = -17,       /* the calling coroutine was cancelled */
+    HTTP_E_BAD_REQUEST = -18      /* bad method or header in the request itself */
+};
+
+/* A short, lower-case message for an HTTP_E* code ("connection refused"
+ * is errno's; this says "could not connect"). */
+const char *http_strerror(int err);
+
+/* Step-by-step events of a request, for tools that show them (fetch --trace). */
+typedef enum http_event {
+    HTTP_EV_RESOLVING,      /* detail: the host name being looked up */
+    HTTP_EV_RESOLVED,       /* detail: the first address found */
+    HTTP_EV_CONNECTING,     /* detail: "address:port" */
+    HTTP_EV_CONNECTED,      /* detail: "address:port" */
+    HTTP_EV_REUSED,         /* an idle kept-alive connection was taken */
+    HTTP_EV_REQUEST_SENT,   /* detail: the request line */
+    HTTP_EV_HEAD_RECEIVED,  /* detail: the status line */
+    HTTP_EV_BODY_DONE,      /* detail: the body size in bytes */
+    HTTP_EV_REDIRECT        /* detail: the new URL */
+} http_event;
+
+typedef void (*http_event_fn)(void *user, http_event ev, int fd, const char *detail);
+
+typedef struct http_client_opts {
+    int64_t connect_timeout_ms; /* resolve + connect; 0 = 10000, <0 = none */
+    int64_t read_timeout_ms;    /* longest silence while waiting for bytes;
+                                   0 = 30000, <0 = none */
+    int64_t total_timeout_ms;   /* whole request incl. redirects; 0 or <0 = none */
+    int max_per_host;           /* connections per host:port; more requests
+                                   wait their turn; 0 = 10 */
+    int64_t idle_timeout_ms;    /* idle kept-alive connections older than this
+                                   are closed, not reused; 0 = 5000 */
+    bool follow_redirects;      /* follow 301/302/303/307/308 */
+    int max_redirects;          /* when following; 0 = 20 */
+    const char *user_agent;     /* NULL = "bareawait/VERSION"; copied */
+    size_t max_head_bytes;      /* response status line + headers; 0 = 64 KiB */
+    http_event_fn on_event;     /* optional step-by-step events */
+    void *event_user;
+} http_client_opts;
+
+typedef struct http_client http_client; /* opaque */
+
+/* Opens a client (async with ... as client).  opts may be NULL.  Returns
+ * NULL with errno = ENOMEM on failure.  Does not suspend. */
+http_client *http_client_open(const http_client_opts *opts);
+
+/* Closes every pooled connection and frees the client.  No request may be
+ * in flight on it (asserted).  Does not suspend. */
+void http_client_close(http_client *c);
+
+/* One response header, NUL-terminated copies owned by the response. */
+typedef struct http_field {
+    const char *name;   /* as the server spelled it */
+    const char *value;  /* leading and trailing blanks removed */
+} http_field;
+
+typedef struct http_response {
+    int status;                 /* 200 */
+    int minor_version;          /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
+    const char *reason;         /* "OK"; may be "" */
+    const http_field *headers;  /* in the order received, repeats kept */
+    size_t n_headers;
+    int64_t content_length;     /* announced body size, -1 if none (chunked,
+                                   until close, HEAD) */
+    char *body;                 /* collected body, NUL-terminated (the NUL is
+                                   not counted); NULL when streamed to a sink */
+    size_t body_len;            /* bytes of body received (also when streamed) */
+    const char *url;            /* the URL that answered (after redirects) */
+    int redirects;              /* how many were followed */
+} http_response;
+
+/* First value of header `name` (case-insensitive), or NULL. */
+const char *http_response_header(const http_response *r, const char *name);
+
+/* Frees a response (NULL is fine). */
+void http_response_free(http_response *r);
+
+/* Receives body bytes as they arrive.  Return 0 to go on, -1 to stop the
+ * request with HTTP_E_ABORTED.  It runs on the requesting coroutine and
+ * may suspend (writing to a pipe with io_write is fine). */
+typedef int (*http_sink_fn)(void *user, const char *data, size_t len);
+
+typedef struct http_request {
+    const char *method;          /* "GET" (NULL) or "HEAD" */
+    const char *url;             /* absolute http:// URL */
+    const char *const *headers;  /* extra "Name: value" lines, replacing a
+                                    default of the same name (User-Agent...) */
+    size_t n_headers;
+    size_t max_body;             /* HTTP_E_BODY_TOO_LARGE above; 0 = no limit */
+    http_sink_fn sink;           /* NULL: collect into resp->body */
+    void *sink_user;
+    /* Called once with the final response's head (after redirects), before
+     * any body byte; return -1 to stop with HTTP_E_ABORTED (fetch -f). */
+    int (*on_head)(void *user, const http_response *head);
+    /* Called with the exact request head bytes written (fetch -v). */
+    void (*on_request)(void *user, const char *head, size_t len);
+    void *user;                  /* for on_head and on_request */
+} http_request;
+
+/* SUSPENDS.  Performs one request (following redirects if the client
+ * does).  Returns 0 and a response in *out, or an HTTP_E* code; on error
+ * *out is NULL, or -- when a head had arrived (e.g. HTTP_E_TRUNCATED) --
+ * the partial response, which the caller frees either way. */
+int http_send(http_client *c, const http_request *req, http_response **out);
+
+/* SUSPENDS.  GET url, collecting the body: `response = await client.get(url)`. */
+int http_get(http_client *c, const char *url, http_response **out);
+
+/* Test hook: replaces getaddrinfo for name lookups (NULL restores it).
+ * Runs on the resolver thread. */
+struct addrinfo;
+typedef int (*http_lookup_fn)(const char *host, const char *port,
+                              const struct addrinfo *hints, struct addrinfo **res);
+void http_set_lookup(http_lookup_fn fn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
