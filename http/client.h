@@ -77,7 +77,8 @@ typedef struct http_client_opts {
     int64_t idle_timeout_ms;    /* idle kept-alive connections older than this
                                    are closed, not reused; 0 = 5000 */
     bool follow_redirects;      /* follow 301/302/303/307/308 */
-    int max_redirects;          /* when following; 0 = 20 */
+    int max_redirects;          /* when following; 0 = 20; <0 = none allowed
+                                   (the first redirect is an error) */
     const char *user_agent;     /* NULL = "bareawait/VERSION"; copied */
     size_t max_head_bytes;      /* response status line + headers; 0 = 64 KiB */
     http_event_fn on_event;     /* optional step-by-step events */

@@ -21,11 +21,6 @@ static bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_hex(unsigned char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* Space, control characters and DEL: never inside a URL we send. */
 static bool is_forbidden(unsigned char c)
 {
@@ -67,10 +62,11 @@ static size_t scheme_len(const char *s)
     return s[i] == ':' ? i : 0;
 }
 
-static bool is_host_char(unsigned char c, bool ipv6)
+/* The bytes of a host name or IPv4 literal.  (IPv6 literals are left to
+ * inet_pton, which takes hex digits, ':' and a dotted IPv4 tail, and
+ * refuses zones such as "%25eth0".) */
+static bool is_host_char(unsigned char c)
 {
-    if (ipv6)
-        return is_hex(c) || c == ':' || c == '.';
     return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
 }
 
@@ -96,14 +92,15 @@ static const char *parse_host(const char *p, const char *end, http_url *u)
     size_t len = (size_t)(stop - start);
     if (len == 0 || len >= sizeof u->host)
         return NULL;
-    for (size_t i = 0; i < len; i++)
-        if (!is_host_char((unsigned char)start[i], u->host_is_ipv6))
-            return NULL;
     memcpy(u->host, start, len);
     u->host[len] = '\0';
-    struct in6_addr addr;
-    if (u->host_is_ipv6 && inet_pton(AF_INET6, u->host, &addr) != 1)
-        return NULL;                   /* "[zz]", "[1:2]" */
+    if (u->host_is_ipv6) {
+        struct in6_addr addr;
+        return inet_pton(AF_INET6, u->host, &addr) == 1 ? after : NULL;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (!is_host_char((unsigned char)start[i]))
+            return NULL;               /* "h%41", "h!" */
     return after;
 }
 

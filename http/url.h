@@ -68,7 +68,7 @@ int http_url_resolve(const char *base, const char *loc, char *out, size_t size);
 
 /* Writes the Host header value for u into out[0..size), NUL-terminated:
  * "example.com", "example.com:8080", "[::1]:8080".  Returns its length,
- * or -1 if it does not fit. */
+ * or -1 if it does not fit (out is then "", if size > 0). */
 int http_url_host_header(const http_url *u, char *out, size_t size);
 
 #ifdef __cplusplus

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sched.h"
+#include "sched_state.h"
 
 #define MAX_STACK ((size_t)1 << 30) /* refuse absurd stack sizes */
 

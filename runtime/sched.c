@@ -23,7 +23,7 @@
 
 #include "reactor.h"
 #include "sanitize.h"
-#include "sched.h"
+#include "sched_state.h"
 
 /* While coroutines keep each other busy, still look at epoll (without
  * sleeping) once every this many switches, so fd waiters are not starved. */

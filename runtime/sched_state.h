@@ -1,8 +1,8 @@
-/* sched.h - the scheduler's insides, shared by sched.c and coro.c.
+/* sched_state.h - the scheduler's insides, shared by sched.c and coro.c.
  * Internal to the runtime: users see only coro.h.
  */
-#ifndef BAREAWAIT_SCHED_H
-#define BAREAWAIT_SCHED_H
+#ifndef BAREAWAIT_SCHED_STATE_H
+#define BAREAWAIT_SCHED_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>

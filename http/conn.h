@@ -1,0 +1,89 @@
+/* conn.h - one TCP connection to a server, its read buffer, and the pool
+ * of kept-alive connections.  Internal to http/.
+ */
+#ifndef BAREAWAIT_CONN_H
+#define BAREAWAIT_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "coro.h"
+#include "parse.h"
+
+#define CONN_MAX_HEADERS 128 /* response headers we can hold (more: malformed) */
+
+/* The deadlines one request runs under (absolute, on coro_now's clock). */
+typedef struct deadlines {
+    int64_t total;       /* the whole request; CORO_NEVER if none */
+    int64_t connect_ns;  /* length allowed for resolve + connect; <0 none */
+    int64_t read_ns;     /* longest silence allowed while reading; <0 none */
+} deadlines;
+
+struct pool_host;
+
+struct conn {
+    int fd;
+    struct conn *next;           /* link in its host's idle list */
+    struct pool_host *host;      /* the host:port it belongs to */
+    int64_t idle_since;          /* when it was last returned to the pool */
+    bool reused;                 /* it carried a request before this one */
+    char *buf;                   /* bytes read and not yet consumed: */
+    size_t len;                  /*   buf[0..len) */
+    size_t cap;                  /*   room in buf */
+    http_header headers[CONN_MAX_HEADERS]; /* the parsed response head */
+};
+
+/* SUSPENDS.  Resolves host, then tries each address in turn until one
+ * accepts.  Returns 0 and *out, or an HTTP_E* code (RESOLVE, CONNECT,
+ * CONNECT_TIMEOUT, TOTAL_TIMEOUT, CANCELLED, NOMEM) with errno set. */
+int conn_open(const char *host, uint16_t port, const deadlines *dl,
+              const http_client_opts *opts, struct conn **out);
+
+/* Closes the socket and frees the connection.  Does not suspend. */
+void conn_close(struct conn *c);
+
+/* SUSPENDS.  Reads more bytes into c->buf (growing it up to `limit`
+ * bytes in all).  Returns the count, 0 at end of stream, or an HTTP_E*
+ * code: RESET, READ_TIMEOUT, TOTAL_TIMEOUT, CANCELLED, NOMEM. */
+long conn_fill(struct conn *c, size_t limit, const deadlines *dl);
+
+/* Drops the first n buffered bytes. */
+void conn_consume(struct conn *c, size_t n);
+
+/* ---- the pool: kept-alive connections and per-host limits ---- */
+
+struct pool_waiter;
+
+struct pool_host {
+    struct pool_host *next;
+    char key[272];               /* "host:port" */
+    int in_use;                  /* connections lent out now */
+    struct conn *idle;           /* kept-alive connections, newest first */
+    struct pool_waiter *waiting; /* requests waiting for a free slot, FIFO */
+    struct pool_waiter *waiting_tail;
+};
+
+typedef struct pool {
+    struct pool_host *hosts;
+    int max_per_host;            /* in_use + idle never exceeds this */
+    int64_t idle_timeout_ns;     /* idle longer than this: closed, not reused */
+} pool;
+
+/* SUSPENDS (when the host is at its limit).  Reserves a slot for key and
+ * hands out an idle connection if a fresh one is kept (*out), else
+ * *out = NULL and the caller opens one with that slot.  *host tells the
+ * caller which host to give the slot back to.  0, or -1 with errno
+ * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */
+int pool_acquire(pool *p, const char *key, int64_t deadline_ns,
+                 struct pool_host **host, struct conn **out);
+
+/* Gives the slot back.  c (may be NULL) is kept idle if reusable, else
+ * closed.  The next waiting request, if any, gets the slot. */
+void pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable);
+
+/* Closes every idle connection and frees the hosts (none may be in use). */
+void pool_close(pool *p);
+
+#endif

@@ -1,0 +1,225 @@
+/* exchange.c - write the request, parse the reply as it trickles in.
+ *
+ * The parser (parse.c) is handed whatever bytes have arrived; it says
+ * "complete", "need more" or "malformed", and never keeps state of its own
+ * for the head.  This file owns the socket side: when the parser needs
+ * more, read more (parking the coroutine until bytes come).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exchange.h"
+#include "io.h"
+#include "message.h"
+
+static void emit(const exchange *x, http_event ev, int fd, const char *detail)
+{
+    if (x->opts->on_event)
+        x->opts->on_event(x->opts->event_user, ev, fd, detail);
+}
+
+static int send_request(struct conn *c, exchange *x)
+{
+    if (x->req->on_request)
+        x->req->on_request(x->req->user, x->head, x->head_len);
+    int64_t deadline = x->dl->total;
+    if (x->dl->read_ns >= 0 && coro_now() + x->dl->read_ns < deadline)
+        deadline = coro_now() + x->dl->read_ns;
+    if (io_write(c->fd, x->head, x->head_len, deadline) < 0) {
+        if (errno == ECANCELED)
+            return HTTP_E_CANCELLED;
+        if (errno == ETIMEDOUT)
+            return x->dl->total != CORO_NEVER && coro_now() >= x->dl->total
+                       ? HTTP_E_TOTAL_TIMEOUT : HTTP_E_READ_TIMEOUT;
+        return HTTP_E_RESET; /* EPIPE, ECONNRESET: the server went away */
+    }
+    char line[128];
+    snprintf(line, sizeof line, "%.*s", (int)(strcspn(x->head, "\r")), x->head);
+    emit(x, HTTP_EV_REQUEST_SENT, c->fd, line);
+    return 0;
+}
+
+/* Reads until a whole final (non-1xx) head is buffered and parsed.
+ * Returns its length, or an HTTP_E* code. */
+static long read_head(struct conn *c, exchange *x, int *minor, int *status,
+                      const char **reason, size_t *reason_len, size_t *nh)
+{
+    size_t last_len = 0;
+    for (;;) {
+        if (c->len > 0) {
+            *nh = CONN_MAX_HEADERS;
+            int n = http_parse_response(c->buf, c->len, last_len, minor, status,
+                                        reason, reason_len, c->headers, nh);
+            if (n > 0 && *status >= 200)
+                return n;
+            if (n > 0 && *status == 101)
+                return HTTP_E_MALFORMED; /* we never asked to switch protocols */
+            if (n > 0) {                 /* 100 Continue, 103 ...: skip it */
+                conn_consume(c, (size_t)n);
+                last_len = 0;
+                continue;
+            }
+            if (n == -1)
+                return HTTP_E_MALFORMED;
+            if (c->len >= x->max_head)
+                return HTTP_E_HEAD_TOO_LARGE;
+            last_len = c->len;
+        }
+        long got = conn_fill(c, x->max_head, x->dl);
+        if (got == 0)
+            return x->got_bytes ? HTTP_E_MALFORMED : HTTP_E_EMPTY_REPLY;
+        if (got < 0)
+            return got;
+        x->got_bytes = true;
+    }
+}
+
+/* Hands body bytes to the caller's sink, or collects them. */
+static int deliver(exchange *x, const char *data, size_t len)
+{
+    http_response *r = x->resp;
+    size_t max = x->req->max_body;
+    if (max && r->body_len + len > max)
+        return HTTP_E_BODY_TOO_LARGE;
+    if (x->redirect) { /* a redirect's body is read and dropped */
+        r->body_len += len;
+        return 0;
+    }
+    if (!x->req->sink)
+        return response_append(r, data, len);
+    r->body_len += len;
+    return x->req->sink(x->req->sink_user, data, len) == 0 ? 0 : HTTP_E_ABORTED;
+}
+
+/* Reads more body bytes; end of stream before the end is `eof_code`. */
+static int more(struct conn *c, exchange *x, int eof_code)
+{
+    long got = conn_fill(c, c->cap, x->dl);
+    if (got == 0)
+        return eof_code;
+    return got < 0 ? (int)got : 0;
+}
+
+static int body_by_length(struct conn *c, exchange *x, uint64_t left)
+{
+    for (;;) {
+        size_t n = c->len < left ? c->len : (size_t)left;
+        int err = n ? deliver(x, c->buf, n) : 0;
+        if (err)
+            return err;
+        conn_consume(c, n);
+        left -= n;
+        if (left == 0)
+            return 0;
+        if ((err = more(c, x, HTTP_E_TRUNCATED)) != 0)
+            return err;
+    }
+}
+
+static int body_chunked(struct conn *c, exchange *x)
+{
+    http_chunked ch = {0};
+    for (;;) {
+        size_t used = 0;
+        while (used < c->len && !http_chunked_done(&ch)) {
+            const char *data;
+            size_t dlen;
+            long n = http_chunked_feed(&ch, c->buf + used, c->len - used, &data, &dlen);
+            if (n < 0)
+                return HTTP_E_MALFORMED;
+            int err = dlen ? deliver(x, data, dlen) : 0;
+            if (err)
+                return err;
+            used += (size_t)n;
+        }
+        conn_consume(c, used);
+        if (http_chunked_done(&ch))
+            return 0;
+        int err = more(c, x, HTTP_E_TRUNCATED);
+        if (err)
+            return err;
+    }
+}
+
+static int body_until_close(struct conn *c, exchange *x)
+{
+    for (;;) {
+        int err = c->len ? deliver(x, c->buf, c->len) : 0;
+        if (err)
+            return err;
+        conn_consume(c, c->len);
+        long got = conn_fill(c, c->cap, x->dl);
+        if (got == 0)
+            return 0; /* the end of the stream is the end of the body */
+        if (got < 0)
+            return (int)got;
+    }
+}
+
+static int read_body(struct conn *c, exchange *x, const http_framing *f)
+{
+    switch (f->kind) {
+    case HTTP_BODY_NONE: return 0;
+    case HTTP_BODY_LENGTH: return body_by_length(c, x, f->length);
+    case HTTP_BODY_CHUNKED: return body_chunked(c, x);
+    case HTTP_BODY_CLOSE: return body_until_close(c, x);
+    }
+    return HTTP_E_MALFORMED;
+}
+
+static bool is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 ||
+           status == 308;
+}
+
+/* The head is parsed: make the response object and decide the framing. */
+static int take_head(struct conn *c, exchange *x, long head_len, int minor,
+                     int status, const char *reason, size_t reason_len, size_t nh,
+                     http_framing *f)
+{
+    if (http_framing_of(status, x->head_only, minor, c->headers, nh, f) < 0)
+        return HTTP_E_MALFORMED;
+    x->resp = response_new(x->url, minor, status, reason, reason_len, c->headers, nh);
+    if (!x->resp)
+        return HTTP_E_NOMEM;
+    if (f->kind == HTTP_BODY_LENGTH)
+        x->resp->content_length = (int64_t)f->length;
+    x->redirect = x->follow_redirects && is_redirect(status) &&
+                  http_response_header(x->resp, "Location");
+    char line[128];
+    snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);
+    emit(x, HTTP_EV_HEAD_RECEIVED, c->fd, line);
+    conn_consume(c, (size_t)head_len);
+    if (f->kind == HTTP_BODY_LENGTH && x->req->max_body && f->length > x->req->max_body)
+        return HTTP_E_BODY_TOO_LARGE; /* no need to read it to know */
+    return 0;
+}
+
+int exchange_run(struct conn *c, exchange *x)
+{
+    int err = send_request(c, x);
+    if (err)
+        return err;
+    int minor, status;
+    const char *reason;
+    size_t reason_len, nh;
+    long head_len = read_head(c, x, &minor, &status, &reason, &reason_len, &nh);
+    if (head_len < 0)
+        return (int)head_len;
+    http_framing f;
+    if ((err = take_head(c, x, head_len, minor, status, reason, reason_len, nh, &f)))
+        return err;
+    if (!x->redirect && x->req->on_head && x->req->on_head(x->req->user, x->resp) != 0)
+        return HTTP_E_ABORTED;
+    if ((err = read_body(c, x, &f)))
+        return err;
+    char size[32];
+    snprintf(size, sizeof size, "%zu", x->resp->body_len);
+    emit(x, HTTP_EV_BODY_DONE, c->fd, size);
+    /* Bytes after the body mean the server sent more than it announced:
+     * do not trust the connection with another request. */
+    x->reusable = f.keep_alive && c->len == 0;
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* exchange.h - one request and its response over one connection: send
+ * the head, read the response head (skipping 1xx), then the body by its
+ * framing.  Internal to http/.
+ */
+#ifndef BAREAWAIT_EXCHANGE_H
+#define BAREAWAIT_EXCHANGE_H
+
+#include <stdbool.h>
+
+#include "client.h"
+#include "conn.h"
+
+typedef struct exchange {
+    /* in */
+    const http_request *req;      /* callbacks, sink, max_body */
+    const char *url;              /* the URL being fetched now */
+    bool head_only;               /* a HEAD request: no body follows */
+    const char *head;             /* the request bytes... */
+    size_t head_len;              /* ...and their length */
+    const deadlines *dl;
+    size_t max_head;              /* response head limit */
+    bool follow_redirects;        /* a 3xx with Location is not final */
+    const http_client_opts *opts; /* for events */
+    /* out */
+    http_response *resp;          /* once the head arrived */
+    bool got_bytes;               /* any response byte arrived */
+    bool reusable;                /* the connection may carry another request */
+    bool redirect;                /* resp is a redirect to follow */
+} exchange;
+
+/* SUSPENDS.  Runs the exchange on c.  0, or an HTTP_E* code (x->resp may
+ * be set even then: a truncated body still has a head). */
+int exchange_run(struct conn *c, exchange *x);
+
+#endif

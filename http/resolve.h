@@ -1,0 +1,27 @@
+/* resolve.h - name lookup that does not block the scheduler.
+ *
+ * getaddrinfo blocks, and there is no non-blocking version in libc.  So a
+ * numeric host is converted on the spot, and a name is looked up on a
+ * helper thread that, when done, writes to an eventfd the coroutine is
+ * parked on: the reactor wakes the coroutine like for any other fd.
+ * Internal to http/.
+ */
+#ifndef BAREAWAIT_RESOLVE_H
+#define BAREAWAIT_RESOLVE_H
+
+#include <stdint.h>
+
+#include "client.h"
+
+struct addrinfo;
+
+/* SUSPENDS (for names only).  Resolves host and port into a list of TCP
+ * addresses (free it with freeaddrinfo).  Returns 0, or -1 with errno:
+ *   ENOENT     the name does not resolve (*gai_err holds getaddrinfo's code)
+ *   ETIMEDOUT  the deadline passed first (the thread finishes on its own)
+ *   ECANCELED  the coroutine was cancelled
+ *   ENOMEM / EAGAIN  no memory, eventfd or thread */
+int resolve(const char *host, uint16_t port, int64_t deadline_ns,
+            struct addrinfo **res, int *gai_err);
+
+#endif

@@ -1,0 +1,66 @@
+/* switch_x86_64.S - switch_jump for x86_64 System V (Linux, the BSDs).
+ *
+ * The frame it pushes is drawn in switch_asm.h; the frame a new coroutine
+ * starts from is drawn in switch_asm.c.  AT&T syntax: `op source, dest`.
+ *
+ * No endbr64 or shadow-stack handling: this object carries no CET property
+ * note, so the linker marks the program as not CET-ready and the kernel
+ * leaves the shadow stack off.  (With it on, `ret` to an address that no
+ * `call` pushed -- which is the whole trick here -- would fault.)
+ */
+	.text
+
+/* void switch_jump(switch_ctx *from, switch_ctx *to)
+ *                  from in rdi,      to in rsi         */
+	.globl	switch_jump
+	.type	switch_jump, @function
+	.p2align 4
+switch_jump:
+	/* 1. Save what our caller expects a call to preserve.  The call
+	 *    itself already pushed the return address. */
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	subq	$8, %rsp
+	stmxcsr	(%rsp)		/* SSE control and status, 4 bytes */
+	fnstcw	4(%rsp)		/* x87 control word, 2 bytes */
+
+	/* 2. The switch: park our stack pointer, pick up theirs.  From the
+	 *    next instruction on we are on the other coroutine's stack. */
+	movq	%rsp, (%rdi)	/* from->sp = rsp */
+	movq	(%rsi), %rsp	/* rsp = to->sp */
+
+	/* 3. Restore what they saved when they parked (or what switch_make
+	 *    wrote), in reverse order. */
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	ret			/* into their switch_jump caller, or the trampoline */
+	.size	switch_jump, .-switch_jump
+
+/* A new coroutine's first switch_jump "returns" here, with rsp a multiple
+ * of 16, rbx = entry and r12 = what to call should entry return. */
+	.globl	switch_trampoline
+	.hidden	switch_trampoline
+	.type	switch_trampoline, @function
+	.p2align 4
+switch_trampoline:
+	.cfi_startproc
+	.cfi_undefined rip	/* the outermost frame: debuggers stop here */
+	call	*%rbx		/* entry(): never returns... */
+	call	*%r12		/* ...but if it did, abort, not run off the stack */
+	.cfi_endproc
+	.size	switch_trampoline, .-switch_trampoline
+
+/* This code needs no executable stack; without this note the linker would
+ * assume it does. */
+	.section .note.GNU-stack,"",@progbits
