@@ -85,7 +85,8 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
 int coro_join(coro_t *c, void **result)
 {
     assert(c && !c->detached && c != sched.current && !c->joiner);
-    if (c->state != CORO_DONE) {
+    /* Only c's exit ends this wait; a coro_wakeup just loops. */
+    while (c->state != CORO_DONE) {
         c->joiner = sched.current;
         if (coro_wait(-1, 0, CORO_NEVER) == CORO_WOKE_CANCELLED) {
             c->joiner = NULL;
@@ -114,8 +115,9 @@ void coro_cancel(coro_t *c)
         return;
     if (c->state == CORO_PARKED)
         sched_wake(c, CORO_WOKE_CANCELLED);
-    else
+    else if (c->wake_reason != CORO_WOKE_CANCELLED)
         c->cancel_pending = true; /* ready or running: its next wait sees it */
+    /* else: woken by an earlier cancel it has not seen yet; once is enough */
 }
 
 void coro_wakeup(coro_t *c)

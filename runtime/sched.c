@@ -176,10 +176,12 @@ void sched_arrived(void)
 void sched_switch_away(void)
 {
     struct coro *next = pick_next();
-    if (next != sched.current)
+    if (next != sched.current) {
         switch_to(next);
-    else
+    } else { /* we were the one made ready: carry on, no switch needed */
         next->state = CORO_RUNNING;
+        sched_trace(CORO_EV_RESUME, next, CORO_WOKE_READY);
+    }
 }
 
 /* ---- the public waits ---- */
@@ -205,17 +207,23 @@ coro_wake coro_wait(int fd, int events, int64_t deadline_ns)
     self->state = CORO_PARKED;
     sched_trace(fd >= 0 ? CORO_EV_PARK_FD : CORO_EV_PARK_TIMER, self, CORO_WOKE_READY);
     sched_switch_away();
-    return self->wake_reason;
+    coro_wake why = self->wake_reason;
+    self->wake_reason = CORO_WOKE_READY; /* delivered */
+    return why;
 }
 
 int coro_sleep_until(int64_t deadline_ns)
 {
-    coro_wake why = coro_wait(-1, 0, deadline_ns);
-    if (why == CORO_WOKE_CANCELLED) {
-        errno = ECANCELED;
-        return -1;
+    /* A coro_wakeup is not the time having come: sleep again. */
+    for (;;) {
+        coro_wake why = coro_wait(-1, 0, deadline_ns);
+        if (why == CORO_WOKE_CANCELLED) {
+            errno = ECANCELED;
+            return -1;
+        }
+        if (why == CORO_WOKE_TIMEOUT)
+            return 0;
     }
-    return 0;
 }
 
 int coro_yield(void)
