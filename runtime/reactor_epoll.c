@@ -9,6 +9,7 @@
  * Simple on purpose: timeouts are rounded up to whole milliseconds for
  * epoll_wait; epoll_pwait2 or a timerfd would give nanosecond deadlines.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -98,6 +99,8 @@ int reactor_watch(int fd, int events, void *waiter)
         errno = ENOMEM;
         return -1;
     }
+    assert(!((events & CORO_READ) && e->reader) && "two readers on one fd");
+    assert(!((events & CORO_WRITE) && e->writer) && "two writers on one fd");
     uint32_t need = ((events & CORO_READ) ? EPOLLIN : 0u) |
                     ((events & CORO_WRITE) ? EPOLLOUT : 0u);
     if ((e->registered & need) != need &&
