@@ -103,8 +103,11 @@ int reactor_watch(int fd, int events, void *waiter)
     assert(!((events & CORO_WRITE) && e->writer) && "two writers on one fd");
     uint32_t need = ((events & CORO_READ) ? EPOLLIN : 0u) |
                     ((events & CORO_WRITE) ? EPOLLOUT : 0u);
-    if ((e->registered & need) != need &&
-        set_interest(fd, e, e->registered | need) < 0)
+    /* Only when epoll lacks a bit we need do we pay for an epoll_ctl, and
+     * then we also drop the bits nobody waits for (a connect's EPOLLOUT
+     * would otherwise wake the first read for nothing). */
+    uint32_t others = (e->reader ? EPOLLIN : 0u) | (e->writer ? EPOLLOUT : 0u);
+    if ((e->registered & need) != need && set_interest(fd, e, need | others) < 0)
         return -1;
     if (events & CORO_READ)
         e->reader = waiter, r.waiters++;
