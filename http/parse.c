@@ -330,10 +330,10 @@ static int content_length(const http_header *h, size_t n, uint64_t *length)
 int http_framing_of(int status, bool head_request, int minor_version,
                     const http_header *h, size_t n, http_framing *out)
 {
-    bool close = header_lists(h, n, "Connection", "close");
+    bool says_close = header_lists(h, n, "Connection", "close");
     bool keep_alive = minor_version >= 1
-        ? !close
-        : !close && header_lists(h, n, "Connection", "keep-alive");
+        ? !says_close
+        : !says_close && header_lists(h, n, "Connection", "keep-alive");
     *out = (http_framing){ .kind = HTTP_BODY_CLOSE, .length = 0,
                            .keep_alive = keep_alive };
 
@@ -387,18 +387,24 @@ enum {
     CK_TRAILER_START, CK_TRAILER, CK_FINAL_LF, CK_DONE
 };
 
-static void begin_size_line(http_chunked *c)
+/* The transitions below return 0 so that a case can end in one of them. */
+static int enter(http_chunked *c, int state)
 {
-    c->state = CK_SIZE;
-    c->size = 0;
+    c->state = state;
+    return 0;
+}
+
+/* (c->size is already 0: the chunk's data counted it down.) */
+static int begin_size_line(http_chunked *c)
+{
     c->digits = 0;
-    c->ext_len = 0;
+    return enter(c, CK_SIZE);
 }
 
 /* The size line is over: a chunk's data follows, or the trailers. */
-static void end_size_line(http_chunked *c)
+static int end_size_line(http_chunked *c)
 {
-    c->state = c->size > 0 ? CK_DATA : CK_TRAILER_START;
+    return enter(c, c->size > 0 ? CK_DATA : CK_TRAILER_START);
 }
 
 static int size_byte(http_chunked *c, unsigned char ch)
@@ -414,16 +420,12 @@ static int size_byte(http_chunked *c, unsigned char ch)
     if (c->digits == 0)
         return -1;                     /* no size at all */
     if (ch == ';' || is_ows(ch)) {
-        c->state = CK_EXT;
         c->ext_len = 1;
-    } else if (ch == '\r') {
-        c->state = CK_SIZE_LF;
-    } else if (ch == '\n') {
-        end_size_line(c);
-    } else {
-        return -1;                     /* "1g", "0x10" */
+        return enter(c, CK_EXT);
     }
-    return 0;
+    if (ch == '\r')
+        return enter(c, CK_SIZE_LF);
+    return ch == '\n' ? end_size_line(c) : -1;    /* else "1g", "0x10" */
 }
 
 /* A byte of a trailer line: counted against the limit, otherwise unread. */
@@ -431,9 +433,7 @@ static int trailer_byte(http_chunked *c, unsigned char ch)
 {
     if (++c->trailer_len > TRAILERS_MAX)
         return -1;
-    if (ch == '\n')
-        c->state = CK_TRAILER_START;
-    return 0;
+    return ch == '\n' ? enter(c, CK_TRAILER_START) : 0;
 }
 
 /* One framing byte (any state but CK_DATA and CK_DONE).  0, or -1. */
@@ -444,48 +444,30 @@ static int framing_byte(http_chunked *c, unsigned char ch)
         return size_byte(c, ch);
     case CK_EXT:
         if (ch == '\r')
-            c->state = CK_SIZE_LF;
-        else if (ch == '\n')
-            end_size_line(c);
-        else if (is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX)
-            return -1;
-        return 0;
+            return enter(c, CK_SIZE_LF);
+        if (ch == '\n')
+            return end_size_line(c);
+        return is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX ? -1 : 0;
     case CK_SIZE_LF:
-        if (ch != '\n')
-            return -1;
-        end_size_line(c);
-        return 0;
-    case CK_DATA_CR:
+        return ch == '\n' ? end_size_line(c) : -1;
+    case CK_DATA_CR:                   /* anything else: the chunk was
+                                          longer than its size */
         if (ch == '\r')
-            c->state = CK_DATA_LF;
-        else if (ch == '\n')
-            begin_size_line(c);
-        else
-            return -1;                 /* the chunk was longer than its size */
-        return 0;
+            return enter(c, CK_DATA_LF);
+        return ch == '\n' ? begin_size_line(c) : -1;
     case CK_DATA_LF:
-        if (ch != '\n')
-            return -1;
-        begin_size_line(c);
-        return 0;
+        return ch == '\n' ? begin_size_line(c) : -1;
     case CK_TRAILER_START:
-        if (ch == '\r') {
-            c->state = CK_FINAL_LF;
-            return 0;
-        }
-        if (ch == '\n') {
-            c->state = CK_DONE;
-            return 0;
-        }
+        if (ch == '\r')
+            return enter(c, CK_FINAL_LF);
+        if (ch == '\n')
+            return enter(c, CK_DONE);
         c->state = CK_TRAILER;
         return trailer_byte(c, ch);    /* the first byte of a trailer line */
     case CK_TRAILER:
         return trailer_byte(c, ch);
     case CK_FINAL_LF:
-        if (ch != '\n')
-            return -1;
-        c->state = CK_DONE;
-        return 0;
+        return ch == '\n' ? enter(c, CK_DONE) : -1;
     }
     return -1;                         /* CK_DATA, CK_DONE: not framing */
 }

@@ -35,17 +35,16 @@ static bool has_forbidden(const char *s)
     return false;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
 static bool ascii_ieq(const char *a, const char *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (unsigned char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (unsigned char)(y - 'A' + 'a');
-        if (x != y)
+    for (size_t i = 0; i < n; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
             return false;
-    }
     return true;
 }
 
@@ -216,13 +215,13 @@ int http_url_resolve(const char *base, const char *loc, char *out, size_t size)
 
 int http_url_host_header(const http_url *u, char *out, size_t size)
 {
-    const char *open = u->host_is_ipv6 ? "[" : "";
-    const char *close = u->host_is_ipv6 ? "]" : "";
+    const char *lbracket = u->host_is_ipv6 ? "[" : "";
+    const char *rbracket = u->host_is_ipv6 ? "]" : "";
     int n;
     if (u->port != 80)
-        n = snprintf(out, size, "%s%s%s:%u", open, u->host, close, (unsigned)u->port);
+        n = snprintf(out, size, "%s%s%s:%u", lbracket, u->host, rbracket, (unsigned)u->port);
     else
-        n = snprintf(out, size, "%s%s%s", open, u->host, close);
+        n = snprintf(out, size, "%s%s%s", lbracket, u->host, rbracket);
     if (n < 0 || (size_t)n >= size) {
         if (size > 0)
             out[0] = '\0';

@@ -57,11 +57,13 @@ const char *http_url_strerror(int code);
  *   "scheme:..."  absolute, copied as is;
  *   "//host/p"    gets base's scheme;
  *   "/p"          replaces base's path and query;
- *   "?q"          replaces base's query ("#f" likewise its fragment);
+ *   "?q"          replaces base's query, adding the path "/" if base had
+ *                 none ("#f" likewise replaces the fragment);
  *   anything else is relative to base's directory ("a/b" against
  *   "http://h/x/y" is "http://h/x/a/b").
- * "." and ".." segments are kept as they are, not normalised: servers
- * resolve them, and redirects that use them are rare.
+ * Simple on purpose: "." and ".." segments are sent as they are, not
+ * removed as RFC 3986 section 5.2.4 would; most servers resolve them, and
+ * redirects that use them are rare.
  * Returns 0, or -1 if loc is empty or has a space or control character,
  * base has no "://", or out is too small. */
 int http_url_resolve(const char *base, const char *loc, char *out, size_t size);
