@@ -215,6 +215,8 @@ int exchange_run(struct conn *c, exchange *x)
         return HTTP_E_ABORTED;
     if ((err = read_body(c, x, &f)))
         return err;
+    if (!x->req->sink && !x->resp->body && (err = response_append(x->resp, "", 0)))
+        return err; /* a collected empty body is "", not NULL */
     char size[32];
     snprintf(size, sizeof size, "%zu", x->resp->body_len);
     emit(x, HTTP_EV_BODY_DONE, c->fd, size);

@@ -121,7 +121,7 @@ int response_append(http_response *r, const char *data, size_t len)
 {
     struct response_block *b = (struct response_block *)r;
     if (r->body_len + len + 1 > b->body_cap) {
-        size_t cap = b->body_cap ? b->body_cap : 4096;
+        size_t cap = b->body_cap ? b->body_cap : 256;
         while (cap < r->body_len + len + 1)
             cap *= 2;
         char *grown = realloc(r->body, cap);

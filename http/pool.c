@@ -47,6 +47,21 @@ static void unlink_waiter(struct pool_host *h, struct pool_waiter *w)
         h->waiting_tail = prev;
 }
 
+/* Passes a slot that is no longer needed to the first waiter, if any. */
+static void slot_pass_on(struct pool_host *h)
+{
+    struct pool_waiter *w = h->waiting;
+    if (w) { /* hand the slot over: in_use stays the same */
+        h->waiting = w->next;
+        if (!h->waiting)
+            h->waiting_tail = NULL;
+        w->granted = true;
+        coro_wakeup(w->co);
+    } else {
+        h->in_use--;
+    }
+}
+
 /* SUSPENDS.  Parks in the host's queue until a slot is handed over. */
 static int wait_for_slot(struct pool_host *h, int64_t deadline_ns)
 {
@@ -56,10 +71,16 @@ static int wait_for_slot(struct pool_host *h, int64_t deadline_ns)
     else
         h->waiting = &w;
     h->waiting_tail = &w;
-    coro_wake why = coro_wait(-1, 0, deadline_ns);
-    if (w.granted)
-        return 0; /* the slot is ours, whatever woke us */
-    unlink_waiter(h, &w);
+    coro_wake why;
+    do /* only a hand-off, a timeout or a cancel ends the wait */
+        why = coro_wait(-1, 0, deadline_ns);
+    while (why == CORO_WOKE_READY && !w.granted);
+    if (w.granted && why != CORO_WOKE_CANCELLED)
+        return 0;
+    if (w.granted) /* cancelled as the slot arrived: give it to the next */
+        slot_pass_on(h);
+    else
+        unlink_waiter(h, &w);
     errno = why == CORO_WOKE_CANCELLED ? ECANCELED : ETIMEDOUT;
     return -1;
 }
@@ -111,16 +132,7 @@ void pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable)
     } else {
         conn_close(c);
     }
-    struct pool_waiter *w = h->waiting;
-    if (w) { /* hand the slot over: in_use stays the same */
-        h->waiting = w->next;
-        if (!h->waiting)
-            h->waiting_tail = NULL;
-        w->granted = true;
-        coro_wakeup(w->co);
-    } else {
-        h->in_use--;
-    }
+    slot_pass_on(h);
     (void)p;
 }
 

@@ -1,9 +1,11 @@
 /* resolve.c - getaddrinfo on a helper thread, woken through an eventfd.
  *
  * A lookup job is shared by the coroutine and the thread; whichever lets go
- * last frees it.  The thread gets its own dup of the eventfd, so the
- * coroutine may give up (timeout, cancel) and close its end at once: the
- * thread's late write then goes nowhere harmful.
+ * last frees it.  The eventfd belongs to the coroutine alone.  The thread
+ * writes to it under the job's lock, and only if the coroutine has not
+ * given up (timeout, cancel); the coroutine marks the job abandoned under
+ * the same lock before closing the eventfd.  So the thread never writes to
+ * a closed (perhaps reused) fd number, and no fd outlives the lookup.
  * Simple on purpose: one thread per lookup; a resolver pool (or a real
  * async DNS client) would amortise thread creation.
  */
@@ -30,7 +32,9 @@ void http_set_lookup(http_lookup_fn fn)
 struct job {
     atomic_int refs;         /* 2 while both sides hold it */
     atomic_bool done;        /* the thread has stored its result */
-    int thread_fd;           /* the thread's dup of the eventfd */
+    pthread_mutex_t lock;    /* guards efd against abandonment */
+    bool abandoned;          /* the coroutine gave up: do not touch efd */
+    int efd;                 /* the coroutine's eventfd */
     char host[256];
     char port[8];
     struct addrinfo *res;    /* the result, owned by the job until taken */
@@ -49,6 +53,7 @@ static void job_unref(struct job *j)
         return;
     if (j->res)
         freeaddrinfo(j->res);
+    pthread_mutex_destroy(&j->lock);
     free(j);
 }
 
@@ -58,23 +63,23 @@ static void *lookup_thread(void *arg)
     http_lookup_fn fn = atomic_load(&lookup_fn);
     j->gai_err = (fn ? fn : getaddrinfo)(j->host, j->port, &tcp_hints, &j->res);
     atomic_store(&j->done, true);
-    uint64_t one = 1;
-    ssize_t rc = write(j->thread_fd, &one, sizeof one);
-    (void)rc; /* an eventfd write of 1 cannot fail short of overflow */
-    close(j->thread_fd);
+    pthread_mutex_lock(&j->lock);
+    if (!j->abandoned) {
+        uint64_t one = 1;
+        ssize_t rc = write(j->efd, &one, sizeof one);
+        (void)rc; /* an eventfd write of 1 cannot fail short of overflow */
+    }
+    pthread_mutex_unlock(&j->lock);
     job_unref(j);
     return NULL;
 }
 
-/* Starts the thread; the coroutine keeps *efd.  0 or -1/errno. */
-static int job_start(struct job *j, int *efd)
+/* Starts the thread.  0 or -1/errno. */
+static int job_start(struct job *j)
 {
-    *efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (*efd < 0)
+    j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (j->efd < 0)
         return -1;
-    j->thread_fd = dup(*efd);
-    if (j->thread_fd < 0)
-        goto fail;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -83,10 +88,8 @@ static int job_start(struct job *j, int *efd)
     pthread_attr_destroy(&attr);
     if (err == 0)
         return 0;
-    close(j->thread_fd);
+    coro_close(j->efd);
     errno = err;
-fail:
-    coro_close(*efd);
     return -1;
 }
 
@@ -115,16 +118,20 @@ static int resolve_name(const char *host, const char *port, int64_t deadline_ns,
         return -1;
     }
     atomic_init(&j->refs, 2);
+    pthread_mutex_init(&j->lock, NULL);
     snprintf(j->host, sizeof j->host, "%s", host);
     snprintf(j->port, sizeof j->port, "%s", port);
-    int efd;
-    if (job_start(j, &efd) < 0) {
+    if (job_start(j) < 0) {
+        pthread_mutex_destroy(&j->lock);
         free(j);
         return -1;
     }
-    int rc = job_wait(j, efd, deadline_ns);
+    int rc = job_wait(j, j->efd, deadline_ns);
     int saved = errno;
-    coro_close(efd);
+    pthread_mutex_lock(&j->lock);
+    j->abandoned = true; /* from here on the thread leaves efd alone */
+    pthread_mutex_unlock(&j->lock);
+    coro_close(j->efd);
     if (rc == 0) {
         *gai_err = j->gai_err;
         *res = j->res;

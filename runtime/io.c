@@ -78,17 +78,16 @@ int io_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadl
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)
         return -1;
-    /* The handshake is under way: the socket turns writable when it ends,
-     * and SO_ERROR says how. */
-    if (wait_ready(fd, CORO_WRITE, deadline_ns) < 0)
-        return -1;
-    int err = 0;
-    socklen_t errlen = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
-        return -1;
-    if (err) {
-        errno = err;
-        return -1;
+    /* The handshake is under way: the socket turns writable when it ends.
+     * Asking connect() again then tells how it ended: 0 (or EISCONN) when
+     * connected, EALREADY if still under way (we were woken for another
+     * reason), else the error itself (ECONNREFUSED...). */
+    for (;;) {
+        if (wait_ready(fd, CORO_WRITE, deadline_ns) < 0)
+            return -1;
+        if (connect(fd, addr, len) == 0 || errno == EISCONN)
+            return 0;
+        if (errno != EALREADY && errno != EINTR)
+            return -1;
     }
-    return 0;
 }

@@ -1,0 +1,181 @@
+/* fetch.h - the pieces of the fetch command, a small curl on bareawait.
+ *
+ *   fetch_main.c    the command line -> fetch_opts; main()
+ *   fetch_run.c     the coroutines: open the client, one request per URL
+ *                   (at most --parallel-max at once), close; exit codes
+ *   fetch_output.c  bytes to stdout in URL order or to -o files, the -i and
+ *                   -v heads, the progress bar
+ *   fetch_trace.c   --trace: the seed's execution table, as it happens
+ *   fetch_demo.c    no URL: a demo server in this process, fetched with --trace
+ *
+ * Internal to the fetch program; nothing here is a library API.
+ */
+#ifndef BAREAWAIT_FETCH_H
+#define BAREAWAIT_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "coro.h"
+
+/* Exit codes: curl's numbers, so scripts written for curl keep working. */
+enum {
+    FETCH_EXIT_OK = 0,
+    FETCH_EXIT_UNSUPPORTED = 1,  /* https:// and other schemes */
+    FETCH_EXIT_USAGE = 2,
+    FETCH_EXIT_URL = 3,          /* malformed URL */
+    FETCH_EXIT_RESOLVE = 6,
+    FETCH_EXIT_CONNECT = 7,
+    FETCH_EXIT_MALFORMED = 8,    /* bad or over-limit response */
+    FETCH_EXIT_TRUNCATED = 18,   /* body shorter than announced */
+    FETCH_EXIT_HTTP_ERROR = 22,  /* status >= 400 with -f */
+    FETCH_EXIT_WRITE = 23,       /* stdout or -o file could not be written */
+    FETCH_EXIT_NOMEM = 27,
+    FETCH_EXIT_TIMEOUT = 28,
+    FETCH_EXIT_ABORTED = 42,     /* stopped for no reason of ours (cancelled) */
+    FETCH_EXIT_REDIRECTS = 47,
+    FETCH_EXIT_EMPTY_REPLY = 52,
+    FETCH_EXIT_RECV = 56         /* connection reset while receiving */
+};
+
+/* What the command line asked for. */
+typedef struct fetch_opts {
+    const char **urls;          /* in command-line order */
+    size_t n_urls;
+    const char **outfiles;      /* -o FILE: the k-th names the k-th URL's file
+                                   ("-" is stdout, as in curl) */
+    size_t n_outfiles;
+    const char **headers;       /* -H "Name: value", in order */
+    size_t n_headers;
+    bool include_head;          /* -i (and -I): status line and headers first */
+    bool head_only;             /* -I: a HEAD request */
+    bool follow;                /* -L */
+    int max_redirs;             /* --max-redirs; -1 = the client's default */
+    int64_t max_time_ms;        /* -m; 0 = no limit */
+    int64_t connect_timeout_ms; /* --connect-timeout; 0 = the client's default */
+    bool fail;                  /* -f: status >= 400 is an error (exit 22) */
+    bool silent;                /* -s: no progress bar (errors still print) */
+    bool verbose;               /* -v: request and response heads on stderr */
+    bool trace;                 /* --trace: the execution table on stderr */
+    int parallel_max;           /* --parallel-max: requests at once (50) */
+} fetch_opts;
+
+struct fetch_run;
+
+/* Why one of our callbacks stopped a request (http_send then returns
+ * HTTP_E_ABORTED); a write error is told by fetch_job.write_errno. */
+typedef enum fetch_abort {
+    FETCH_ABORT_NONE,
+    FETCH_ABORT_STATUS,    /* -f and a status >= 400 */
+    FETCH_ABORT_REDIRECTS  /* -L --max-redirs 0 and a redirect */
+} fetch_abort;
+
+/* One URL: its request, where its bytes go, and how it ended. */
+typedef struct fetch_job {
+    struct fetch_run *run;
+    size_t index;            /* position among the URLs, from 0 */
+    const char *url;
+    const char *outfile;     /* -o FILE, or NULL for stdout */
+    int out_fd;              /* the open -o file, else -1 */
+    const coro_t *co;        /* the coroutine doing the request */
+    char *pending;           /* stdout bytes waiting for earlier URLs */
+    size_t pending_len;
+    size_t pending_cap;
+    int64_t content_length;  /* announced body size, -1 unknown */
+    uint64_t received;       /* body bytes so far */
+    bool done;               /* http_send has returned */
+    int err;                 /* what http_send returned: 0 or HTTP_E_* */
+    int err_errno;           /* errno just after http_send */
+    fetch_abort aborted;     /* our reason when err is HTTP_E_ABORTED */
+    int write_errno;         /* != 0: writing the output failed with this */
+    int status;              /* final status, 0 if no head arrived */
+    char reason[64];         /* its reason phrase */
+} fetch_job;
+
+/* The whole command: one client, every job, the output's turn. */
+typedef struct fetch_run {
+    const fetch_opts *o;
+    http_client *client;
+    fetch_job *jobs;         /* one per URL, in URL order */
+    size_t n_jobs;
+    size_t running;          /* jobs spawned and not yet done */
+    size_t finished;         /* jobs done */
+    size_t turn;             /* first job not yet retired: it alone may write
+                                to stdout; later ones buffer */
+    coro_t *waiter;          /* the fetch coroutine, parked for a free slot */
+    int64_t start_ns;        /* coro_now() at the start, for the progress bar */
+    bool progress;           /* draw the progress bar */
+    int64_t progress_last_ns;/* when it was last drawn; 0 = not on screen */
+} fetch_run;
+
+/* ---- fetch_run.c ---- */
+
+/* Spawns the "fetch" coroutine, which fetches every URL of o and stores
+ * the exit code in *exit_code when it ends.  With --trace, this is the
+ * table's step 1.  Returns the coroutine (to be joined if `joinable`, else
+ * detached) or NULL/errno.  Does not suspend. */
+coro_t *fetch_spawn(const fetch_opts *o, bool joinable, int *exit_code);
+
+/* ---- fetch_output.c (the functions return -1 with errno on write errors) ---- */
+
+/* Makes sure fds 0-2 are open (on /dev/null if they were closed), so that
+ * no socket lands on them; a stdout that was closed keeps failing with
+ * EBADF.  Called first thing in main(). */
+void output_guard_stdio(void);
+
+/* Writes all of data to fd, looping over short writes.  0 or -1/errno.
+ * Blocks the whole thread if fd is a full pipe: simple on purpose, since
+ * making stdout non-blocking would change it for whoever shares it. */
+int output_write_all(int fd, const char *data, size_t len);
+
+/* Sends bytes of job j to its -o file, or to stdout if it is j's turn,
+ * or else keeps them until it is.  0 or -1/errno. */
+int output_bytes(fetch_job *j, const char *data, size_t len);
+
+/* Writes j's kept bytes to stdout (it is j's turn now).  0 or -1/errno. */
+int output_flush(fetch_job *j);
+
+/* Writes the head of r as the server sent it, for -i.  0 or -1/errno. */
+int output_head(fetch_job *j, const http_response *r);
+
+/* -v: the request head as "> " lines, the response head as "< " lines,
+ * and the client's events as "* " lines, all on stderr. */
+void output_verbose_request(const char *head, size_t len);
+void output_verbose_response(const http_response *r);
+void output_verbose_event(http_event ev, int fd, const char *detail);
+
+/* The progress bar on stderr: redrawn at most 10 times a second once the
+ * run is older than half a second; output_progress_end ends its line. */
+void output_progress(fetch_run *run);
+void output_progress_end(fetch_run *run);
+
+/* ---- fetch_trace.c (no-ops unless fetch_trace_begin was called) ---- */
+
+/* Starts the clock and installs the runtime's trace hook.  colour: use
+ * ANSI colours.  fetch_trace_end removes the hook. */
+void fetch_trace_begin(bool colour);
+void fetch_trace_end(void);
+
+/* The seven steps of the seed's table. */
+void fetch_trace_spawned(const coro_t *co, size_t n_urls);          /* 1 */
+void fetch_trace_client_opened(void);                                /* 2 */
+void fetch_trace_awaiting(const fetch_job *j, size_t n_jobs);        /* 3 */
+void fetch_trace_received(const fetch_job *j, size_t n_jobs);        /* 4 */
+void fetch_trace_client_closed(void);                                /* 5 */
+void fetch_trace_returned(const fetch_run *run);                     /* 6 */
+/* Step 7 is printed by the runtime hook when the coroutine exits. */
+
+/* An indented event line: the client's events, the demo server's notes. */
+void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev,
+                            int fd, const char *detail);
+void fetch_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- fetch_demo.c ---- */
+
+/* No URL: serves a page from a coroutine in this process and fetches it
+ * with --trace on.  Returns the exit code. */
+int fetch_demo(fetch_opts *o);
+
+#endif

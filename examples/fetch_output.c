@@ -1,0 +1,239 @@
+/* fetch_output.c - where fetch's bytes go.
+ *
+ * A body goes to its -o file as it arrives, or to stdout.  Stdout is
+ * shared by every URL and must show the bodies in URL order, so only the
+ * job whose turn it is (run->turn, see fetch_run.c) writes there; the
+ * others keep their bytes in memory until their turn comes.
+ *
+ * Writes are plain blocking write() loops: stdout may be a pipe, and
+ * putting it in non-blocking mode would change it for every process that
+ * shares it.  The cost is that a slow reader stalls the whole thread; the
+ * better version would write through a pipe the runtime can wait on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fetch.h"
+
+/* EBADF if fetch was started with stdout closed, else 0. */
+static int stdout_closed_errno;
+
+void output_guard_stdio(void)
+{
+    /* A closed fd 0, 1 or 2 would be handed to the next socket or to
+     * epoll, and the body would be written into it.  Park /dev/null
+     * there; a closed stdout still fails every write, as it should. */
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        if (fd == STDOUT_FILENO)
+            stdout_closed_errno = EBADF;
+        int null_fd = open("/dev/null", O_RDWR);
+        if (null_fd >= 0 && null_fd != fd) {
+            dup2(null_fd, fd);
+            close(null_fd);
+        }
+    }
+}
+
+/* Writes to stdout, unless it was closed when fetch started. */
+static int write_stdout(const char *data, size_t len)
+{
+    if (stdout_closed_errno) {
+        errno = stdout_closed_errno;
+        return -1;
+    }
+    return output_write_all(STDOUT_FILENO, data, len);
+}
+
+int output_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1; /* EPIPE, EBADF, ENOSPC...: the caller says where */
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Keeps bytes until it is j's turn, doubling the buffer as it fills. */
+static int keep(fetch_job *j, const char *data, size_t len)
+{
+    if (j->pending_len + len > j->pending_cap) {
+        size_t cap = j->pending_cap ? j->pending_cap : 4096;
+        while (cap < j->pending_len + len)
+            cap *= 2;
+        char *p = realloc(j->pending, cap);
+        if (!p)
+            return -1; /* errno = ENOMEM */
+        j->pending = p;
+        j->pending_cap = cap;
+    }
+    memcpy(j->pending + j->pending_len, data, len);
+    j->pending_len += len;
+    return 0;
+}
+
+int output_flush(fetch_job *j)
+{
+    if (j->outfile || j->pending_len == 0)
+        return 0;
+    int rc = write_stdout(j->pending, j->pending_len);
+    int e = errno;
+    free(j->pending);
+    j->pending = NULL;
+    j->pending_len = j->pending_cap = 0;
+    errno = e;
+    return rc;
+}
+
+int output_bytes(fetch_job *j, const char *data, size_t len)
+{
+    if (j->outfile)
+        return output_write_all(j->out_fd, data, len);
+    if (j->index != j->run->turn)
+        return keep(j, data, len);
+    if (output_flush(j) < 0)
+        return -1;
+    return write_stdout(data, len);
+}
+
+/* ---- -i: the head as the server sent it ---- */
+
+int output_head(fetch_job *j, const http_response *r)
+{
+    /* Rebuilt from the parsed response: names as the server spelled them,
+     * values without surrounding blanks.  Only the final response's head:
+     * after -L, the redirects' heads are not shown (curl shows them). */
+    size_t size = 64 + strlen(r->reason);
+    for (size_t i = 0; i < r->n_headers; i++)
+        size += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 4;
+    char *head = malloc(size);
+    if (!head)
+        return -1;
+    size_t n = (size_t)snprintf(head, size, "HTTP/1.%d %d %s\r\n", r->minor_version,
+                                r->status, r->reason);
+    for (size_t i = 0; i < r->n_headers; i++)
+        n += (size_t)snprintf(head + n, size - n, "%s: %s\r\n", r->headers[i].name,
+                              r->headers[i].value);
+    n += (size_t)snprintf(head + n, size - n, "\r\n");
+    int rc = output_bytes(j, head, n);
+    int e = errno;
+    free(head);
+    errno = e;
+    return rc;
+}
+
+/* ---- -v: the conversation on stderr, marked like curl's ---- */
+
+void output_verbose_request(const char *head, size_t len)
+{
+    /* One "> " line per line of the head, the final blank one included. */
+    const char *p = head;
+    const char *end = head + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        fprintf(stderr, "> %.*s\n", (int)n, p);
+        p = nl ? nl + 1 : end;
+    }
+}
+
+void output_verbose_response(const http_response *r)
+{
+    fprintf(stderr, "< HTTP/1.%d %d %s\n", r->minor_version, r->status, r->reason);
+    for (size_t i = 0; i < r->n_headers; i++)
+        fprintf(stderr, "< %s: %s\n", r->headers[i].name, r->headers[i].value);
+    fprintf(stderr, "< \n");
+}
+
+void output_verbose_event(http_event ev, int fd, const char *detail)
+{
+    const char *d = detail ? detail : "";
+    switch (ev) {
+    case HTTP_EV_RESOLVING: fprintf(stderr, "* Resolving %s\n", d); break;
+    case HTTP_EV_RESOLVED: fprintf(stderr, "* Resolved to %s\n", d); break;
+    case HTTP_EV_CONNECTING: fprintf(stderr, "*   Trying %s...\n", d); break;
+    case HTTP_EV_CONNECTED: fprintf(stderr, "* Connected to %s (fd %d)\n", d, fd); break;
+    case HTTP_EV_REUSED: fprintf(stderr, "* Re-using a kept-alive connection (fd %d)\n", fd); break;
+    case HTTP_EV_REDIRECT: fprintf(stderr, "* Following the redirect to %s\n", d); break;
+    case HTTP_EV_BODY_DONE: fprintf(stderr, "* Body complete: %s bytes\n", d); break;
+    case HTTP_EV_REQUEST_SENT:  /* shown as the "> " lines */
+    case HTTP_EV_HEAD_RECEIVED: /* shown as the "< " lines */
+        break;
+    }
+}
+
+/* ---- the progress bar (-o, stderr a terminal, no -s) ---- */
+
+#define PROGRESS_AFTER_NS 500000000 /* quick transfers show no bar at all */
+#define PROGRESS_EVERY_NS 100000000 /* at most ten redraws a second */
+
+/* "12.3 MiB" and friends. */
+static void human_size(double bytes, char *out, size_t size)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* One redraw: bytes of every -o file together, rate, and the percent and
+ * a bar when every length is known. */
+static void draw(fetch_run *run, int64_t now)
+{
+    uint64_t got = 0;
+    uint64_t total = 0;
+    bool known = true;
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        const fetch_job *j = &run->jobs[i];
+        if (!j->outfile)
+            continue;
+        got += j->received;
+        known = known && j->content_length >= 0;
+        total += j->content_length > 0 ? (uint64_t)j->content_length : 0;
+    }
+    double secs = (double)(now - run->start_ns) / 1e9;
+    char size[24], rate[24];
+    human_size((double)got, size, sizeof size);
+    human_size(secs > 0 ? (double)got / secs : 0, rate, sizeof rate);
+    if (known && total > 0) {
+        int pct = (int)(got * 100 / total);
+        int fill = pct / 5;
+        fprintf(stderr, "\r[%.*s%*s] %3d%%  %10s  %10s/s ", fill, "####################",
+                20 - fill, "", pct, size, rate);
+    } else {
+        fprintf(stderr, "\r%10s  %10s/s ", size, rate);
+    }
+    run->progress_last_ns = now;
+}
+
+void output_progress(fetch_run *run)
+{
+    int64_t now = coro_now();
+    if (now - run->start_ns < PROGRESS_AFTER_NS || now - run->progress_last_ns < PROGRESS_EVERY_NS)
+        return;
+    draw(run, now);
+}
+
+void output_progress_end(fetch_run *run)
+{
+    if (!run->progress_last_ns)
+        return; /* never drawn, or already ended */
+    draw(run, coro_now());
+    fputc('\n', stderr);
+    run->progress_last_ns = 0;
+}
