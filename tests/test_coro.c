@@ -1,1 +1,784 @@
-int main(void){return 77;}
+/* test_coro.c - coroutines and the scheduler, checked against coro.h.
+ *
+ * Each test is one scenario: spawn a few coroutines, coro_run, look at what
+ * happened.  Most record an order log -- a string every step appends to --
+ * and compare the whole log, so a failure shows the full sequence.
+ * The runtime is set up and torn down by every scenario, so the table in
+ * main() also shows that it restarts cleanly, again and again.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "coro.h"
+#include "sanitize.h"
+
+#define MS 1000000 /* nanoseconds */
+
+/* ---- the order log ---- */
+
+static char trail[512];
+
+static void trail_reset(void)
+{
+    trail[0] = '\0';
+}
+
+static void step(const char *fmt, ...)
+{
+    size_t used = strlen(trail);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(trail + used, sizeof trail - used, fmt, ap);
+    va_end(ap);
+}
+
+static void *log_name(void *arg)
+{
+    step("%s ", (const char *)arg);
+    return NULL;
+}
+
+/* ---- order ---- */
+
+static void test_spawn_is_lazy_and_fifo(void)
+{
+    trail_reset();
+    coro_spawn(log_name, "a", NULL);
+    coro_spawn(log_name, "b", NULL);
+    coro_spawn(log_name, "c", NULL);
+    step("main ");
+    CHECK_INT(coro_run(), 0);
+    step("back");
+    CHECK_STR(trail, "main a b c back");
+}
+
+static void *take_turns(void *arg)
+{
+    for (int i = 1; i <= 3; i++) {
+        step("%s%d ", (const char *)arg, i);
+        CHECK_INT(coro_yield(), 0);
+    }
+    return NULL;
+}
+
+static void test_yield_alternates(void)
+{
+    trail_reset();
+    coro_spawn(take_turns, "A", NULL);
+    coro_spawn(take_turns, "B", NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "A1 B1 A2 B2 A3 B3 ");
+}
+
+/* A child spawned by a running coroutine goes behind those already queued. */
+static void *spawn_child_then_yield(void *arg)
+{
+    (void)arg;
+    step("P1 ");
+    coro_spawn(log_name, "C", NULL);
+    step("P2 ");
+    coro_yield();
+    step("P3");
+    return NULL;
+}
+
+static void test_spawn_from_coroutine_queues_at_tail(void)
+{
+    trail_reset();
+    coro_spawn(spawn_child_then_yield, NULL, NULL);
+    coro_spawn(log_name, "Q", NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "P1 P2 Q C P3");
+}
+
+/* ---- join and detach ---- */
+
+static void *return_arg(void *arg)
+{
+    return arg;
+}
+
+static void *join_running_child(void *arg)
+{
+    (void)arg;
+    coro_t *c = coro_spawn(return_arg, (void *)(intptr_t)42, NULL);
+    void *res = NULL;
+    CHECK_INT(coro_join(c, &res), 0);
+    CHECK_INT((intptr_t)res, 42);
+    return NULL;
+}
+
+static void *join_finished_child(void *arg)
+{
+    (void)arg;
+    coro_t *c = coro_spawn(return_arg, (void *)(intptr_t)7, NULL);
+    coro_yield(); /* the child runs and returns */
+    step("yielded ");
+    void *res = NULL;
+    CHECK_INT(coro_join(c, &res), 0);
+    CHECK_INT((intptr_t)res, 7);
+    step("joined");
+    return NULL;
+}
+
+static void test_join_returns_result(void)
+{
+    trail_reset();
+    coro_spawn(join_running_child, NULL, NULL);
+    coro_spawn(join_finished_child, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "yielded joined");
+}
+
+/* Detached coroutines run; their memory is recycled as soon as they return.
+ * The stack pool hands out the most recently freed slot first, so recycling
+ * shows as the next coroutine getting the same handle address. */
+static coro_t *seen[4];
+
+static void *remember_self(void *arg)
+{
+    seen[(intptr_t)arg] = coro_self();
+    step("d%d ", (int)(intptr_t)arg);
+    return NULL;
+}
+
+static void *detach_children(void *arg)
+{
+    (void)arg;
+    coro_opts detached = {.detached = true};
+    coro_spawn(remember_self, (void *)0, &detached);
+    coro_yield(); /* d0 runs and is recycled */
+    coro_spawn(remember_self, (void *)1, &detached);
+    coro_yield();
+
+    /* coro_detach after the child has finished frees it at once. */
+    coro_t *c = coro_spawn(remember_self, (void *)2, NULL);
+    coro_yield();
+    coro_detach(c);
+    coro_spawn(remember_self, (void *)3, &detached);
+    coro_yield();
+    return NULL;
+}
+
+static void test_detached_are_recycled(void)
+{
+    trail_reset();
+    memset(seen, 0, sizeof seen);
+    coro_spawn(detach_children, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "d0 d1 d2 d3 ");
+    CHECK(seen[0] != NULL);
+    CHECK(seen[1] == seen[0]);
+    CHECK(seen[3] == seen[2]);
+}
+
+/* coro_detach of a coroutine that has not run yet: it still runs. */
+static void test_detach_before_it_runs(void)
+{
+    trail_reset();
+    coro_t *c = coro_spawn(log_name, "x", NULL);
+    coro_detach(c);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "x ");
+}
+
+/* ---- many coroutines ---- */
+
+static void *yield_three_times(void *arg)
+{
+    for (int i = 0; i < 3; i++)
+        coro_yield();
+    return arg;
+}
+
+static void *spawn_and_join_all(void *arg)
+{
+    int n = *(int *)arg;
+    coro_t **kids = malloc((size_t)n * sizeof *kids);
+    if (!CHECK(kids != NULL))
+        return NULL;
+    int spawned = 0, wrong = 0;
+    for (int i = 0; i < n; i++)
+        if ((kids[i] = coro_spawn(yield_three_times, (void *)(intptr_t)i, NULL)))
+            spawned++;
+    CHECK_INT(spawned, n);
+    for (int i = 0; i < n && kids[i]; i++) {
+        void *res = NULL;
+        if (coro_join(kids[i], &res) != 0 || (intptr_t)res != i) {
+            if (!wrong)
+                CHECK_INT((intptr_t)res, i); /* show the first one */
+            wrong++;
+        }
+    }
+    CHECK_INT(wrong, 0);
+    free(kids);
+    return NULL;
+}
+
+static void test_ten_thousand(void)
+{
+    int n = san_on_valgrind() ? 2000 : 10000;
+    coro_spawn(spawn_and_join_all, &n, NULL);
+    CHECK_INT(coro_run(), 0);
+}
+
+/* ---- sleeping ---- */
+
+#define SLEEPERS 20
+
+struct sleeper {
+    int64_t deadline;
+    int64_t woke;
+};
+
+static int wake_order[SLEEPERS];
+static int woken;
+
+static struct sleeper sleepers[SLEEPERS];
+
+static void *sleep_and_record(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    CHECK_INT(coro_sleep_until(sleepers[i].deadline), 0);
+    sleepers[i].woke = coro_now();
+    wake_order[woken++] = i;
+    return NULL;
+}
+
+static void test_sleeps_wake_in_deadline_order(void)
+{
+    woken = 0;
+    int64_t start = coro_now();
+    for (int i = 0; i < SLEEPERS; i++) {
+        sleepers[i].deadline = start + (int64_t)(SLEEPERS - i) * 2 * MS;
+        coro_spawn(sleep_and_record, (void *)(intptr_t)i, NULL);
+    }
+    CHECK_INT(coro_run(), 0);
+    CHECK_INT(woken, SLEEPERS);
+    for (int k = 0; k < woken; k++) {
+        int i = wake_order[k];
+        CHECK_INT(i, SLEEPERS - 1 - k); /* the shortest sleep first */
+        CHECK(sleepers[i].woke >= sleepers[i].deadline);
+        CHECK(sleepers[i].woke <= sleepers[i].deadline + 200 * MS);
+    }
+}
+
+/* A deadline already in the past: the sleep still parks (others run
+ * first) and then returns 0. */
+static void test_sleep_in_the_past(void)
+{
+    trail_reset();
+    sleepers[0].deadline = coro_now() - 1000 * MS;
+    woken = 0;
+    coro_spawn(sleep_and_record, (void *)0, NULL);
+    coro_spawn(log_name, "other", NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_INT(woken, 1);
+    CHECK_STR(trail, "other ");
+}
+
+/* ---- cancellation ---- */
+
+static coro_t *victim;
+
+static void *cancel_victim_after_5ms(void *arg)
+{
+    (void)arg;
+    coro_sleep_until(coro_deadline_in(5));
+    step("cancel ");
+    coro_cancel(victim);
+    return NULL;
+}
+
+static void *long_sleep(void *arg)
+{
+    (void)arg;
+    int64_t t0 = coro_now();
+    errno = 0;
+    CHECK_INT(coro_sleep_until(coro_deadline_in(10000)), -1);
+    CHECK_INT(errno, ECANCELED);
+    CHECK(coro_now() - t0 < 1000 * MS); /* promptly, not after 10 s */
+    step("cancelled ");
+    /* Delivered once: the next wait works normally. */
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), 0);
+    step("slept");
+    return NULL;
+}
+
+static void test_cancel_sleeper(void)
+{
+    trail_reset();
+    victim = coro_spawn(long_sleep, NULL, NULL);
+    coro_spawn(cancel_victim_after_5ms, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "cancel cancelled slept");
+}
+
+static int pair[2];
+
+static void *wait_on_fd(void *arg)
+{
+    (void)arg;
+    CHECK_INT(coro_wait(pair[0], CORO_READ, CORO_NEVER), CORO_WOKE_CANCELLED);
+    step("cancelled ");
+    /* The cancelled wait left no trace in the reactor: waiting again on
+     * the same fd works and sees the data. */
+    CHECK_INT(write(pair[1], "x", 1), 1);
+    CHECK_INT(coro_wait(pair[0], CORO_READ, coro_deadline_in(5000)), CORO_WOKE_READY);
+    step("ready");
+    return NULL;
+}
+
+static void test_cancel_fd_waiter(void)
+{
+    trail_reset();
+    if (!CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0))
+        return;
+    victim = coro_spawn(wait_on_fd, NULL, NULL);
+    coro_spawn(cancel_victim_after_5ms, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "cancel cancelled ready");
+    close(pair[0]);
+    close(pair[1]);
+}
+
+static void *wait_twice(void *arg)
+{
+    (void)arg;
+    errno = 0;
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), -1);
+    CHECK_INT(errno, ECANCELED);
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), 0);
+    step("w ");
+    return NULL;
+}
+
+static void *yield_twice(void *arg)
+{
+    (void)arg;
+    errno = 0;
+    CHECK_INT(coro_yield(), -1);
+    CHECK_INT(errno, ECANCELED);
+    CHECK_INT(coro_yield(), 0);
+    step("y ");
+    return NULL;
+}
+
+/* Cancelled before it ever ran: its first wait (or yield) reports it. */
+static void test_cancel_before_start(void)
+{
+    trail_reset();
+    coro_cancel(coro_spawn(wait_twice, NULL, NULL));
+    coro_cancel(coro_spawn(yield_twice, NULL, NULL));
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "y w ");
+}
+
+/* Cancelling twice before the victim resumes is still one cancellation:
+ * like asyncio, a second cancel() of a task already being cancelled does
+ * not raise CancelledError a second time. */
+static void *cancel_victim_twice(void *arg)
+{
+    (void)arg;
+    coro_yield(); /* let the victim park */
+    coro_cancel(victim);
+    coro_cancel(victim);
+    return NULL;
+}
+
+static void *sleep_cancelled_once(void *arg)
+{
+    (void)arg;
+    CHECK_INT(coro_sleep_until(coro_deadline_in(10000)), -1);
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), 0);
+    step("once");
+    return NULL;
+}
+
+static void test_cancel_twice_is_delivered_once(void)
+{
+    trail_reset();
+    victim = coro_spawn(sleep_cancelled_once, NULL, NULL);
+    coro_spawn(cancel_victim_twice, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "once");
+}
+
+/* Cancelling a finished coroutine, or oneself, does no harm. */
+static void *cancel_finished_and_self(void *arg)
+{
+    (void)arg;
+    coro_t *c = coro_spawn(return_arg, (void *)(intptr_t)5, NULL);
+    coro_yield(); /* c finishes */
+    coro_cancel(c);
+    void *res = NULL;
+    CHECK_INT(coro_join(c, &res), 0);
+    CHECK_INT((intptr_t)res, 5);
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), 0); /* not hit by it */
+
+    /* Oneself: we are not waiting, so it is our next wait that sees it. */
+    coro_cancel(coro_self());
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), -1);
+    CHECK_INT(coro_sleep_until(coro_deadline_in(1)), 0);
+    step("done");
+    return NULL;
+}
+
+static void test_cancel_finished_and_self(void)
+{
+    trail_reset();
+    coro_spawn(cancel_finished_and_self, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "done");
+}
+
+/* A joiner cancelled while it waits gets ECANCELED; the handle stays valid
+ * and a second join collects the result. */
+static void *sleep_20ms_return_9(void *arg)
+{
+    (void)arg;
+    coro_sleep_until(coro_deadline_in(20));
+    step("child ");
+    return (void *)(intptr_t)9;
+}
+
+static void *join_cancelled(void *arg)
+{
+    (void)arg;
+    coro_t *c = coro_spawn(sleep_20ms_return_9, NULL, NULL);
+    void *res = NULL;
+    errno = 0;
+    CHECK_INT(coro_join(c, &res), -1);
+    CHECK_INT(errno, ECANCELED);
+    step("again ");
+    CHECK_INT(coro_join(c, &res), 0);
+    CHECK_INT((intptr_t)res, 9);
+    step("joined");
+    return NULL;
+}
+
+static void test_cancel_joiner(void)
+{
+    trail_reset();
+    victim = coro_spawn(join_cancelled, NULL, NULL);
+    coro_spawn(cancel_victim_after_5ms, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "cancel again child joined");
+}
+
+/* ---- coro_wakeup ---- */
+
+static void *wake_victim_after_2ms(void *arg)
+{
+    (void)arg;
+    coro_sleep_until(coro_deadline_in(2));
+    step("wake ");
+    coro_wakeup(victim);
+    coro_wakeup(victim); /* it is ready now, no longer parked: no effect */
+    return NULL;
+}
+
+static void *park_until_woken(void *arg)
+{
+    (void)arg;
+    coro_wakeup(coro_self()); /* not parked: does nothing */
+    CHECK_INT(coro_wait(-1, 0, CORO_NEVER), CORO_WOKE_READY);
+    step("woken ");
+    /* The extra wakeups left nothing behind: this one times out. */
+    CHECK_INT(coro_wait(-1, 0, coro_deadline_in(1)), CORO_WOKE_TIMEOUT);
+    step("timeout");
+    return NULL;
+}
+
+static void test_wakeup(void)
+{
+    trail_reset();
+    victim = coro_spawn(park_until_woken, NULL, NULL);
+    coro_spawn(wake_victim_after_2ms, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "wake woken timeout");
+}
+
+/* coro_join and coro_sleep_until are built on coro_wait, so another
+ * coroutine can coro_wakeup them.  Neither may end early because of it:
+ * join waits for the child to return, sleep for its deadline. */
+static void *join_despite_wakeup(void *arg)
+{
+    (void)arg;
+    coro_t *c = coro_spawn(sleep_20ms_return_9, NULL, NULL);
+    void *res = NULL;
+    CHECK_INT(coro_join(c, &res), 0);
+    CHECK_INT((intptr_t)res, 9);
+    step("joined");
+    return NULL;
+}
+
+static void test_wakeup_does_not_end_join(void)
+{
+    trail_reset();
+    victim = coro_spawn(join_despite_wakeup, NULL, NULL);
+    coro_spawn(wake_victim_after_2ms, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "wake child joined");
+}
+
+static void *sleep_despite_wakeup(void *arg)
+{
+    (void)arg;
+    int64_t deadline = coro_deadline_in(20);
+    CHECK_INT(coro_sleep_until(deadline), 0);
+    CHECK(coro_now() >= deadline);
+    step("slept");
+    return NULL;
+}
+
+static void test_wakeup_does_not_end_sleep(void)
+{
+    trail_reset();
+    victim = coro_spawn(sleep_despite_wakeup, NULL, NULL);
+    coro_spawn(wake_victim_after_2ms, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "wake slept");
+}
+
+/* ---- identity ---- */
+
+static coro_t *handles[2];
+
+static void *check_identity(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    CHECK(coro_self() == handles[i]);
+    CHECK_INT(coro_id(coro_self()), coro_id(handles[0]) + (uint64_t)i);
+    step("%s|", coro_name(coro_self()));
+    return NULL;
+}
+
+static void test_identity(void)
+{
+    trail_reset();
+    CHECK(coro_self() == NULL);
+    CHECK_INT(coro_id(NULL), 0);
+    CHECK_STR(coro_name(NULL), "main");
+
+    char name[] = "fetch-0123456789abcdefghij"; /* 26 chars */
+    coro_opts opts = {.name = name};
+    handles[0] = coro_spawn(check_identity, (void *)0, &opts);
+    name[0] = 'X'; /* the runtime kept a copy */
+    handles[1] = coro_spawn(check_identity, (void *)1, NULL);
+    CHECK(coro_id(handles[0]) > 0);
+    CHECK_STR(coro_name(handles[0]), "fetch-0123456789abcdefg"); /* 23 */
+    CHECK_STR(coro_name(handles[1]), "coro");
+    CHECK(coro_self() == NULL); /* still main, even with the runtime up */
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "fetch-0123456789abcdefg|coro|");
+    CHECK(coro_self() == NULL);
+}
+
+static int ran_tiny;
+
+static void *set_ran_tiny(void *arg)
+{
+    ran_tiny = 1;
+    return arg;
+}
+
+static void test_spawn_errors(void)
+{
+    coro_opts huge = {.stack_size = (size_t)1 << 40};
+    errno = 0;
+    CHECK(coro_spawn(return_arg, NULL, &huge) == NULL);
+    CHECK_INT(errno, EINVAL);
+    CHECK_INT(coro_run(), 0); /* nothing was spawned: returns at once */
+
+    /* A tiny stack is rounded up to a page and works (for a body that
+     * needs almost nothing: here just a store). */
+    coro_opts tiny = {.stack_size = 1};
+    ran_tiny = 0;
+    CHECK(coro_spawn(set_ran_tiny, NULL, &tiny) != NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_INT(ran_tiny, 1);
+}
+
+/* ---- deadlock ---- */
+
+static void *park_forever(void *arg)
+{
+    (void)arg;
+    step("parked ");
+    coro_wait(-1, 0, CORO_NEVER);
+    step("never");
+    return NULL;
+}
+
+static void *join_handle(void *arg)
+{
+    coro_join(*(coro_t **)arg, NULL);
+    step("never");
+    return NULL;
+}
+
+static void test_deadlock(void)
+{
+    trail_reset();
+    coro_spawn(park_forever, NULL, NULL);
+    coro_spawn(log_name, "other", NULL);
+    errno = 0;
+    CHECK_INT(coro_run(), -1);
+    CHECK_INT(errno, EDEADLK);
+    CHECK_STR(trail, "parked other ");
+
+    /* A joins B and B joins A. */
+    handles[0] = coro_spawn(join_handle, &handles[1], NULL);
+    handles[1] = coro_spawn(join_handle, &handles[0], NULL);
+    errno = 0;
+    CHECK_INT(coro_run(), -1);
+    CHECK_INT(errno, EDEADLK);
+    CHECK_STR(trail, "parked other ");
+
+    /* The runtime works again afterwards. */
+    trail_reset();
+    coro_spawn(log_name, "after", NULL);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trail, "after ");
+}
+
+/* ---- tracing ---- */
+
+static char trace_log[256];
+static int trace_polls;
+static int64_t trace_deadline;
+
+static const char *kind_name(coro_event_kind k)
+{
+    static const char *const names[] = {
+        [CORO_EV_SPAWN] = "SPAWN",         [CORO_EV_RESUME] = "RESUME",
+        [CORO_EV_PARK_FD] = "PARK_FD",     [CORO_EV_PARK_TIMER] = "PARK_TIMER",
+        [CORO_EV_WAKE] = "WAKE",           [CORO_EV_EXIT] = "EXIT",
+        [CORO_EV_POLL] = "POLL",
+    };
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static void record_event(const coro_event *ev, void *user)
+{
+    CHECK(user == trace_log);
+    if (ev->kind == CORO_EV_POLL) {
+        CHECK(ev->co == NULL);
+        trace_polls++;
+        return;
+    }
+    if (strcmp(ev->name, "traced") != 0)
+        return;
+    CHECK(ev->co != NULL);
+    CHECK_INT(ev->id, coro_id(ev->co));
+    CHECK(ev->at_ns > 0);
+    size_t used = strlen(trace_log);
+    const char *reason = ev->reason == CORO_WOKE_TIMEOUT ? "(TIMEOUT)"
+                         : ev->reason == CORO_WOKE_CANCELLED ? "(CANCELLED)"
+                                                             : "(READY)";
+    snprintf(trace_log + used, sizeof trace_log - used, "%s%s ", kind_name(ev->kind),
+             ev->kind == CORO_EV_WAKE ? reason : "");
+    if (ev->kind == CORO_EV_PARK_TIMER) {
+        trace_deadline = ev->deadline_ns;
+        CHECK_INT(ev->fd, -1);
+    }
+}
+
+static void *sleep_1ms(void *arg)
+{
+    *(int64_t *)arg = coro_deadline_in(1);
+    coro_sleep_until(*(int64_t *)arg);
+    return NULL;
+}
+
+static void test_trace(void)
+{
+    int64_t deadline = 0;
+    trace_log[0] = '\0';
+    trace_polls = 0;
+    coro_set_trace(record_event, trace_log);
+    coro_opts opts = {.name = "traced"};
+    coro_spawn(sleep_1ms, &deadline, &opts);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trace_log, "SPAWN RESUME PARK_TIMER WAKE(TIMEOUT) RESUME EXIT ");
+    CHECK_INT(trace_deadline, deadline);
+    CHECK(trace_polls >= 1); /* the 1 ms sleep happened in epoll_wait */
+
+    /* Removed: nothing more is recorded. */
+    coro_set_trace(NULL, NULL);
+    trace_log[0] = '\0';
+    coro_spawn(sleep_1ms, &deadline, &opts);
+    CHECK_INT(coro_run(), 0);
+    CHECK_STR(trace_log, "");
+}
+
+/* ---- resources ---- */
+
+/* After coro_run returns nothing is left open, and the runtime starts
+ * again on the next spawn.  (Memory is checked by valgrind and ASan.) */
+static void test_no_fd_leak_and_restart(void)
+{
+    int fds = check_count_fds();
+    for (int round = 0; round < 2; round++) {
+        trail_reset();
+        coro_spawn(take_turns, "A", NULL);
+        coro_spawn(sleep_1ms, &(int64_t){0}, NULL);
+        CHECK_INT(coro_run(), 0);
+        CHECK_STR(trail, "A1 A2 A3 ");
+        CHECK_INT(check_count_fds(), fds);
+        CHECK(coro_self() == NULL);
+    }
+}
+
+/* ---- the table ---- */
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} tests[] = {
+    {"spawn is lazy and FIFO", test_spawn_is_lazy_and_fifo},
+    {"yield alternates", test_yield_alternates},
+    {"spawn from a coroutine queues at the tail", test_spawn_from_coroutine_queues_at_tail},
+    {"join returns the result", test_join_returns_result},
+    {"detached coroutines are recycled", test_detached_are_recycled},
+    {"detach before it runs", test_detach_before_it_runs},
+    {"ten thousand coroutines", test_ten_thousand},
+    {"sleeps wake in deadline order", test_sleeps_wake_in_deadline_order},
+    {"sleep until a past deadline", test_sleep_in_the_past},
+    {"cancel a sleeper", test_cancel_sleeper},
+    {"cancel an fd waiter", test_cancel_fd_waiter},
+    {"cancel before start", test_cancel_before_start},
+    {"cancel twice is delivered once", test_cancel_twice_is_delivered_once},
+    {"cancel a finished coroutine, and oneself", test_cancel_finished_and_self},
+    {"cancel a joiner", test_cancel_joiner},
+    {"wakeup", test_wakeup},
+    {"wakeup does not end a join", test_wakeup_does_not_end_join},
+    {"wakeup does not end a sleep", test_wakeup_does_not_end_sleep},
+    {"identity", test_identity},
+    {"spawn errors", test_spawn_errors},
+    {"deadlock", test_deadlock},
+    {"trace", test_trace},
+    {"no fd leak, restart", test_no_fd_leak_and_restart},
+};
+
+int main(void)
+{
+    int fds = check_count_fds();
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int before = check_failures;
+        int64_t t0 = coro_now();
+        tests[i].fn();
+        printf("%s %s (%.1f ms)\n", check_failures == before ? "ok  " : "FAIL",
+               tests[i].name, (double)(coro_now() - t0) / MS);
+    }
+    CHECK_INT(check_count_fds(), fds);
+    return check_summary();
+}
