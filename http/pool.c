@@ -75,9 +75,9 @@ static int wait_for_slot(struct pool_host *h, int64_t deadline_ns)
     do /* only a hand-off, a timeout or a cancel ends the wait */
         why = coro_wait(-1, 0, deadline_ns);
     while (why == CORO_WOKE_READY && !w.granted);
-    if (w.granted && why != CORO_WOKE_CANCELLED)
+    if (w.granted && why == CORO_WOKE_READY)
         return 0;
-    if (w.granted) /* cancelled as the slot arrived: give it to the next */
+    if (w.granted) /* out of time or cancelled as the slot arrived: pass it on */
         slot_pass_on(h);
     else
         unlink_waiter(h, &w);

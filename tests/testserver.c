@@ -1,0 +1,754 @@
+/* testserver.c - the scripted in-process HTTP server of testserver.h.
+ *
+ * One accept coroutine, one coroutine per connection.  A connection's
+ * coroutine walks its script step by step (play_step); each step is a few
+ * lines over the runtime's io helpers.  The server keeps a list of its live
+ * connections so that ts_stop can cancel them and wait until the last one
+ * has unlinked itself.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "coro.h"
+#include "io.h"
+#include "sanitize.h"
+#include "testserver.h"
+
+#define MAX_SCRIPTS 16          /* per-connection scripts of ts_start_scripts */
+#define MAX_REQUEST_HEAD 16384  /* a request head bigger than this ends the
+                                   connection */
+#define BODY_BLOCK 65536        /* SEND_BODY writes this much at a time */
+
+typedef struct ts_conn {
+    struct ts_conn *next;       /* in the server's list of live connections */
+    struct ts_conn **prev_next; /* the pointer that points at us */
+    testserver *ts;
+    coro_t *co;                 /* the coroutine playing the script */
+    int fd;                     /* -1 once closed */
+    int index;                  /* 0 for the first accepted connection... */
+    const ts_step *script;
+    size_t have;                /* bytes in buf not yet taken as a request */
+    char buf[MAX_REQUEST_HEAD]; /* what was read of the next request */
+} ts_conn;
+
+/* Heap strings the server hands out and frees at ts_stop. */
+typedef struct ts_strings {
+    char **items;
+    size_t n, cap;
+} ts_strings;
+
+struct testserver {
+    int family;                 /* AF_INET or AF_INET6 */
+    int lfd;                    /* the listening socket */
+    int port;
+    char authority[64];         /* "127.0.0.1:PORT" or "[::1]:PORT" */
+    const ts_step *scripts[MAX_SCRIPTS]; /* per connection; the last repeats */
+    size_t n_scripts;
+    ts_step fixed[4];           /* the script of ts_start_fixed... */
+    char *fixed_response;       /* ...and the response it sends */
+    coro_t *acceptor;           /* the accept coroutine (joined at stop) */
+    ts_conn *conns;             /* live connections */
+    coro_t *stopper;            /* ts_stop waiting for conns to empty */
+    bool stopping;
+    int accepted;               /* connections accepted */
+    int open_now, open_max;     /* connections open now / at most */
+    ts_strings requests;        /* request heads, in order */
+    int *request_conn;          /* connection index of each request */
+    ts_strings urls;            /* strings returned by ts_url */
+};
+
+/* ---- small helpers ---- */
+
+static int strings_add(ts_strings *s, char *str)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        char **grown = realloc(s->items, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        s->items = grown;
+        s->cap = cap;
+    }
+    s->items[s->n++] = str;
+    return 0;
+}
+
+static void strings_free(ts_strings *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i]);
+    free(s->items);
+    s->items = NULL;
+    s->n = s->cap = 0;
+}
+
+static char *copy_bytes(const char *p, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c) {
+        memcpy(c, p, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+/* Fills an address for 127.0.0.1 or ::1 with `port`; returns its length. */
+static socklen_t loopback_addr(int family, int port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        a->sin6_port = htons((uint16_t)port);
+        return sizeof *a;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons((uint16_t)port);
+    return sizeof *a;
+}
+
+/* A socket bound to the loopback address of `family`, port 0 (the kernel
+ * picks); *port receives it.  Returns the fd or -1/errno. */
+static int bound_socket(int family, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback_addr(family, 0, &ss);
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                     : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+/* SUSPENDS.  Writes all of p[0..n) with send(MSG_NOSIGNAL): a client that
+ * has gone away must give the server EPIPE, not kill the test with SIGPIPE.
+ * 0, or -1/errno (ECANCELED when the server is being stopped). */
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
+        if (put > 0) {
+            p += put;
+            n -= (size_t)put;
+        } else if (put < 0 && errno == EAGAIN) {
+            coro_wake why = coro_wait(fd, CORO_WRITE, CORO_NEVER);
+            if (why == CORO_WOKE_CANCELLED) {
+                errno = ECANCELED;
+                return -1;
+            }
+        } else if (put < 0 && errno != EINTR) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the steps ---- */
+
+/* What play_step tells the connection loop. */
+enum { STEP_NEXT, STEP_AGAIN, STEP_STOP };
+
+/* Where "\r\n\r\n" ends in p[0..n), or 0 if it does not occur. */
+static size_t head_end(const char *p, size_t n)
+{
+    for (size_t i = 3; i < n; i++)
+        if (p[i] == '\n' && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
+            return i + 1;
+    return 0;
+}
+
+static int record_request(ts_conn *cn, size_t len)
+{
+    testserver *ts = cn->ts;
+    char *head = copy_bytes(cn->buf, len);
+    int *grown = realloc(ts->request_conn, (ts->requests.n + 1) * sizeof *grown);
+    if (!head || !grown) {
+        free(head);
+        if (grown)
+            ts->request_conn = grown;
+        return -1;
+    }
+    ts->request_conn = grown;
+    ts->request_conn[ts->requests.n] = cn->index;
+    if (strings_add(&ts->requests, head) < 0) {
+        free(head);
+        return -1;
+    }
+    cn->have -= len;
+    memmove(cn->buf, cn->buf + len, cn->have);
+    return 0;
+}
+
+static int step_read_request(ts_conn *cn)
+{
+    size_t end;
+    while ((end = head_end(cn->buf, cn->have)) == 0) {
+        if (cn->have == sizeof cn->buf)
+            return STEP_STOP; /* absurd head: give up on this client */
+        ssize_t got = io_read(cn->fd, cn->buf + cn->have, sizeof cn->buf - cn->have,
+                              CORO_NEVER);
+        if (got <= 0)
+            return STEP_STOP; /* closed, reset or cancelled */
+        cn->have += (size_t)got;
+    }
+    return record_request(cn, end) < 0 ? STEP_STOP : STEP_NEXT;
+}
+
+/* SUSPENDS.  Sleeps ms (0: just long enough for one pass of the reactor,
+ * so the peer gets to read what we wrote before we write more). */
+static int pause_ms(int ms)
+{
+    return coro_sleep_until(ms > 0 ? coro_deadline_in(ms) : coro_now());
+}
+
+static int step_send(ts_conn *cn, const ts_step *s)
+{
+    size_t len = s->len ? s->len : strlen(s->data);
+    size_t piece = s->piece ? s->piece : len;
+    for (size_t at = 0; at < len; at += piece) {
+        if (at > 0 && pause_ms(s->ms) < 0)
+            return STEP_STOP;
+        size_t n = len - at < piece ? len - at : piece;
+        if (send_all(cn->fd, s->data + at, n) < 0)
+            return STEP_STOP;
+    }
+    return STEP_NEXT;
+}
+
+/* Writes len bytes of the pattern, starting at pattern offset 0, as they
+ * are (chunk_size 0) or each block as one chunk of the chunked coding. */
+static int send_pattern(int fd, uint64_t len, size_t block, bool chunked, char *buf)
+{
+    for (uint64_t at = 0; at < len; at += block) {
+        size_t n = len - at < block ? (size_t)(len - at) : block;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)ts_pattern_byte(at + i);
+        char size_line[32];
+        int sl = snprintf(size_line, sizeof size_line, "%zx\r\n", n);
+        if (chunked && send_all(fd, size_line, (size_t)sl) < 0)
+            return -1;
+        if (send_all(fd, buf, n) < 0)
+            return -1;
+        if (chunked && send_all(fd, "\r\n", 2) < 0)
+            return -1;
+    }
+    return chunked ? send_all(fd, "0\r\n\r\n", 5) : 0;
+}
+
+static int step_send_body(ts_conn *cn, const ts_step *s)
+{
+    size_t block = s->chunked && s->piece ? s->piece : BODY_BLOCK;
+    char *buf = malloc(block); /* not on the coroutine's small stack */
+    if (!buf)
+        return STEP_STOP;
+    int rc = send_pattern(cn->fd, s->len, block, s->chunked, buf);
+    free(buf);
+    return rc < 0 ? STEP_STOP : STEP_NEXT;
+}
+
+static void close_conn_fd(ts_conn *cn)
+{
+    if (cn->fd >= 0)
+        coro_close(cn->fd);
+    cn->fd = -1;
+}
+
+static int step_reset(ts_conn *cn)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(cn->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close_conn_fd(cn);
+    return STEP_STOP;
+}
+
+static int step_drain(ts_conn *cn)
+{
+    char buf[512];
+    while (io_read(cn->fd, buf, sizeof buf, CORO_NEVER) > 0)
+        ;
+    return STEP_STOP;
+}
+
+/* Plays one step.  STEP_NEXT: go on; STEP_AGAIN: restart the script;
+ * STEP_STOP: the connection is over (closed by a step, by the peer, an
+ * error, or ts_stop's cancellation). */
+static int play_step(ts_conn *cn, const ts_step *s)
+{
+    switch (s->op) {
+    case TS_OP_READ_REQUEST:
+        return step_read_request(cn);
+    case TS_OP_SEND:
+        return step_send(cn, s);
+    case TS_OP_SEND_BODY:
+        return step_send_body(cn, s);
+    case TS_OP_SLEEP:
+        return pause_ms(s->ms) < 0 ? STEP_STOP : STEP_NEXT;
+    case TS_OP_RESET:
+        return step_reset(cn);
+    case TS_OP_SHUTDOWN_WR:
+        shutdown(cn->fd, SHUT_WR);
+        return STEP_NEXT;
+    case TS_OP_DRAIN:
+        return step_drain(cn);
+    case TS_OP_LOOP:
+        return STEP_AGAIN;
+    case TS_OP_END:
+    case TS_OP_CLOSE:
+        break;
+    }
+    return STEP_STOP;
+}
+
+/* ---- connections ---- */
+
+static void *conn_main(void *arg)
+{
+    ts_conn *cn = arg;
+    testserver *ts = cn->ts;
+    const ts_step *s = cn->script;
+    while (!ts->stopping) {
+        int next = play_step(cn, s);
+        if (next == STEP_STOP)
+            break;
+        s = next == STEP_AGAIN ? cn->script : s + 1;
+    }
+    close_conn_fd(cn);
+    *cn->prev_next = cn->next;
+    if (cn->next)
+        cn->next->prev_next = cn->prev_next;
+    ts->open_now--;
+    if (!ts->conns && ts->stopper)
+        coro_wakeup(ts->stopper);
+    free(cn);
+    return NULL;
+}
+
+static int start_conn(testserver *ts, int fd)
+{
+    int one = 1; /* no Nagle: byte-at-a-time replies must leave at once */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ts_conn *cn = malloc(sizeof *cn);
+    if (!cn)
+        return -1;
+    cn->ts = ts;
+    cn->fd = fd;
+    cn->index = ts->accepted;
+    cn->script = ts->scripts[(size_t)ts->accepted < ts->n_scripts
+                                 ? (size_t)ts->accepted : ts->n_scripts - 1];
+    cn->have = 0;
+    coro_opts opts = {.name = "ts-conn", .detached = true};
+    cn->co = coro_spawn(conn_main, cn, &opts);
+    if (!cn->co) {
+        free(cn);
+        return -1;
+    }
+    cn->next = ts->conns;
+    cn->prev_next = &ts->conns;
+    if (ts->conns)
+        ts->conns->prev_next = &cn->next;
+    ts->conns = cn;
+    ts->accepted++;
+    if (++ts->open_now > ts->open_max)
+        ts->open_max = ts->open_now;
+    return 0;
+}
+
+static void *accept_main(void *arg)
+{
+    testserver *ts = arg;
+    while (!ts->stopping) {
+        int fd = io_accept(ts->lfd, NULL, NULL, CORO_NEVER);
+        if (fd < 0 && errno == ECANCELED)
+            break;
+        if (fd < 0) {
+            if (pause_ms(1) < 0) /* EMFILE and friends: let others finish */
+                break;
+            continue;
+        }
+        if (ts->stopping || start_conn(ts, fd) < 0)
+            coro_close(fd);
+    }
+    return NULL;
+}
+
+/* ---- starting and stopping ---- */
+
+testserver *ts_start_scripts(int family, const ts_step *const *scripts, size_t n)
+{
+    if (n == 0 || n > MAX_SCRIPTS || (family != AF_INET && family != AF_INET6)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    testserver *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return NULL;
+    ts->family = family;
+    memcpy(ts->scripts, scripts, n * sizeof *scripts);
+    ts->n_scripts = n;
+    ts->lfd = bound_socket(family, &ts->port);
+    if (ts->lfd < 0)
+        goto fail;
+    if (listen(ts->lfd, SOMAXCONN) < 0)
+        goto fail_close;
+    snprintf(ts->authority, sizeof ts->authority,
+             family == AF_INET6 ? "[::1]:%d" : "127.0.0.1:%d", ts->port);
+    coro_opts opts = {.name = "ts-accept"};
+    ts->acceptor = coro_spawn(accept_main, ts, &opts);
+    if (!ts->acceptor)
+        goto fail_close;
+    return ts;
+fail_close:;
+    int e = errno;
+    close(ts->lfd);
+    errno = e;
+fail:
+    free(ts);
+    return NULL;
+}
+
+testserver *ts_start(int family, const ts_step *script)
+{
+    return ts_start_scripts(family, &script, 1);
+}
+
+testserver *ts_start_fixed(int family, const char *body)
+{
+    size_t blen = strlen(body);
+    size_t size = blen + 128;
+    char *resp = malloc(size);
+    if (!resp)
+        return NULL;
+    snprintf(resp, size, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s", blen, body);
+    /* The script lives inside the server, so start with a stand-in and
+     * point the server at its own copy before anything is accepted. */
+    static const ts_step placeholder[] = {TS_END()};
+    testserver *ts = ts_start(family, placeholder);
+    if (!ts) {
+        free(resp);
+        return NULL;
+    }
+    ts->fixed_response = resp;
+    ts->fixed[0] = (ts_step)TS_READ();
+    ts->fixed[1] = (ts_step)TS_SEND(resp);
+    ts->fixed[2] = (ts_step)TS_LOOP();
+    ts->scripts[0] = ts->fixed;
+    return ts;
+}
+
+void ts_stop(testserver *ts)
+{
+    if (!ts)
+        return;
+    ts->stopping = true;
+    coro_cancel(ts->acceptor);
+    while (coro_join(ts->acceptor, NULL) < 0)
+        ; /* we were cancelled ourselves: the acceptor still needs joining */
+    coro_close(ts->lfd);
+    for (ts_conn *cn = ts->conns; cn; cn = cn->next)
+        coro_cancel(cn->co);
+    ts->stopper = coro_self();
+    while (ts->conns)
+        coro_wait(-1, 0, CORO_NEVER); /* conn_main wakes us at the last one */
+    strings_free(&ts->requests);
+    strings_free(&ts->urls);
+    free(ts->request_conn);
+    free(ts->fixed_response);
+    free(ts);
+}
+
+/* ---- what the server saw ---- */
+
+int ts_port(const testserver *ts)
+{
+    return ts->port;
+}
+
+const char *ts_authority(const testserver *ts)
+{
+    return ts->authority;
+}
+
+const char *ts_url(testserver *ts, const char *path)
+{
+    size_t size = strlen(ts->authority) + strlen(path) + 16;
+    char *url = malloc(size);
+    if (!url)
+        abort(); /* a test cannot go on without it */
+    snprintf(url, size, "http://%s%s", ts->authority, path);
+    if (strings_add(&ts->urls, url) < 0)
+        abort();
+    return url;
+}
+
+int ts_connections(const testserver *ts)
+{
+    return ts->accepted;
+}
+
+int ts_open_connections(const testserver *ts)
+{
+    return ts->open_now;
+}
+
+int ts_max_open_connections(const testserver *ts)
+{
+    return ts->open_max;
+}
+
+int ts_requests(const testserver *ts)
+{
+    return (int)ts->requests.n;
+}
+
+const char *ts_request(const testserver *ts, int i)
+{
+    return i >= 0 && (size_t)i < ts->requests.n ? ts->requests.items[i] : NULL;
+}
+
+int ts_request_connection(const testserver *ts, int i)
+{
+    return i >= 0 && (size_t)i < ts->requests.n ? ts->request_conn[i] : -1;
+}
+
+const char *ts_last_request(const testserver *ts)
+{
+    return ts_request(ts, (int)ts->requests.n - 1);
+}
+
+int ts_wait_requests(const testserver *ts, int n, int64_t timeout_ms)
+{
+    int64_t deadline = coro_deadline_in(timeout_ms);
+    while (ts_requests(ts) < n) {
+        if (coro_now() >= deadline) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (pause_ms(1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- request heads ---- */
+
+int ts_head_header(const char *head, const char *name, char *value, size_t size)
+{
+    size_t nlen = strlen(name);
+    int count = 0;
+    if (value && size)
+        value[0] = '\0';
+    const char *line = strstr(head, "\r\n");
+    while (line && line[2] != '\r' && line[2] != '\0') {
+        line += 2;
+        const char *eol = strstr(line, "\r\n");
+        if (!eol)
+            break;
+        if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+            if (count++ == 0 && value && size) {
+                const char *v = line + nlen + 1;
+                const char *e = eol;
+                while (v < e && (*v == ' ' || *v == '\t'))
+                    v++;
+                while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+                    e--;
+                snprintf(value, size, "%.*s", (int)(e - v), v);
+            }
+        }
+        line = eol;
+    }
+    return count;
+}
+
+void ts_head_request_line(const char *head, char *out, size_t size)
+{
+    const char *eol = strstr(head, "\r\n");
+    int n = eol ? (int)(eol - head) : (int)strlen(head);
+    snprintf(out, size, "%.*s", n, head);
+}
+
+/* ---- places where nothing answers ---- */
+
+int ts_unused_port(int family)
+{
+    int port;
+    int fd = bound_socket(family, &port);
+    if (fd < 0)
+        return -1;
+    close(fd); /* nobody listens there now (another test could bind it,
+                  but the kernel hands out ephemeral ports round-robin) */
+    return port;
+}
+
+int ts_blackhole_open(ts_blackhole *bh)
+{
+    struct sockaddr_storage ss;
+    bh->filler_fd = -1;
+    bh->listen_fd = bound_socket(AF_INET, &bh->port);
+    if (bh->listen_fd < 0)
+        return -1;
+    if (listen(bh->listen_fd, 0) < 0)
+        goto fail;
+    /* With backlog 0 one connection fills the accept queue; the kernel
+     * then drops further SYNs, and their connects hang. */
+    bh->filler_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (bh->filler_fd < 0)
+        goto fail;
+    socklen_t len = loopback_addr(AF_INET, bh->port, &ss);
+    if (connect(bh->filler_fd, (struct sockaddr *)&ss, len) < 0)
+        goto fail;
+    return 0;
+fail:;
+    int e = errno;
+    ts_blackhole_close(bh);
+    errno = e;
+    return -1;
+}
+
+void ts_blackhole_close(ts_blackhole *bh)
+{
+    if (bh->filler_fd >= 0)
+        close(bh->filler_fd);
+    if (bh->listen_fd >= 0)
+        close(bh->listen_fd);
+    bh->filler_fd = bh->listen_fd = -1;
+}
+
+/* ---- the lookup stand-in ---- */
+
+static atomic_int lookup_calls;
+
+static int lookup_numeric(const char *addr, const char *port,
+                          const struct addrinfo *hints, struct addrinfo **res)
+{
+    struct addrinfo h = {.ai_socktype = SOCK_STREAM};
+    if (hints)
+        h = *hints;
+    h.ai_flags |= AI_NUMERICHOST;
+    h.ai_family = AF_UNSPEC;
+    return getaddrinfo(addr, port, &h, res);
+}
+
+int ts_lookup(const char *host, const char *port, const struct addrinfo *hints,
+              struct addrinfo **res)
+{
+    atomic_fetch_add(&lookup_calls, 1);
+    int ms;
+    char dot;
+    if (strcmp(host, "nxdomain.test") == 0)
+        return EAI_NONAME;
+    if (sscanf(host, "slow-%d.tes%c", &ms, &dot) == 2 && dot == 't') {
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        return lookup_numeric("127.0.0.1", port, hints, res);
+    }
+    if (strcmp(host, "v4.test") == 0)
+        return lookup_numeric("127.0.0.1", port, hints, res);
+    if (strcmp(host, "v6.test") == 0)
+        return lookup_numeric("::1", port, hints, res);
+    if (strcmp(host, "both.test") == 0) {
+        struct addrinfo *v6, *v4;
+        int rc = lookup_numeric("::1", port, hints, &v6);
+        if (rc != 0)
+            return rc;
+        rc = lookup_numeric("127.0.0.1", port, hints, &v4);
+        if (rc != 0) {
+            freeaddrinfo(v6);
+            return rc;
+        }
+        struct addrinfo *last = v6;
+        while (last->ai_next)
+            last = last->ai_next;
+        last->ai_next = v4; /* freeaddrinfo walks the whole list */
+        *res = v6;
+        return 0;
+    }
+    return getaddrinfo(host, port, hints, res);
+}
+
+int ts_lookup_calls(void)
+{
+    return atomic_load(&lookup_calls);
+}
+
+/* ---- running a test ---- */
+
+typedef struct run_args {
+    void (*body)(void *);
+    void *arg;
+} run_args;
+
+static void *run_body(void *p)
+{
+    run_args *ra = p;
+    ra->body(ra->arg);
+    return NULL;
+}
+
+int ts_run(const char *name, void (*body)(void *arg), void *arg)
+{
+    fprintf(stderr, "-- %s\n", name);
+    int fds_before = check_count_fds();
+    run_args ra = {body, arg};
+    coro_opts opts = {.name = "test", .stack_size = 256 * 1024, .detached = true};
+    if (!coro_spawn(run_body, &ra, &opts)) {
+        perror("ts_run: coro_spawn");
+        return -1;
+    }
+    int rc = 0;
+    if (coro_run() < 0) {
+        fprintf(stderr, "ts_run: %s: coro_run: %s (coroutines left parked)\n", name,
+                strerror(errno));
+        rc = -1;
+    }
+    int fds_after = check_count_fds();
+    if (fds_after != fds_before) {
+        fprintf(stderr, "ts_run: %s: %d fds open before, %d after\n", name,
+                fds_before, fds_after);
+        rc = -1;
+    }
+    return rc;
+}
+
+bool ts_on_valgrind(void)
+{
+    return san_on_valgrind() != 0;
+}
+
+bool ts_slow_tools(void)
+{
+#ifdef BA_ASAN
+    return true;
+#else
+    return ts_on_valgrind();
+#endif
+}
+
+int64_t ts_now_ms(void)
+{
+    return coro_now() / 1000000;
+}
