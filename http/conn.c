@@ -143,6 +143,16 @@ void conn_close(struct conn *c)
     free(c);
 }
 
+long conn_await_reply(struct conn *c, const deadlines *dl)
+{
+    switch (coro_wait(c->fd, CORO_READ, step_deadline(dl, dl->read_ns))) {
+    case CORO_WOKE_READY: return 0;
+    case CORO_WOKE_TIMEOUT: return timeout_code(dl, HTTP_E_READ_TIMEOUT);
+    case CORO_WOKE_CANCELLED: return HTTP_E_CANCELLED;
+    }
+    return 0;
+}
+
 long conn_fill(struct conn *c, size_t limit, const deadlines *dl)
 {
     if (c->len == c->cap && c->cap < limit) {

@@ -49,6 +49,12 @@ void conn_close(struct conn *c);
  * code: RESET, READ_TIMEOUT, TOTAL_TIMEOUT, CANCELLED, NOMEM. */
 long conn_fill(struct conn *c, size_t limit, const deadlines *dl);
 
+/* SUSPENDS.  Parks until c is readable: right after a request is sent the
+ * reply cannot be there yet (the server has to run first), so waiting at
+ * once saves a read() that would only say EAGAIN.  0, or an HTTP_E* code:
+ * READ_TIMEOUT, TOTAL_TIMEOUT, CANCELLED. */
+long conn_await_reply(struct conn *c, const deadlines *dl);
+
 /* Drops the first n buffered bytes. */
 void conn_consume(struct conn *c, size_t n);
 

@@ -46,6 +46,9 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
                       const char **reason, size_t *reason_len, size_t *nh)
 {
     size_t last_len = 0;
+    long err = conn_await_reply(c, x->dl);
+    if (err)
+        return err;
     for (;;) {
         if (c->len > 0) {
             *nh = CONN_MAX_HEADERS;
