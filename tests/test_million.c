@@ -1,0 +1,102 @@
+/* test_million.c - a million coroutines parked at once, with guard pages.
+ *
+ * Each coroutine sleeps 20 ms and exits; all of them are parked in the
+ * timer heap at the same moment.  Skipped (exit 77, saying why) under
+ * valgrind or ASan (too slow there), when the machine lacks the memory, or
+ * when the kernel has no MADV_GUARD_INSTALL and max_map_count cannot hold
+ * two mappings per stack.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "check.h"
+#include "coro.h"
+#include "sanitize.h"
+
+#define COUNT 1000000
+#define NEED_BYTES (6ull << 30) /* ~4 GiB resident, with room to spare */
+
+static long parked, max_parked, finished;
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    if (++parked > max_parked)
+        max_parked = parked;
+    coro_sleep_until(coro_deadline_in(20));
+    parked--;
+    finished++;
+    return NULL;
+}
+
+static void *spawner(void *arg)
+{
+    long *spawned = arg;
+    coro_opts opts = {.detached = true, .name = "sleeper"};
+    for (; *spawned < COUNT; ++*spawned)
+        if (!coro_spawn(sleeper, NULL, &opts))
+            break;
+    return NULL;
+}
+
+/* A line of /proc/self/status or /proc/meminfo, in bytes (kB * 1024). */
+static long long proc_kb(const char *file, const char *key)
+{
+    FILE *f = fopen(file, "r");
+    char line[256];
+    long long kb = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0)
+            kb = atoll(line + n);
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+static const char *why_skip(void)
+{
+    if (san_on_valgrind())
+        return "too slow under valgrind";
+#ifdef BA_ASAN
+    return "too slow under ASan";
+#endif
+    long long avail = proc_kb("/proc/meminfo", "MemAvailable:");
+    if (avail >= 0 && (unsigned long long)avail < NEED_BYTES)
+        return "less than 6 GiB of memory available";
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int guards = p != MAP_FAILED && madvise(p, 4096, 102 /* MADV_GUARD_INSTALL */) == 0;
+    if (p != MAP_FAILED)
+        munmap(p, 4096);
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    long maps = 0;
+    if (f && fscanf(f, "%ld", &maps) != 1)
+        maps = 0;
+    if (f)
+        fclose(f);
+    if (!guards && maps < 2L * COUNT + 10000)
+        return "no MADV_GUARD_INSTALL and vm.max_map_count too small for mprotect guards";
+    return NULL;
+}
+
+int main(void)
+{
+    const char *skip = why_skip();
+    if (skip) {
+        printf("skipped: %s\n", skip);
+        return 77;
+    }
+    long spawned = 0;
+    int64_t t0 = coro_now();
+    coro_spawn(spawner, &spawned, NULL);
+    CHECK_INT(coro_run(), 0);
+    double secs = (double)(coro_now() - t0) / 1e9;
+    CHECK_INT(spawned, COUNT);
+    CHECK_INT(max_parked, COUNT);
+    CHECK_INT(finished, COUNT);
+    printf("%d coroutines parked at once; spawn, sleep, exit and teardown took %.2f s; "
+           "peak RSS %lld MiB\n", COUNT, secs, proc_kb("/proc/self/status", "VmHWM:") >> 20);
+    return check_summary();
+}
