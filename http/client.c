@@ -104,6 +104,24 @@ static int pool_error(void)
          : errno == ENOMEM ? HTTP_E_NOMEM : HTTP_E_TOTAL_TIMEOUT;
 }
 
+/* "host:port", the pool's key, into key[0..300): memcpy and a few
+ * digits, not a snprintf on every request. */
+static void host_key(const http_url *u, char key[300])
+{
+    size_t n = strlen(u->host); /* at most 255 */
+    memcpy(key, u->host, n);
+    key[n++] = ':';
+    char digits[5];
+    int d = 0;
+    unsigned port = u->port;
+    do
+        digits[d++] = (char)('0' + port % 10);
+    while ((port /= 10) != 0);
+    while (d > 0)
+        key[n++] = digits[--d];
+    key[n] = '\0';
+}
+
 /* SUSPENDS.  One hop: one request and its response, on a kept-alive
  * connection if there is one.  A kept-alive connection may have been
  * closed by the server while idle; if it fails before a single byte of
@@ -111,7 +129,7 @@ static int pool_error(void)
 static int hop(http_client *c, const http_url *u, exchange *x)
 {
     char key[300];
-    snprintf(key, sizeof key, "%s:%u", u->host, (unsigned)u->port);
+    host_key(u, key);
     struct pool_host *host;
     struct conn *conn;
     if (pool_acquire(&c->pool, key, x->dl->total, &host, &conn) < 0)
@@ -157,8 +175,10 @@ static int send_hops(http_client *c, const http_request *req, const deadlines *d
                      http_response **out)
 {
     char url[4096];
-    if (snprintf(url, sizeof url, "%s", req->url) >= (int)sizeof url)
+    size_t url_len = strlen(req->url);
+    if (url_len >= sizeof url)
         return HTTP_E_URL;
+    memcpy(url, req->url, url_len + 1);
     const char *method = req->method ? req->method : "GET";
     for (int redirects = 0;; redirects++) {
         http_url u;

@@ -34,9 +34,11 @@ static int send_request(struct conn *c, exchange *x)
                        ? HTTP_E_TOTAL_TIMEOUT : HTTP_E_READ_TIMEOUT;
         return HTTP_E_RESET; /* EPIPE, ECONNRESET: the server went away */
     }
-    char line[128];
-    snprintf(line, sizeof line, "%.*s", (int)(strcspn(x->head, "\r")), x->head);
-    emit(x, HTTP_EV_REQUEST_SENT, c->fd, line);
+    if (x->opts->on_event) { /* the detail costs a snprintf: only for a listener */
+        char line[128];
+        snprintf(line, sizeof line, "%.*s", (int)(strcspn(x->head, "\r")), x->head);
+        emit(x, HTTP_EV_REQUEST_SENT, c->fd, line);
+    }
     return 0;
 }
 
@@ -191,9 +193,11 @@ static int take_head(struct conn *c, exchange *x, long head_len, int minor,
         x->resp->content_length = (int64_t)f->length;
     x->redirect = x->follow_redirects && is_redirect(status) &&
                   http_response_header(x->resp, "Location");
-    char line[128];
-    snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);
-    emit(x, HTTP_EV_HEAD_RECEIVED, c->fd, line);
+    if (x->opts->on_event) {
+        char line[128];
+        snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);
+        emit(x, HTTP_EV_HEAD_RECEIVED, c->fd, line);
+    }
     conn_consume(c, (size_t)head_len);
     if (f->kind == HTTP_BODY_LENGTH && x->req->max_body && f->length > x->req->max_body)
         return HTTP_E_BODY_TOO_LARGE; /* no need to read it to know */
@@ -220,9 +224,11 @@ int exchange_run(struct conn *c, exchange *x)
         return err;
     if (!x->req->sink && !x->resp->body && (err = response_append(x->resp, "", 0)))
         return err; /* a collected empty body is "", not NULL */
-    char size[32];
-    snprintf(size, sizeof size, "%zu", x->resp->body_len);
-    emit(x, HTTP_EV_BODY_DONE, c->fd, size);
+    if (x->opts->on_event) {
+        char size[32];
+        snprintf(size, sizeof size, "%zu", x->resp->body_len);
+        emit(x, HTTP_EV_BODY_DONE, c->fd, size);
+    }
     /* Bytes after the body mean the server sent more than it announced:
      * do not trust the connection with another request. */
     x->reusable = f.keep_alive && c->len == 0;

@@ -45,6 +45,22 @@ static int method_ok(const char *m)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
+/* Appends s at out + *at (the caller sized out). */
+static void put(char *out, size_t *at, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(out + *at, s, n);
+    *at += n;
+}
+
+/* Appends "<prefix><value>\r\n". */
+static void put_line(char *out, size_t *at, const char *prefix, const char *value)
+{
+    put(out, at, prefix);
+    put(out, at, value);
+    put(out, at, "\r\n");
+}
+
 char *request_head(const char *method, const http_url *u, const char *user_agent,
                    const char *const *headers, size_t n, size_t *len, int *err)
 {
@@ -63,17 +79,22 @@ char *request_head(const char *method, const http_url *u, const char *user_agent
         return NULL;
     char host[300];
     http_url_host_header(u, host, sizeof host);
-    size_t at = (size_t)snprintf(out, need, "%s %.*s HTTP/1.1\r\n", method,
-                                 (int)u->target_len, u->target);
+    /* memcpy, not snprintf: this runs for every request. */
+    size_t at = 0;
+    put(out, &at, method);
+    put(out, &at, " ");
+    memcpy(out + at, u->target, u->target_len);
+    at += u->target_len;
+    put(out, &at, " HTTP/1.1\r\n");
     if (!overridden("Host", headers, n))
-        at += (size_t)snprintf(out + at, need - at, "Host: %s\r\n", host);
+        put_line(out, &at, "Host: ", host);
     if (!overridden("User-Agent", headers, n))
-        at += (size_t)snprintf(out + at, need - at, "User-Agent: %s\r\n", user_agent);
+        put_line(out, &at, "User-Agent: ", user_agent);
     if (!overridden("Accept", headers, n))
-        at += (size_t)snprintf(out + at, need - at, "Accept: */*\r\n");
+        put(out, &at, "Accept: */*\r\n");
     for (size_t i = 0; i < n; i++)
-        at += (size_t)snprintf(out + at, need - at, "%s\r\n", headers[i]);
-    at += (size_t)snprintf(out + at, need - at, "\r\n");
+        put_line(out, &at, "", headers[i]);
+    put(out, &at, "\r\n");
     *len = at;
     *err = HTTP_OK;
     return out;

@@ -44,7 +44,13 @@ static bool is_token_char(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
         return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) { /* a switch, not strchr: '-' is in most header names */
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+    case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
 }
 
 static int hex_value(unsigned char c)
@@ -105,13 +111,14 @@ static int check_status_start(const char *buf, size_t len)
 static size_t find_head_end(const char *buf, size_t len, size_t last_len)
 {
     size_t i = last_len > 2 && last_len <= len ? last_len - 2 : 0;
-    for (; i < len; i++) {
-        if (buf[i] != '\n')
-            continue;
-        if (i + 1 < len && buf[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-            return i + 3;
+    const char *p = buf + i, *end = buf + len;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) { /* libc's vector scan */
+        size_t at = (size_t)(p - buf);
+        if (at + 1 < len && buf[at + 1] == '\n')
+            return at + 2;
+        if (at + 2 < len && buf[at + 1] == '\r' && buf[at + 2] == '\n')
+            return at + 3;
+        p++;
     }
     return 0;
 }
@@ -123,6 +130,8 @@ static const char *line_end(const char *p, const char *end, const char **next)
 {
     for (; p < end; p++) {
         unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != 0x7f) /* the common case first: one test */
+            continue;
         if (c == '\n') {
             *next = p + 1;
             return p;

@@ -215,17 +215,35 @@ int http_url_resolve(const char *base, const char *loc, char *out, size_t size)
 
 int http_url_host_header(const http_url *u, char *out, size_t size)
 {
-    const char *lbracket = u->host_is_ipv6 ? "[" : "";
-    const char *rbracket = u->host_is_ipv6 ? "]" : "";
-    int n;
-    if (u->port != 80)
-        n = snprintf(out, size, "%s%s%s:%u", lbracket, u->host, rbracket, (unsigned)u->port);
-    else
-        n = snprintf(out, size, "%s%s%s", lbracket, u->host, rbracket);
-    if (n < 0 || (size_t)n >= size) {
+    /* By hand, not snprintf: this runs for every request. */
+    char port[8] = "";
+    size_t plen = 0;
+    if (u->port != 80) {
+        char digits[5];
+        int d = 0;
+        unsigned p = u->port;
+        do
+            digits[d++] = (char)('0' + p % 10);
+        while ((p /= 10) != 0);
+        port[plen++] = ':';
+        while (d > 0)
+            port[plen++] = digits[--d];
+    }
+    size_t hlen = strlen(u->host), br = u->host_is_ipv6 ? 1 : 0;
+    size_t n = br + hlen + br + plen;
+    if (n >= size) {
         if (size > 0)
             out[0] = '\0';
         return -1;
     }
-    return n;
+    char *o = out;
+    if (br)
+        *o++ = '[';
+    memcpy(o, u->host, hlen);
+    o += hlen;
+    if (br)
+        *o++ = ']';
+    memcpy(o, port, plen);
+    o[plen] = '\0';
+    return (int)n;
 }
