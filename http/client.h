@@ -65,6 +65,8 @@ typedef enum http_event {
     HTTP_EV_REDIRECT        /* detail: the new URL */
 } http_event;
 
+/* fd is the connection's socket, or -1 while there is none yet (RESOLVING,
+ * RESOLVED, CONNECTING) and for REDIRECT. */
 typedef void (*http_event_fn)(void *user, http_event ev, int fd, const char *detail);
 
 typedef struct http_client_opts {
