@@ -26,7 +26,7 @@ static int send_request(struct conn *c, exchange *x)
     int64_t deadline = x->dl->total;
     if (x->dl->read_ns >= 0 && coro_now() + x->dl->read_ns < deadline)
         deadline = coro_now() + x->dl->read_ns;
-    if (io_write(c->fd, x->head, x->head_len, deadline) < 0) {
+    if (io_send(c->fd, x->head, x->head_len, deadline) < 0) {
         if (errno == ECANCELED)
             return HTTP_E_CANCELLED;
         if (errno == ETIMEDOUT)
@@ -43,11 +43,13 @@ static int send_request(struct conn *c, exchange *x)
 }
 
 /* Reads until a whole final (non-1xx) head is buffered and parsed.
- * Returns its length, or an HTTP_E* code. */
+ * Interim 1xx heads are skipped, but their bytes count against the head
+ * limit too, or a server could send "100 Continue" forever.
+ * Returns the final head's length, or an HTTP_E* code. */
 static long read_head(struct conn *c, exchange *x, int *minor, int *status,
                       const char **reason, size_t *reason_len, size_t *nh)
 {
-    size_t last_len = 0;
+    size_t last_len = 0, interim = 0;
     long err = conn_await_reply(c, x->dl);
     if (err)
         return err;
@@ -56,18 +58,19 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
             *nh = CONN_MAX_HEADERS;
             int n = http_parse_response(c->buf, c->len, last_len, minor, status,
                                         reason, reason_len, c->headers, nh);
+            if (n == -1 || (n > 0 && *status == 101))
+                return HTTP_E_MALFORMED; /* 101: we never asked to switch */
+            if (n > 0 && interim + (size_t)n > x->max_head)
+                return HTTP_E_HEAD_TOO_LARGE;
             if (n > 0 && *status >= 200)
                 return n;
-            if (n > 0 && *status == 101)
-                return HTTP_E_MALFORMED; /* we never asked to switch protocols */
             if (n > 0) {                 /* 100 Continue, 103 ...: skip it */
                 conn_consume(c, (size_t)n);
+                interim += (size_t)n;
                 last_len = 0;
                 continue;
             }
-            if (n == -1)
-                return HTTP_E_MALFORMED;
-            if (c->len >= x->max_head)
+            if (interim + c->len >= x->max_head)
                 return HTTP_E_HEAD_TOO_LARGE;
             last_len = c->len;
         }

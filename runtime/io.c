@@ -2,6 +2,7 @@
  * needs.  Each wait is a coro_wait on the fd with the caller's deadline. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "coro.h"
@@ -42,12 +43,14 @@ ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns)
     }
 }
 
-ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns)
+/* The loop of io_write and io_send: `put` is write(2) or a send(2) call. */
+static ssize_t put_all(int fd, const void *buf, size_t n, int64_t deadline_ns, int flags,
+                       int use_send)
 {
     const char *p = buf;
     size_t left = n;
     while (left > 0) {
-        ssize_t put = write(fd, p, left);
+        ssize_t put = use_send ? send(fd, p, left, flags) : write(fd, p, left);
         if (put > 0) {
             p += put;
             left -= (size_t)put;
@@ -59,6 +62,18 @@ ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns)
         }
     }
     return (ssize_t)n;
+}
+
+ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns)
+{
+    return put_all(fd, buf, n, deadline_ns, 0, 0);
+}
+
+ssize_t io_send(int fd, const void *buf, size_t n, int64_t deadline_ns)
+{
+    /* MSG_NOSIGNAL: a peer that went away is an EPIPE for this request,
+     * not a SIGPIPE that kills the whole process. */
+    return put_all(fd, buf, n, deadline_ns, MSG_NOSIGNAL, 1);
 }
 
 int io_accept(int lfd, struct sockaddr *addr, socklen_t *len, int64_t deadline_ns)

@@ -32,6 +32,10 @@ ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns);
  * or -1/errno (some bytes may have been written). */
 ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns);
 
+/* SUSPENDS.  io_write for a socket: the same, but a peer that has gone
+ * away gives -1/EPIPE instead of raising SIGPIPE. */
+ssize_t io_send(int fd, const void *buf, size_t n, int64_t deadline_ns);
+
 /* SUSPENDS.  Accepts one connection from a non-blocking listening socket.
  * The new fd is non-blocking and close-on-exec.  addr/len may be NULL.
  * Returns the fd or -1/errno. */
