@@ -73,7 +73,7 @@ http_client *http_client_open(const http_client_opts *opts)
     o->read_timeout_ms = or_default(o->read_timeout_ms, 30000);
     o->max_per_host = o->max_per_host > 0 ? o->max_per_host : 10;
     o->idle_timeout_ms = or_default(o->idle_timeout_ms, 5000);
-    o->max_redirects = o->max_redirects < 0 ? 0 : or_default(o->max_redirects, 20);
+    o->max_redirects = o->max_redirects < 0 ? 0 : o->max_redirects ? o->max_redirects : 20;
     o->max_head_bytes = o->max_head_bytes ? o->max_head_bytes : 64 * 1024;
     c->user_agent = strdup(o->user_agent ? o->user_agent : "bareawait/" BA_VERSION);
     if (!c->user_agent)
@@ -203,6 +203,7 @@ static int send_hops(http_client *c, const http_request *req, const deadlines *d
             x.resp->redirects = redirects;
         if (err || !x.redirect)
             return err;
+        assert(x.resp); /* take_head made it before it set x.redirect */
         if (redirects >= c->opts.max_redirects)
             return HTTP_E_TOO_MANY_REDIRECTS;
         if ((err = next_url(x.resp, url, sizeof url)) != 0)

@@ -155,6 +155,10 @@ long conn_await_reply(struct conn *c, const deadlines *dl)
 
 long conn_fill(struct conn *c, size_t limit, const deadlines *dl)
 {
+    /* io_read looks at the deadline only when it has to wait: a peer that
+     * always has the next bytes ready would otherwise never time out. */
+    if (dl->total != CORO_NEVER && coro_now() >= dl->total)
+        return HTTP_E_TOTAL_TIMEOUT;
     if (c->len == c->cap && c->cap < limit) {
         size_t cap = c->cap * 2 < limit ? c->cap * 2 : limit;
         char *grown = realloc(c->buf, cap);

@@ -46,7 +46,8 @@ void conn_close(struct conn *c);
 
 /* SUSPENDS.  Reads more bytes into c->buf (growing it up to `limit`
  * bytes in all).  Returns the count, 0 at end of stream, or an HTTP_E*
- * code: RESET, READ_TIMEOUT, TOTAL_TIMEOUT, CANCELLED, NOMEM. */
+ * code: RESET, READ_TIMEOUT, TOTAL_TIMEOUT (also when the total deadline
+ * has passed while bytes kept coming), CANCELLED, NOMEM. */
 long conn_fill(struct conn *c, size_t limit, const deadlines *dl);
 
 /* SUSPENDS.  Parks until c is readable: right after a request is sent the

@@ -187,7 +187,7 @@ int http_url_resolve(const char *base, const char *loc, char *out, size_t size)
     size_t scheme_end = (size_t)(sep - base);
     size_t path_start = scheme_end + 3 + strcspn(sep + 3, "/?#");
     size_t path_end = path_start + strcspn(base + path_start, "?#");
-    size_t keep = path_start;          /* how much of base survives */
+    size_t keep;                       /* how much of base survives */
     const char *glue = "";             /* what goes between it and loc */
 
     if (scheme_len(loc) > 0)

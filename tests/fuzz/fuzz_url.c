@@ -1,0 +1,191 @@
+/* fuzz_url.c - URL parsing, redirect resolution and the Host header
+ * (http/url.h).
+ *
+ * Input: byte 0 picks the size of the output buffers (bit 7 set: a small
+ * size, bits 0-6; clear: 4096), then a URL up to the first NUL byte, then
+ * a redirect's Location up to the next NUL or the end.  Each string gets
+ * an exact-size heap copy and each output buffer exactly its size, so a
+ * byte read or written past either is caught.
+ *
+ * Invariants, beyond memory safety:
+ *   - a URL that parses has a sane host, port and target (pointing into
+ *     the URL, starting with '/', no fragment, no forbidden byte); its
+ *     Host header fits in the 300 bytes message.c gives it, and
+ *     "http://" + Host + target parses back to the same host, port and
+ *     target;
+ *   - a Host header written into a smaller buffer is the same string, or
+ *     -1 and "" exactly when it does not fit;
+ *   - http_url_resolve returns 0 or -1; on 0 the result fits and is the
+ *     same as with a big buffer; a Location that is empty or has a control
+ *     byte is refused;
+ *   - a relative Location (no scheme, not "//host") resolved against a
+ *     URL that parses gives a URL that parses, on the same host and port;
+ *     a Location "/p" becomes exactly the target "/p".
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "url.h"
+
+#define HOST_HEADER_ROOM 300 /* message.c's buffer for the Host header */
+#define BIG 4096
+
+static char *copy_string(const uint8_t *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    FZ_CHECK(s != NULL);
+    memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+static bool forbidden(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7f;
+}
+
+static bool alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Does s start with "scheme:" (RFC 3986)? */
+static bool has_scheme(const char *s)
+{
+    size_t i = 0;
+    if (!alpha((unsigned char)s[0]))
+        return false;
+    while (alpha((unsigned char)s[i]) || (s[i] >= '0' && s[i] <= '9') ||
+           s[i] == '+' || s[i] == '-' || s[i] == '.')
+        i++;
+    return s[i] == ':';
+}
+
+static void check_parsed(const char *s, const http_url *u)
+{
+    size_t host_len = strlen(u->host);
+    FZ_CHECK(host_len > 0 && host_len < sizeof u->host);
+    for (size_t i = 0; i < host_len; i++)
+        FZ_CHECK(!forbidden((unsigned char)u->host[i]) && u->host[i] != '/' &&
+                 u->host[i] != '@' && u->host[i] != '#' && u->host[i] != '?');
+    FZ_CHECK(u->port != 0);
+    if (!u->port_given)
+        FZ_EQ(u->port, 80);
+    FZ_CHECK(u->target_len >= 1 && u->target[0] == '/');
+    bool in_s = u->target >= s && u->target + u->target_len <= s + strlen(s);
+    FZ_CHECK(in_s || (u->target_len == 1 && strcmp(u->target, "/") == 0));
+    for (size_t i = 0; i < u->target_len; i++)
+        FZ_CHECK(!forbidden((unsigned char)u->target[i]) && u->target[i] != '#');
+}
+
+/* Parses "http://" + Host header + target and compares with u. */
+static void check_round_trip(const http_url *u, const char *host_header)
+{
+    size_t n = 7 + strlen(host_header) + u->target_len;
+    char *again = malloc(n + 1);
+    FZ_CHECK(again != NULL);
+    snprintf(again, n + 1, "http://%s%.*s", host_header, (int)u->target_len, u->target);
+    http_url v;
+    FZ_EQ(http_url_parse(again, &v), HTTP_URL_OK);
+    FZ_CHECK(strcmp(v.host, u->host) == 0);
+    FZ_EQ(v.host_is_ipv6, u->host_is_ipv6);
+    FZ_EQ(v.port, u->port);
+    FZ_EQ(v.target_len, u->target_len);
+    FZ_CHECK(memcmp(v.target, u->target, u->target_len) == 0);
+    free(again);
+}
+
+static void check_host_header(const http_url *u, size_t small)
+{
+    char room[HOST_HEADER_ROOM];
+    int n = http_url_host_header(u, room, sizeof room);
+    FZ_CHECK(n > 0 && (size_t)n == strlen(room)); /* it always fits */
+    check_round_trip(u, room);
+
+    char *out = malloc(small ? small : 1);
+    FZ_CHECK(out != NULL);
+    int m = http_url_host_header(u, out, small);
+    if ((size_t)n < small) {
+        FZ_EQ(m, n);
+        FZ_CHECK(strcmp(out, room) == 0);
+    } else {
+        FZ_EQ(m, -1);
+        if (small > 0)
+            FZ_EQ(out[0], '\0');
+    }
+    free(out);
+}
+
+/* A relative Location keeps the base's authority. */
+static void check_relative(const http_url *base, const char *loc, const char *resolved)
+{
+    http_url r;
+    FZ_EQ(http_url_parse(resolved, &r), HTTP_URL_OK);
+    FZ_CHECK(strcmp(r.host, base->host) == 0);
+    FZ_EQ(r.port, base->port);
+    FZ_EQ(r.host_is_ipv6, base->host_is_ipv6);
+    if (loc[0] == '/') {
+        size_t want = strcspn(loc, "#");
+        FZ_EQ(r.target_len, want);
+        FZ_CHECK(memcmp(r.target, loc, want) == 0);
+    }
+}
+
+static void check_resolve(const char *base, const http_url *parsed, const char *loc,
+                          size_t small)
+{
+    char *big = malloc(BIG);
+    char *out = malloc(small ? small : 1);
+    FZ_CHECK(big && out);
+    int rc = http_url_resolve(base, loc, big, BIG);
+    int rc_small = http_url_resolve(base, loc, out, small);
+    FZ_CHECK(rc == 0 || rc == -1);
+    FZ_CHECK(rc_small == 0 || rc_small == -1);
+    bool bad_loc = loc[0] == '\0';
+    for (const char *p = loc; *p; p++)
+        bad_loc |= forbidden((unsigned char)*p);
+    if (bad_loc || !strstr(base, "://"))
+        FZ_EQ(rc, -1);
+    if (rc == 0)
+        FZ_CHECK(strlen(big) < BIG);
+    if (rc == 0 && strlen(big) < small)
+        FZ_EQ(rc_small, 0);
+    if (rc_small == 0) {
+        FZ_EQ(rc, 0);
+        FZ_CHECK(strlen(out) < small && strcmp(out, big) == 0);
+    }
+    if (rc == 0 && parsed && !has_scheme(loc) && !(loc[0] == '/' && loc[1] == '/'))
+        check_relative(parsed, loc, big);
+    if (rc == 0 && has_scheme(loc))
+        FZ_CHECK(strcmp(big, loc) == 0); /* absolute: copied as is */
+    free(big);
+    free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    size_t small = data[0] & 0x80 ? data[0] & 0x7f : BIG;
+    const uint8_t *p = data + 1, *end = data + size;
+    const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+    char *url = copy_string(p, (size_t)((nul ? nul : end) - p));
+    const uint8_t *q = nul ? nul + 1 : end;
+    const uint8_t *nul2 = memchr(q, 0, (size_t)(end - q));
+    char *loc = copy_string(q, (size_t)((nul2 ? nul2 : end) - q));
+
+    http_url u;
+    int code = http_url_parse(url, &u);
+    FZ_CHECK(code == HTTP_URL_OK || code == HTTP_URL_MALFORMED ||
+             code == HTTP_URL_UNSUPPORTED_SCHEME);
+    FZ_CHECK(http_url_strerror(code) != NULL);
+    if (code == HTTP_URL_OK) {
+        check_parsed(url, &u);
+        check_host_header(&u, small);
+    }
+    check_resolve(url, code == HTTP_URL_OK ? &u : NULL, loc, small);
+    free(url);
+    free(loc);
+    return 0;
+}
