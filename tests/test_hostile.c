@@ -91,25 +91,6 @@ struct rawsrv {
     coro_t *co;
 };
 
-/* SUSPENDS.  Writes p[0..n) with MSG_NOSIGNAL.  0, or -1 (peer gone,
- * cancelled). */
-static int srv_send(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
-        if (put > 0) {
-            p += put;
-            n -= (size_t)put;
-        } else if (put < 0 && errno == EAGAIN) {
-            if (coro_wait(fd, CORO_WRITE, CORO_NEVER) != CORO_WOKE_READY)
-                return -1;
-        } else {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static void srv_reset_on_close(int fd)
 {
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -172,7 +153,7 @@ static int answer_early(rawsrv *s, int fd)
     char buf[512];
     if (io_read(fd, buf, sizeof buf, coro_deadline_in(2000)) <= 0)
         return -1;
-    return srv_send(fd, s->reply, strlen(s->reply));
+    return io_send(fd, s->reply, strlen(s->reply), CORO_NEVER) < 0 ? -1 : 0;
 }
 
 static void play_answer_then_drain(rawsrv *s, int fd)
@@ -210,9 +191,9 @@ static void play_endless_chunks(rawsrv *s, int fd)
     char buf[4096];
     if (io_read(fd, buf, sizeof buf, coro_deadline_in(2000)) <= 0)
         return;
-    if (srv_send(fd, s->reply, strlen(s->reply)) < 0)
+    if (io_send(fd, s->reply, strlen(s->reply), CORO_NEVER) < 0)
         return;
-    while (srv_send(fd, chunk, sizeof chunk) == 0)
+    while (io_send(fd, chunk, sizeof chunk, CORO_NEVER) > 0)
         ;
 }
 
@@ -387,7 +368,7 @@ static void play_endless_1xx(rawsrv *s, int fd)
     char buf[4096];
     if (io_read(fd, buf, sizeof buf, coro_deadline_in(2000)) <= 0)
         return;
-    while (srv_send(fd, block, sizeof block) == 0)
+    while (io_send(fd, block, sizeof block, CORO_NEVER) > 0)
         ;
 }
 

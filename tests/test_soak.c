@@ -111,24 +111,6 @@ static struct {
     int live;           /* connection coroutines running */
 } plain = {.lfd = -1};
 
-/* SUSPENDS.  send(MSG_NOSIGNAL) until all is written; 0 or -1. */
-static int plain_send(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
-        if (put > 0) {
-            p += put;
-            n -= (size_t)put;
-        } else if (put < 0 && errno == EAGAIN) {
-            if (coro_wait(fd, CORO_WRITE, CORO_NEVER) != CORO_WOKE_READY)
-                return -1;
-        } else {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static void *plain_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -141,7 +123,7 @@ static void *plain_conn(void *arg)
         const char *end;
         while ((end = memmem(buf, have, "\r\n\r\n", 4)) != NULL) {
             size_t len = (size_t)(end + 4 - buf);
-            if (plain_send(fd, PLAIN_RESPONSE, strlen(PLAIN_RESPONSE)) < 0)
+            if (io_send(fd, PLAIN_RESPONSE, strlen(PLAIN_RESPONSE), CORO_NEVER) < 0)
                 goto out;
             memmove(buf, buf + len, have - len);
             have -= len;

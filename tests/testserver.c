@@ -144,29 +144,6 @@ static int bound_socket(int family, int *port)
     return fd;
 }
 
-/* SUSPENDS.  Writes all of p[0..n) with send(MSG_NOSIGNAL): a client that
- * has gone away must give the server EPIPE, not kill the test with SIGPIPE.
- * 0, or -1/errno (ECANCELED when the server is being stopped). */
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
-        if (put > 0) {
-            p += put;
-            n -= (size_t)put;
-        } else if (put < 0 && errno == EAGAIN) {
-            coro_wake why = coro_wait(fd, CORO_WRITE, CORO_NEVER);
-            if (why == CORO_WOKE_CANCELLED) {
-                errno = ECANCELED;
-                return -1;
-            }
-        } else if (put < 0 && errno != EINTR) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* ---- the steps ---- */
 
 /* What play_step tells the connection loop. */
@@ -233,7 +210,7 @@ static int step_send(ts_conn *cn, const ts_step *s)
         if (at > 0 && pause_ms(s->ms) < 0)
             return STEP_STOP;
         size_t n = len - at < piece ? len - at : piece;
-        if (send_all(cn->fd, s->data + at, n) < 0)
+        if (io_send(cn->fd, s->data + at, n, CORO_NEVER) < 0)
             return STEP_STOP;
     }
     return STEP_NEXT;
@@ -249,14 +226,16 @@ static int send_pattern(int fd, uint64_t len, size_t block, bool chunked, char *
             buf[i] = (char)ts_pattern_byte(at + i);
         char size_line[32];
         int sl = snprintf(size_line, sizeof size_line, "%zx\r\n", n);
-        if (chunked && send_all(fd, size_line, (size_t)sl) < 0)
+        if (chunked && io_send(fd, size_line, (size_t)sl, CORO_NEVER) < 0)
             return -1;
-        if (send_all(fd, buf, n) < 0)
+        if (io_send(fd, buf, n, CORO_NEVER) < 0)
             return -1;
-        if (chunked && send_all(fd, "\r\n", 2) < 0)
+        if (chunked && io_send(fd, "\r\n", 2, CORO_NEVER) < 0)
             return -1;
     }
-    return chunked ? send_all(fd, "0\r\n\r\n", 5) : 0;
+    if (chunked && io_send(fd, "0\r\n\r\n", 5, CORO_NEVER) < 0)
+        return -1;
+    return 0;
 }
 
 static int step_send_body(ts_conn *cn, const ts_step *s)

@@ -94,24 +94,6 @@ static int read_request(int fd, int64_t deadline)
     return 0;
 }
 
-/* SUSPENDS.  Writes p[0..n) with MSG_NOSIGNAL (the client may be gone). */
-static int send_all(int fd, const uint8_t *p, size_t n, int64_t deadline)
-{
-    while (n > 0) {
-        ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
-        if (put > 0) {
-            p += put;
-            n -= (size_t)put;
-        } else if (put < 0 && errno == EAGAIN) {
-            if (coro_wait(fd, CORO_WRITE, deadline) != CORO_WOKE_READY)
-                return -1;
-        } else {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* The reply goes out in at most MAX_PIECES writes, cut at points drawn
  * from the seed.  Few pieces on purpose: every write is a trip through the
  * loopback TCP stack, the bulk of an input's cost.  (fuzz_parse splits
@@ -132,7 +114,7 @@ static void *server(void *arg)
         int pieces = 1 + (int)(fz_next(&seed) % MAX_PIECES);
         for (size_t at = 0; at < r->len; pieces--) {
             size_t n = pieces == 1 ? r->len - at : fz_piece(&seed, r->len - at);
-            if (send_all(fd, r->reply + at, n, deadline) < 0)
+            if (io_send(fd, r->reply + at, n, deadline) < 0)
                 break;
             at += n;
             if (at < r->len && coro_yield() < 0)
