@@ -11,11 +11,14 @@
  * Each figure is the median of several rounds.  Usage:
  *   sched [--quick] [--json] [--million]
  * --quick: tiny counts, a smoke test; --json: one line of JSON;
- * --million: also park a million coroutines.
+ * --million: also park a million coroutines, three times spawning alone
+ * and three times after coro_reserve (which faults the stacks' pages in on
+ * every core this process may use), alternating; medians.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +241,7 @@ static long status_bytes(const char *field)
 
 struct park_run {
     long n;
+    bool reserve;       /* coro_reserve(n) first, inside the timing */
     coro_t **handles;   /* n slots, touched before measuring */
     double create_s;    /* spawn of all + each one running until it parks */
     long rss_bytes;     /* VmRSS growth once all are parked */
@@ -258,6 +262,10 @@ static void *park_many(void *arg)
     coro_opts detached = {.detached = true};
     long rss0 = status_bytes("VmRSS:"), pte0 = status_bytes("VmPTE:");
     int64_t t0 = coro_now();
+    if (p->reserve && coro_reserve((size_t)p->n, 0) < 0) {
+        perror("coro_reserve");
+        exit(1);
+    }
     for (long i = 0; i < p->n; i++)
         p->handles[i] = spawn_or_die(sleep_far, &far, &detached);
     coro_yield(); /* each runs once, in order, and parks; then us again */
@@ -288,6 +296,8 @@ struct figures {
     double raw, yield, spawn_join, fd_wake;
     double per_parked, pte_per_parked, create_s;  /* at counts.parked */
     double million_create_s, million_rss;         /* --million only */
+    double million_reserved_s;                    /* ...after coro_reserve */
+    int cores;                                    /* coro_reserve may use */
 };
 
 static double median_of(double (*measure)(long), long n)
@@ -313,12 +323,25 @@ static void measure_parked(long n, struct figures *f)
     f->create_s = median(secs, ROUNDS);
 }
 
+#define MILLION_ROUNDS 3
+
 static void measure_million(struct figures *f)
 {
-    struct park_run p = {.n = 1000000};
-    park(&p);
-    f->million_create_s = p.create_s;
-    f->million_rss = (double)p.rss_bytes;
+    double lazy[MILLION_ROUNDS], reserved[MILLION_ROUNDS], rss[MILLION_ROUNDS];
+    for (int r = 0; r < MILLION_ROUNDS; r++) {
+        struct park_run p = {.n = 1000000};
+        park(&p);
+        lazy[r] = p.create_s;
+        rss[r] = (double)p.rss_bytes;
+        struct park_run q = {.n = 1000000, .reserve = true};
+        park(&q);
+        reserved[r] = q.create_s;
+    }
+    f->million_create_s = median(lazy, MILLION_ROUNDS);
+    f->million_reserved_s = median(reserved, MILLION_ROUNDS);
+    f->million_rss = median(rss, MILLION_ROUNDS);
+    cpu_set_t set;
+    f->cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
 static void print_human(const struct figures *f, const struct counts *c, bool million)
@@ -334,8 +357,10 @@ static void print_human(const struct figures *f, const struct counts *c, bool mi
            " created in %.3f s\n",
            f->per_parked, c->parked, f->pte_per_parked, f->create_s);
     if (million)
-        printf("  1,000,000 parked: created in %.2f s, RSS grew by %.0f MiB\n",
-               f->million_create_s, f->million_rss / (1024 * 1024));
+        printf("  1,000,000 parked: created in %.2f s spawning alone, %.2f s after"
+               " coro_reserve (%d cores); RSS grew by %.0f MiB\n",
+               f->million_create_s, f->million_reserved_s, f->cores,
+               f->million_rss / (1024 * 1024));
 }
 
 static void print_json(const struct figures *f, bool million)
@@ -346,8 +371,9 @@ static void print_json(const struct figures *f, bool million)
            switch_backend_name, f->raw, f->yield, f->spawn_join, f->fd_wake,
            f->per_parked, f->pte_per_parked, f->create_s);
     if (million)
-        printf(", \"million_create_s\": %.3f, \"million_rss_bytes\": %.0f",
-               f->million_create_s, f->million_rss);
+        printf(", \"million_create_s\": %.3f, \"million_reserved_create_s\": %.3f, "
+               "\"reserve_cores\": %d, \"million_rss_bytes\": %.0f",
+               f->million_create_s, f->million_reserved_s, f->cores, f->million_rss);
     printf("}\n");
 }
 

@@ -40,6 +40,32 @@ static void copy_name(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
+/* What a stack of `size` usable bytes asks of stack_get: the handle lives
+ * at the top, cache-line aligned. */
+static size_t stack_request(size_t size)
+{
+    return size + sizeof(struct coro) + 64;
+}
+
+int coro_reserve(size_t count, size_t stack_size)
+{
+    size_t size = stack_size ? stack_size : CORO_DEFAULT_STACK;
+    if (size > MAX_STACK) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!sched.up && sched_init() < 0)
+        return -1;
+    if (count > SIZE_MAX / 2 - sched.live) {
+        errno = ENOMEM; /* so that live + count cannot wrap */
+        return -1;
+    }
+    if (stack_reserve(stack_request(size), count) < 0)
+        return -1;
+    /* The timer heap too, so that it does not grow by copying mid-burst. */
+    return timerheap_reserve(&sched.timers, sched.live + count);
+}
+
 coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
 {
     size_t size = opts && opts->stack_size ? opts->stack_size : CORO_DEFAULT_STACK;
@@ -53,7 +79,7 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
     if (timerheap_reserve(&sched.timers, sched.live + 1) < 0)
         return NULL;
     stack_slot slot;
-    if (stack_get(size + sizeof(struct coro) + 64, &slot) < 0)
+    if (stack_get(stack_request(size), &slot) < 0)
         return NULL;
 
     /* The handle lives at the top of its own stack: one page holds both the

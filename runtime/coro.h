@@ -48,6 +48,17 @@ typedef struct coro_opts {
  * or EINVAL (stack_size absurdly large).  Does not suspend. */
 coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
 
+/* Gets the next `count` coro_spawn() calls with this stack_size (0 = the
+ * default) ready ahead, for a burst you know is coming: their stacks are
+ * mapped, their guard pages installed and the top page of each faulted in
+ * now, spread over the cores this process may use (helper threads that
+ * end before this returns).  The pages are committed from now on, as if
+ * that many coroutines had run.  Without it, each coro_spawn pays its own
+ * page fault (~2 us on the dev VM, most of a spawn that finds no free
+ * stack).  Returns 0, or -1 with errno = ENOMEM or EINVAL (stack_size
+ * absurdly large).  Does not suspend. */
+int coro_reserve(size_t count, size_t stack_size);
+
 /* Runs the scheduler until every coroutine has finished, then frees the
  * runtime's resources.  Called from main(), never from a coroutine.
  * Returns 0; or -1 with errno = EDEADLK if coroutines remain parked with

@@ -56,7 +56,17 @@ static inline void san_stack_reset(void *lo, size_t size)
 #endif
 
 #if HAVE_VALGRIND_H
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
+/* A guard page, as memcheck should see it: no access.  (It cannot know
+ * what madvise(MADV_GUARD_INSTALL) did; its leak check would otherwise
+ * read every guard page of a process that dies holding them, taking a
+ * SIGSEGV each.) */
+static inline void san_valgrind_noaccess(void *page, size_t size)
+{
+    if (RUNNING_ON_VALGRIND)
+        (void)VALGRIND_MAKE_MEM_NOACCESS(page, size);
+}
 static inline unsigned san_valgrind_register(void *lo, void *hi)
 {
     return RUNNING_ON_VALGRIND ? VALGRIND_STACK_REGISTER(lo, hi) : 0;
@@ -71,6 +81,10 @@ static inline int san_on_valgrind(void)
     return RUNNING_ON_VALGRIND;
 }
 #else
+static inline void san_valgrind_noaccess(void *page, size_t size)
+{
+    (void)page, (void)size;
+}
 static inline unsigned san_valgrind_register(void *lo, void *hi)
 {
     (void)lo, (void)hi;

@@ -4,8 +4,9 @@
  * large anonymous mappings (reserved, not committed: a page costs memory
  * only once touched), so a million stacks need ~70 mappings, not a million.
  * The guard page below each slot is installed with MADV_GUARD_INSTALL where
- * the kernel has it (no new mapping) and with mprotect otherwise.  Freed
- * slots go on a free list per slot size and are reused first.
+ * the kernel has it (no new mapping; 64 per system call where
+ * process_madvise takes it) and with mprotect otherwise.  Freed slots go on
+ * a free list per slot size and are reused first.
  * Internal to the runtime.
  */
 #ifndef BAREAWAIT_STACK_H
@@ -24,6 +25,12 @@ typedef struct stack_slot {
  * pages).  Its memory may hold a previous owner's bytes.  0, or -1 with
  * errno = ENOMEM. */
 int stack_get(size_t size, stack_slot *out);
+
+/* Makes the next `count` stack_get(size) calls cheap: maps the slots,
+ * installs their guard pages and faults in the top page of each now, on
+ * up to one thread per usable core (threads that end before this returns).
+ * Slots on the free list count.  0, or -1 with errno = ENOMEM. */
+int stack_reserve(size_t size, size_t count);
 
 /* Returns a slot to the free list of its size.  Its memory stays mapped. */
 void stack_put(const stack_slot *s);

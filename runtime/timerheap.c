@@ -1,6 +1,7 @@
 /* timerheap.c - array-backed binary heap: parent of i is (i - 1) / 2. */
 #include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "timerheap.h"
@@ -48,6 +49,10 @@ int timerheap_reserve(timerheap *h, size_t n)
 {
     if (n <= h->cap)
         return 0;
+    if (n > SIZE_MAX / 2 / sizeof *h->items) { /* cap * size would overflow */
+        errno = ENOMEM;
+        return -1;
+    }
     size_t cap = h->cap ? h->cap : 64;
     while (cap < n)
         cap *= 2;

@@ -62,8 +62,17 @@ struct outcome {
     int status; /* from waitpid */
 };
 
-/* Runs fn in a coroutine with a 16 KiB stack, in a child process. */
-static int run_in_child(coro_fn fn, void *arg, const char *name, struct outcome *out)
+static void *no_op(void *arg)
+{
+    return arg;
+}
+
+/* Runs fn in a coroutine with a 16 KiB stack, in a child process.  With
+ * `reserved` > 0 the child first calls coro_reserve(reserved) and spawns
+ * reserved - 1 coroutines that return at once, so fn gets the last of the
+ * reserved stacks: one that a stack_reserve helper thread prepared. */
+static int run_in_child(coro_fn fn, void *arg, const char *name, long reserved,
+                        struct outcome *out)
 {
     int p[2];
     if (!CHECK_INT(pipe(p), 0))
@@ -77,6 +86,11 @@ static int run_in_child(coro_fn fn, void *arg, const char *name, struct outcome 
         close(p[0]);
         close(p[1]);
         coro_opts opts = {.stack_size = SMALL_STACK, .name = name};
+        coro_opts quick = {.stack_size = SMALL_STACK, .detached = true};
+        if (reserved > 0 && coro_reserve((size_t)reserved, SMALL_STACK) < 0)
+            _exit(4);
+        for (long i = 1; i < reserved; i++)
+            coro_spawn(no_op, NULL, &quick);
         coro_spawn(fn, arg, &opts);
         _exit(coro_run() == 0 ? 0 : 3);
     }
@@ -102,13 +116,17 @@ static long reported_stack(const char *said)
     return p ? strtol(p + strlen("(stack of "), NULL, 10) : -1;
 }
 
-static void test_overflow_is_reported(void)
+/* The overflow report of coroutine `id`, whose stack came from a
+ * reservation of `reserved` stacks (0: none). */
+static void check_overflow_report(long id, long reserved)
 {
     struct outcome out;
-    if (!run_in_child(recurse_forever, NULL, "deep-recursion", &out))
+    if (!run_in_child(recurse_forever, NULL, "deep-recursion", reserved, &out))
         return;
+    char want[64];
+    snprintf(want, sizeof want, "stack overflow in coroutine %ld ", id);
     int ok = CHECK_INT(died_of(out.status), SIGABRT);
-    ok &= CHECK(strstr(out.said, "stack overflow in coroutine 1 ") != NULL);
+    ok &= CHECK(strstr(out.said, want) != NULL);
     ok &= CHECK(strstr(out.said, "\"deep-recursion\"") != NULL);
     /* The usable size: what was asked for, plus rounding to whole pages. */
     long size = reported_stack(out.said);
@@ -120,11 +138,23 @@ static void test_overflow_is_reported(void)
                         "handle_segv=2 or allow_user_segv_handler=0?\n");
 }
 
+static void test_overflow_is_reported(void)
+{
+    check_overflow_report(1, 0);
+}
+
+/* coro_reserve's stacks have guard pages too, also those its helper
+ * threads prepared (20000 is over the 8192 slots it does alone). */
+static void test_reserved_stack_has_a_guard(void)
+{
+    check_overflow_report(20000, 20000);
+}
+
 /* The guard page does not fire early: a recursion that fits, fits. */
 static void test_deep_but_fitting(void)
 {
     struct outcome out;
-    if (!run_in_child(recurse_30, NULL, "fits", &out))
+    if (!run_in_child(recurse_30, NULL, "fits", 0, &out))
         return;
     CHECK(WIFEXITED(out.status));
     CHECK_INT(WIFEXITED(out.status) ? WEXITSTATUS(out.status) : -1, 0);
@@ -138,7 +168,7 @@ static void test_other_segv_is_not_an_overflow(void)
     struct outcome out;
     if (san_on_valgrind())
         printf("     (valgrind reports the child's write through NULL below: on purpose)\n");
-    if (!run_in_child(write_through_null, NULL, "null", &out))
+    if (!run_in_child(write_through_null, NULL, "null", 0, &out))
         return;
     /* How it dies is up to the handler before ours: the default one
      * (SIGSEGV), or a sanitizer's, which may abort or exit. */
@@ -152,6 +182,7 @@ static const struct {
     void (*fn)(void);
 } tests[] = {
     {"overflow is reported", test_overflow_is_reported},
+    {"a reserved stack has its guard page", test_reserved_stack_has_a_guard},
     {"deep but fitting recursion", test_deep_but_fitting},
     {"another SIGSEGV is not an overflow", test_other_segv_is_not_an_overflow},
 };
