@@ -2,7 +2,8 @@
  *
  * A failed check prints file:line, the expression, both values and errno,
  * counts the failure, and carries on (so one run shows every failure).
- * main() ends with `return check_summary();`.
+ * main() ends with `return check_summary();`, or runs a table of cases
+ * with `return check_run(cases, n, fd_check);`.
  * Exit 77 means "skipped" to meson.
  */
 #ifndef BAREAWAIT_CHECK_H
@@ -12,6 +13,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int check_failures;
 
@@ -82,6 +84,32 @@ static inline int check_count_fds(void)
         n++;
     closedir(d);
     return n - 3; /* ".", ".." and the DIR's own fd */
+}
+
+/* One case of a table-driven test program. */
+typedef struct check_case {
+    const char *name;
+    void (*fn)(void);
+} check_case;
+
+/* Runs the n cases in order, printing "ok" or "FAIL", the name and how
+ * long each took.  With fd_check, the run must also end with as many open
+ * fds as it started with.  Returns what main() should: check_summary(). */
+static inline int check_run(const check_case *cases, size_t n, int fd_check)
+{
+    int fds = fd_check ? check_count_fds() : 0;
+    for (size_t i = 0; i < n; i++) {
+        int before = check_failures;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cases[i].fn();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        printf("%s %s (%.1f ms)\n", check_failures == before ? "ok  " : "FAIL", cases[i].name, ms);
+    }
+    if (fd_check)
+        CHECK_INT(check_count_fds(), fds);
+    return check_summary();
 }
 
 #endif

@@ -740,10 +740,7 @@ static void test_no_fd_leak_and_restart(void)
 
 /* ---- the table ---- */
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const check_case tests[] = {
     {"spawn is lazy and FIFO", test_spawn_is_lazy_and_fifo},
     {"yield alternates", test_yield_alternates},
     {"spawn from a coroutine queues at the tail", test_spawn_from_coroutine_queues_at_tail},
@@ -771,14 +768,5 @@ static const struct {
 
 int main(void)
 {
-    int fds = check_count_fds();
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = check_failures;
-        int64_t t0 = coro_now();
-        tests[i].fn();
-        printf("%s %s (%.1f ms)\n", check_failures == before ? "ok  " : "FAIL",
-               tests[i].name, (double)(coro_now() - t0) / MS);
-    }
-    CHECK_INT(check_count_fds(), fds);
-    return check_summary();
+    return check_run(tests, sizeof tests / sizeof tests[0], 1);
 }

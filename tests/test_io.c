@@ -470,10 +470,7 @@ static void test_wakeup_does_not_end_connect(void)
     coro_close(t.lfd);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const check_case tests[] = {
     {"4 MiB write waits for the reader", test_big_write_waits_for_reader},
     {"read returns 0 at EOF", test_read_eof},
     {"read and write deadlines", test_deadlines},
@@ -491,14 +488,5 @@ static const struct {
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* io_write reports EPIPE instead */
-    int fds = check_count_fds();
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = check_failures;
-        int64_t t0 = coro_now();
-        tests[i].fn();
-        printf("%s %s (%.1f ms)\n", check_failures == before ? "ok  " : "FAIL",
-               tests[i].name, (double)(coro_now() - t0) / MS);
-    }
-    CHECK_INT(check_count_fds(), fds);
-    return check_summary();
+    return check_run(tests, sizeof tests / sizeof tests[0], 1);
 }

@@ -511,10 +511,7 @@ static void test_second_reader_asserts(void)
 #endif
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const check_case tests[] = {
     {"read wakes on write", test_read_wakes_on_write},
     {"write wakes on drain", test_write_wakes_on_drain},
     {"timeout", test_timeout},
@@ -531,14 +528,5 @@ static const struct {
 
 int main(void)
 {
-    int fds = check_count_fds();
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = check_failures;
-        int64_t t0 = coro_now();
-        tests[i].fn();
-        printf("%s %s (%.1f ms)\n", check_failures == before ? "ok  " : "FAIL",
-               tests[i].name, (double)(coro_now() - t0) / MS);
-    }
-    CHECK_INT(check_count_fds(), fds);
-    return check_summary();
+    return check_run(tests, sizeof tests / sizeof tests[0], 1);
 }

@@ -129,10 +129,7 @@ static void test_reserve_errors(void)
     CHECK_INT(coro_run(), 0);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const check_case tests[] = {
     {"reserve then spawn", test_reserve_then_spawn},
     {"free stacks count towards a reservation", test_free_stacks_count},
     {"reserve errors", test_reserve_errors},
@@ -140,10 +137,5 @@ static const struct {
 
 int main(void)
 {
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = check_failures;
-        tests[i].fn();
-        printf("%s %s\n", check_failures == before ? "ok  " : "FAIL", tests[i].name);
-    }
-    return check_summary();
+    return check_run(tests, sizeof tests / sizeof tests[0], 0);
 }

@@ -158,10 +158,7 @@ static void test_edges(void)
     CHECK_INT(h.cap, 0);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const check_case tests[] = {
     {"random inserts and removes against a reference", test_random_walk},
     {"drains in order", test_drains_in_order},
     {"edges", test_edges},
@@ -169,10 +166,5 @@ static const struct {
 
 int main(void)
 {
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = check_failures;
-        tests[i].fn();
-        printf("%s %s\n", check_failures == before ? "ok  " : "FAIL", tests[i].name);
-    }
-    return check_summary();
+    return check_run(tests, sizeof tests / sizeof tests[0], 0);
 }
