@@ -50,7 +50,11 @@ int rawsrv_start(rawsrv *s, int rcvbuf, void (*play)(rawsrv *, int), const char 
     }
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
     s->co = coro_spawn(rawsrv_main, s, &(coro_opts){.name = "rawsrv", .stack_size = 256 << 10});
-    return s->co ? 0 : -1;
+    if (!s->co) {
+        close(s->lfd);
+        return -1;
+    }
+    return 0;
 }
 
 /* SUSPENDS until the server's coroutine has ended. */
