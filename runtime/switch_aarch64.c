@@ -8,12 +8,12 @@
  * switch_jump called from switch_trampoline (in the .S file):
  *
  *     top = lo + size, rounded down to 16
- *     |  0                 |  0                     |  top - 16   <- sp in the trampoline
- *     |  x29 = 0           |  x30 = switch_trampoline |  top - 32
- *     |  d8 .. d15 = 0   (8 cells)                  |  top - 96
- *     |  x21 .. x28 = 0  (8 cells)                  |  top - 160
- *     |  x19 = entry       |  x20 = entry_returned  |  top - 176
- *     |  FPCR of creator   |  unused                |  top - 192  <- ctx->sp
+ *     |  0                 |  0                        |  top - 16  <- sp in the trampoline
+ *     |  x29 = 0           |  x30 = switch_trampoline  |  top - 32
+ *     |  d8 .. d15 = 0   (8 cells)                     |  top - 96
+ *     |  x21 .. x28 = 0  (8 cells)                     |  top - 160
+ *     |  x19 = entry       |  x20 = entry_returned     |  top - 176
+ *     |  FPCR of creator   |  unused                   |  top - 192  <- ctx->sp
  *
  * x19 and x20 are callee-saved, so they survive into the trampoline, which
  * calls x19 and, should it return, x20.  x29 = 0 ends the frame-pointer
@@ -21,11 +21,12 @@
  * nothing lives above the trampoline.
  *
  * The first switch_jump into it loads those registers and `ret`s to the
- * trampoline with sp = top - 16, a multiple of 16 as AAPCS64 requires at
- * every instruction that uses sp.  The trampoline's `blr x19` puts its
- * return address in x30 (nothing is pushed), so entry starts with that same
- * aligned sp; its prologue saves x29 = 0 as the caller's frame pointer, and
- * a frame-pointer walk stops there.
+ * trampoline with sp = top - 16, a multiple of 16: AAPCS64 requires it,
+ * and Linux has the CPU fault on a load or store through a misaligned sp.
+ * The trampoline's `blr x19` puts its return address in x30 (nothing is
+ * pushed), so entry starts with that same aligned sp; its prologue saves
+ * x29 = 0 as the caller's frame pointer, and a frame-pointer walk stops
+ * there.
  */
 #include <assert.h>
 #include <stddef.h>
