@@ -68,7 +68,8 @@ enum guard_how {
     GUARD_UNKNOWN,
     GUARD_BATCHED,   /* process_madvise(MADV_GUARD_INSTALL), 64 per call */
     GUARD_MADVISE,   /* madvise(MADV_GUARD_INSTALL), one call per guard */
-    GUARD_MPROTECT,  /* kernel older than 6.13: a PROT_NONE mapping each */
+    GUARD_MPROTECT,  /* older kernel, or a madvise that only pretends
+                        (qemu-user): a PROT_NONE mapping each */
 };
 
 static struct pool *pools;
@@ -131,15 +132,42 @@ fail:
     return NULL;
 }
 
-/* One guard page the slow way: madvise, or mprotect before Linux 6.13. */
+/* Is the guard page the kernel just said yes to really there?  Asked once
+ * per process, at the first guard: an emulator may answer 0 to an advice it
+ * does not know and install nothing (qemu-user 7.2 does, for madvise), and
+ * then an overflow would write into the next stack down instead of
+ * faulting.  A system call that reads a guard page fails with EFAULT, so
+ * let write() copy one byte of it into a pipe.  Without a spare pipe (out
+ * of fds) we cannot tell, and trust the answer. */
+static bool guard_is_real(const char *page)
+{
+    static bool checked;
+    if (checked)
+        return true;
+    checked = true;
+    int fd[2];
+    if (pipe(fd) < 0)
+        return true;
+    int saved = errno;
+    bool real = write(fd[1], page, 1) < 0 && errno == EFAULT;
+    close(fd[0]);
+    close(fd[1]);
+    errno = saved;
+    return real;
+}
+
+/* One guard page the slow way: madvise, or mprotect before Linux 6.13 (or
+ * where madvise only pretends). */
 static int guard_one(char *page)
 {
     if (guard_how != GUARD_MPROTECT) {
-        if (madvise(page, stack_page_size(), MADV_GUARD_INSTALL) == 0)
-            return 0;
-        if (errno != EINVAL)
+        if (madvise(page, stack_page_size(), MADV_GUARD_INSTALL) == 0) {
+            if (guard_is_real(page))
+                return 0;
+        } else if (errno != EINVAL) {
             return -1;
-        guard_how = GUARD_MPROTECT; /* older kernel: fall back for good */
+        }
+        guard_how = GUARD_MPROTECT; /* older kernel or emulator: for good */
     }
     return mprotect(page, stack_page_size(), PROT_NONE);
 }
@@ -177,8 +205,9 @@ static int guard_window(char *first, size_t stride, size_t n)
     if (guard_how == GUARD_UNKNOWN || guard_how == GUARD_BATCHED) {
         if (guard_batch(first, stride, n) == 0) {
             if (guard_how == GUARD_UNKNOWN)
-                guard_how = GUARD_BATCHED;
-            return 0;
+                guard_how = guard_is_real(first) ? GUARD_BATCHED : GUARD_MPROTECT;
+            if (guard_how == GUARD_BATCHED)
+                return 0; /* else: redo them one by one, with mprotect */
         }
     }
     for (size_t i = 0; i < n; i++) { /* installing a guard twice is harmless */

@@ -4,7 +4,11 @@
  *   switch_ucontext.c  getcontext/makecontext/swapcontext (the reference;
  *                      glibc's swapcontext also saves the signal mask with
  *                      a sigprocmask syscall on every switch)
- *   switch_asm.c + switch_x86_64.S   callee-saved registers only (fast)
+ *   asm                callee-saved registers only (fast); one pair of
+ *                      files per architecture, and meson refuses
+ *                      -Dswitch=asm on any other:
+ *                        x86_64   switch_asm.c + switch_x86_64.S
+ *                        aarch64  switch_aarch64.c + switch_aarch64.S
  * Internal to the runtime; bench/sched uses it to time the raw primitive.
  */
 #ifndef BAREAWAIT_SWITCH_H

@@ -1,7 +1,7 @@
-/* switch_asm.c - the fast backend's C half: a new coroutine's first frame.
- * switch_jump itself is in switch_x86_64.S.
+/* switch_asm.c - the fast backend's C half on x86_64: a new coroutine's
+ * first frame.  switch_jump itself is in switch_x86_64.S.
  *
- * switch_jump resumes a context by popping the frame drawn in switch_asm.h
+ * switch_jump resumes a context by popping the frame drawn in switch_x86_64.S
  * and executing `ret`.  A coroutine that has never run has no such frame, so
  * switch_make writes one at the top of its stack, as if the coroutine had
  * parked inside switch_jump called from switch_trampoline (in the .S file):

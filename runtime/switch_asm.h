@@ -1,41 +1,35 @@
-/* switch_asm.h - saved state for the x86_64 assembly backend: one pointer.
+/* switch_asm.h - saved state for the assembly backends: one pointer.
  *
  * Why so little?  To the code that calls it, switch_jump is an ordinary
- * function call.  The System V ABI lets a called function clobber rax, rcx,
- * rdx, rsi, rdi, r8-r11, every xmm register and the flags, so the compiler
- * has already saved whatever it still needs from those before the call.
- * What a function must hand back unchanged are the *callee-saved* ones:
- * rsp, rbp, rbx, r12-r15, the control bits of MXCSR (SSE rounding and
- * exception masks) and the x87 control word.  So switch_jump pushes those
- * onto the stack it is leaving, and the only thing left to remember is where
- * that stack's top now is.  (ucontext saves ~1 KiB, signal mask included,
- * with a syscall; the signal mask belongs to the thread, not to a coroutine.)
+ * function call, and the ABI lets a called function clobber most registers
+ * (on x86_64: rax, rcx, rdx, rsi, rdi, r8-r11, every xmm register and the
+ * flags; on aarch64: x0-x18 and all but the low halves of v8-v15), so the
+ * compiler has already saved whatever it still needs from those before the
+ * call.  What a function must hand back unchanged are the *callee-saved*
+ * ones:
+ *   x86_64   rsp, rbp, rbx, r12-r15, the control bits of MXCSR (SSE
+ *            rounding and exception masks) and the x87 control word
+ *   aarch64  sp, x19-x28, x29 (fp), x30 (lr, where to return), d8-d15
+ *            and FPCR (rounding mode, flush-to-zero)
+ * So switch_jump pushes those onto the stack it is leaving, and the only
+ * thing left to remember is where that stack's top now is.  (ucontext saves
+ * ~1 KiB, signal mask included, with a syscall; the signal mask belongs to
+ * the thread, not to a coroutine.)
  *
- * A parked coroutine's stack, as switch_jump left it:
- *
- *     higher addresses
- *     |  ... the parked code's own frames ...        |
- *     |  return address into its switch_jump caller  |  sp + 56
- *     |  rbp                                         |  sp + 48
- *     |  rbx                                         |  sp + 40
- *     |  r12                                         |  sp + 32
- *     |  r13                                         |  sp + 24
- *     |  r14                                         |  sp + 16
- *     |  r15                                         |  sp + 8
- *     |  unused (2) | x87 control word (2) | MXCSR (4)|  sp + 0  <- ctx->sp
- *     lower addresses: the stack grows down
- *
- * Resuming is the mirror image: load rsp from ctx->sp, pop the same slots in
- * reverse, and `ret` returns into the code that called switch_jump back when
- * it parked.  A coroutine that never ran gets this frame written by hand
- * (switch_make, drawn in switch_asm.c).
+ * Which registers, in which slots, is the architecture's business, so each
+ * frame is drawn next to the code that writes it:
+ *   x86_64   switch_x86_64.S (a parked frame), switch_asm.c (a first frame)
+ *   aarch64  switch_aarch64.S (a parked frame), switch_aarch64.c (a first one)
+ * Both keep the one pointer below, so the rest of the runtime does not care
+ * which it runs on.
  */
 #ifndef BAREAWAIT_SWITCH_ASM_H
 #define BAREAWAIT_SWITCH_ASM_H
 
 typedef struct switch_ctx {
-    void *sp; /* the parked stack's top (the drawing above); stale while
-                 the context runs.  switch_x86_64.S expects it at offset 0 */
+    void *sp; /* the parked stack's top (the frame drawn in the .S file);
+                 stale while the context runs.  Both .S files expect it at
+                 offset 0 */
 } switch_ctx;
 
 #endif

@@ -15,6 +15,23 @@ const char switch_backend_name[] = "ucontext";
 static ucontext_t template_uc;
 static bool template_ready;
 
+#if defined(__x86_64__)
+/* glibc's x86_64 ucontext_t holds its FPU state in __fpregs_mem and points
+ * at it from uc_mcontext.fpregs.  A copy's pointer still points into the
+ * template; point it at the copy's own save area, as getcontext would. */
+static void own_fpregs(ucontext_t *uc)
+{
+    uc->uc_mcontext.fpregs = &uc->__fpregs_mem;
+}
+#else
+/* Elsewhere (aarch64: the FP registers sit inside uc_mcontext.__reserved)
+ * nothing in a ucontext_t points into itself, so a plain copy is whole. */
+static void own_fpregs(ucontext_t *uc)
+{
+    (void)uc;
+}
+#endif
+
 void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
 {
     if (!template_ready) {
@@ -24,9 +41,7 @@ void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
         template_ready = true;
     }
     memcpy(&ctx->uc, &template_uc, sizeof ctx->uc);
-    /* The copy's FPU-state pointer still points into the template; point
-     * it at the copy's own save area, as getcontext would have. */
-    ctx->uc.uc_mcontext.fpregs = &ctx->uc.__fpregs_mem;
+    own_fpregs(&ctx->uc);
     ctx->uc.uc_stack.ss_sp = lo;
     ctx->uc.uc_stack.ss_size = size;
     ctx->uc.uc_link = NULL; /* entry never returns */

@@ -1,7 +1,25 @@
 /* switch_x86_64.S - switch_jump for x86_64 System V (Linux, the BSDs).
  *
- * The frame it pushes is drawn in switch_asm.h; the frame a new coroutine
- * starts from is drawn in switch_asm.c.  AT&T syntax: `op source, dest`.
+ * Why only these registers: switch_asm.h.  AT&T syntax: `op source, dest`.
+ *
+ * A parked coroutine's stack, as switch_jump leaves it:
+ *
+ *     higher addresses
+ *     |  ... the parked code's own frames ...        |
+ *     |  return address into its switch_jump caller  |  sp + 56
+ *     |  rbp                                         |  sp + 48
+ *     |  rbx                                         |  sp + 40
+ *     |  r12                                         |  sp + 32
+ *     |  r13                                         |  sp + 24
+ *     |  r14                                         |  sp + 16
+ *     |  r15                                         |  sp + 8
+ *     |  unused (2) | x87 control word (2) | MXCSR (4)|  sp + 0  <- ctx->sp
+ *     lower addresses: the stack grows down
+ *
+ * Resuming is the mirror image: load rsp from ctx->sp, pop the same slots in
+ * reverse, and `ret` returns into the code that called switch_jump back when
+ * it parked.  A coroutine that never ran gets this frame written by hand
+ * (switch_make, drawn in switch_asm.c).
  *
  * No endbr64 or shadow-stack handling: this object carries no CET property
  * note, so the linker marks the program as not CET-ready and the kernel

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,6 +64,16 @@ static inline int check_true_(const char *file, int line, const char *expr, int 
     check_int_(__FILE__, __LINE__, #got " == " #want, (long long)(got), (long long)(want))
 #define CHECK_STR(got, want) \
     check_str_(__FILE__, __LINE__, #got " == " #want, (got), (want))
+
+/* True when the test runs under user-mode emulation: the meson cross file
+ * scripts/cross-aarch64.ini sets BA_UNDER_QEMU=1 in its exe_wrapper.  For
+ * the few checks that cannot mean anything there, which then skip, saying
+ * why (never pass in silence). */
+static inline int check_under_qemu(void)
+{
+    const char *v = getenv("BA_UNDER_QEMU");
+    return v && *v && strcmp(v, "0") != 0;
+}
 
 static inline int check_summary(void)
 {

@@ -8,6 +8,7 @@
  * Cancellation and coro_wakeup are in test_cancel.c.
  */
 #include <errno.h>
+#include <fenv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,10 +438,70 @@ static void test_trace(void)
     CHECK_STR(trace_log, "");
 }
 
-/* ---- resources ---- */
+/* ---- the switch keeps what a function call keeps ---- */
+
+/* Eight doubles live across every yield: the compiler keeps them in
+ * callee-saved FP registers (d8-d15 on aarch64), which the switch must
+ * save.  Two coroutines with different seeds would see each other's values
+ * if it did not. */
+static void *hold_doubles(void *arg)
+{
+    volatile double seed = *(const double *)arg;
+    double s = seed;
+    double a = s, b = 2 * s, c = 3 * s, d = 4 * s, e = 5 * s, f = 6 * s, g = 7 * s,
+           h = 8 * s;
+    for (int i = 0; i < 3; i++) {
+        coro_yield();
+        a += 1, b += 1, c += 1, d += 1, e += 1, f += 1, g += 1, h += 1;
+    }
+    CHECK(a == s + 3 && b == 2 * s + 3 && c == 3 * s + 3 && d == 4 * s + 3);
+    CHECK(e == 5 * s + 3 && f == 6 * s + 3 && g == 7 * s + 3 && h == 8 * s + 3);
+    return NULL;
+}
+
+static void test_doubles_survive_a_switch(void)
+{
+    double one = 1, hundred = 100;
+    coro_spawn(hold_doubles, &one, &(coro_opts){.detached = true});
+    coro_spawn(hold_doubles, &hundred, &(coro_opts){.detached = true});
+    CHECK_INT(coro_run(), 0);
+}
+
+/* The rounding mode is floating-point *control* state (MXCSR and the x87
+ * control word; FPCR on aarch64): one coroutine's setting must not leak
+ * into another, nor out of coro_run. */
+static void *round_upward(void *arg)
+{
+    (void)arg;
+    CHECK_INT(fesetround(FE_UPWARD), 0);
+    coro_yield(); /* the other one runs, and checks its own mode */
+    CHECK_INT(fegetround(), FE_UPWARD);
+    CHECK_INT(fesetround(FE_TONEAREST), 0);
+    return NULL;
+}
+
+static void *expect_nearest(void *arg)
+{
+    (void)arg;
+    CHECK_INT(fegetround(), FE_TONEAREST);
+    coro_yield();
+    CHECK_INT(fegetround(), FE_TONEAREST);
+    return NULL;
+}
+
+static void test_rounding_mode_is_per_coroutine(void)
+{
+    CHECK_INT(fegetround(), FE_TONEAREST);
+    coro_spawn(round_upward, NULL, &(coro_opts){.detached = true});
+    coro_spawn(expect_nearest, NULL, &(coro_opts){.detached = true});
+    CHECK_INT(coro_run(), 0);
+    CHECK_INT(fegetround(), FE_TONEAREST);
+}
 
 /* After coro_run returns nothing is left open, and the runtime starts
  * again on the next spawn.  (Memory is checked by valgrind and ASan.) */
+/* ---- resources ---- */
+
 static void test_no_fd_leak_and_restart(void)
 {
     int fds = check_count_fds();
@@ -471,6 +532,8 @@ static const check_case tests[] = {
     {"spawn errors", test_spawn_errors},
     {"deadlock", test_deadlock},
     {"trace", test_trace},
+    {"doubles survive a switch", test_doubles_survive_a_switch},
+    {"the rounding mode is per coroutine", test_rounding_mode_is_per_coroutine},
     {"no fd leak, restart", test_no_fd_leak_and_restart},
 };
 

@@ -6,7 +6,7 @@
  * (4 KiB a coroutine, plus page tables and the runtime's arrays).  Skipped (exit 77, saying why) under
  * valgrind or ASan (too slow there), when the machine lacks the memory, or
  * when the kernel has no MADV_GUARD_INSTALL and max_map_count cannot hold
- * two mappings per stack.
+ * two mappings per stack, or under qemu-user (BA_UNDER_QEMU).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,6 +72,9 @@ static const char *why_skip(void)
 {
     if (san_on_valgrind())
         return "too slow under valgrind";
+    if (check_under_qemu()) /* stack.c falls back to mprotect guards there */
+        return "under qemu-user: emulated, and a guard page each would need "
+               "two million mappings (vm.max_map_count)";
 #ifdef BA_ASAN
     return "too slow under ASan";
 #endif

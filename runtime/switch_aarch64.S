@@ -1,0 +1,121 @@
+/* switch_aarch64.S - switch_jump for aarch64 Linux (AAPCS64).
+ *
+ * What a called function must hand back unchanged under AAPCS64, and so
+ * what switch_jump saves (everything else the caller has saved already, if
+ * it still needs it: see switch_asm.h):
+ *   x19-x28          general registers
+ *   x29 (fp), x30 (lr), sp
+ *   d8-d15           the low 64 bits of v8-v15 (the upper halves are not
+ *                    callee-saved: callers keep them if they need them)
+ *   FPCR             floating-point *control*: rounding mode, flush-to-zero,
+ *                    default NaN.  A coroutine that sets a rounding mode
+ *                    must not leak it into the one it switches to.
+ * Not saved: FPSR, floating-point *status* (the sticky "an exception
+ * happened" flags and the saturation flag).  The ABI does not preserve it
+ * across calls either -- any callee may raise a flag -- so no caller can
+ * rely on it surviving a call to switch_jump.
+ *
+ * A parked coroutine's stack, as switch_jump leaves it (176 bytes, so sp
+ * stays a multiple of 16: aarch64 faults on a misaligned sp used for a
+ * load or store):
+ *
+ *     higher addresses
+ *     |  ... the parked code's own frames ...        |
+ *     |  x29 (fp)          |  x30 (lr): where to     |  sp + 160
+ *     |                    |  resume, in its caller  |
+ *     |  d14               |  d15                    |  sp + 144
+ *     |  d12               |  d13                    |  sp + 128
+ *     |  d10               |  d11                    |  sp + 112
+ *     |  d8                |  d9                     |  sp + 96
+ *     |  x27               |  x28                    |  sp + 80
+ *     |  x25               |  x26                    |  sp + 64
+ *     |  x23               |  x24                    |  sp + 48
+ *     |  x21               |  x22                    |  sp + 32
+ *     |  x19               |  x20                    |  sp + 16
+ *     |  FPCR              |  unused                 |  sp + 0  <- ctx->sp
+ *     lower addresses: the stack grows down; each cell is 8 bytes
+ *
+ * Unlike x86, `bl` does not push the return address: it is in x30, saved
+ * here with the rest, and `ret` jumps to x30.  A coroutine that never ran
+ * gets this frame written by hand (switch_make, drawn in switch_aarch64.c).
+ *
+ * No BTI landing pads or PAC signing.  BTI: this object carries no GNU
+ * property note saying it has landing pads, so the linker marks the program
+ * as not BTI-ready and the kernel leaves branch-target checks off.  PAC:
+ * switch_jump neither signs nor checks x30.  Code built with pac-ret signs
+ * and checks its own return address in its own frame, on its own stack, so
+ * a switch does not disturb it; signing here as well would need switch_make
+ * to forge a signed address for the trampoline, machinery a switch meant to
+ * be read does not need.
+ */
+	.text
+
+/* void switch_jump(switch_ctx *from, switch_ctx *to)
+ *                  from in x0,       to in x1          */
+	.globl	switch_jump
+	.type	switch_jump, %function
+	.p2align 4
+switch_jump:
+	/* 1. Save what our caller expects a call to preserve. */
+	sub	sp, sp, #176
+	stp	x19, x20, [sp, #16]
+	stp	x21, x22, [sp, #32]
+	stp	x23, x24, [sp, #48]
+	stp	x25, x26, [sp, #64]
+	stp	x27, x28, [sp, #80]
+	stp	d8, d9, [sp, #96]
+	stp	d10, d11, [sp, #112]
+	stp	d12, d13, [sp, #128]
+	stp	d14, d15, [sp, #144]
+	stp	x29, x30, [sp, #160]
+	mrs	x9, fpcr		/* x9, x10: scratch, the ABI lets us clobber them */
+	str	x9, [sp]
+
+	/* 2. The switch: park our stack pointer, pick up theirs.  (sp cannot
+	 *    be stored or loaded directly: it goes through x10.)  From the
+	 *    `mov sp` on we are on the other coroutine's stack. */
+	mov	x10, sp
+	str	x10, [x0]		/* from->sp = sp */
+	ldr	x10, [x1]
+	mov	sp, x10			/* sp = to->sp */
+
+	/* 3. Restore what they saved when they parked (or what switch_make
+	 *    wrote).  FPCR is written only if it differs: it almost never
+	 *    does, and on some cores a write to it waits for every floating
+	 *    point instruction in flight. */
+	ldr	x10, [sp]
+	cmp	x9, x10
+	b.eq	1f
+	msr	fpcr, x10
+1:	ldp	x19, x20, [sp, #16]
+	ldp	x21, x22, [sp, #32]
+	ldp	x23, x24, [sp, #48]
+	ldp	x25, x26, [sp, #64]
+	ldp	x27, x28, [sp, #80]
+	ldp	d8, d9, [sp, #96]
+	ldp	d10, d11, [sp, #112]
+	ldp	d12, d13, [sp, #128]
+	ldp	d14, d15, [sp, #144]
+	ldp	x29, x30, [sp, #160]
+	add	sp, sp, #176
+	ret				/* to x30: their switch_jump caller, or the trampoline */
+	.size	switch_jump, .-switch_jump
+
+/* A new coroutine's first switch_jump "returns" here, with sp a multiple of
+ * 16, x29 = 0, x19 = entry and x20 = what to call should entry return. */
+	.globl	switch_trampoline
+	.hidden	switch_trampoline
+	.type	switch_trampoline, %function
+	.p2align 4
+switch_trampoline:
+	.cfi_startproc
+	.cfi_undefined x30	/* the outermost frame: debuggers stop here */
+	blr	x19		/* entry(): never returns... */
+	blr	x20		/* ...but if it did, abort, not run off the stack */
+	brk	#0		/* not reached: entry_returned does not return */
+	.cfi_endproc
+	.size	switch_trampoline, .-switch_trampoline
+
+/* This code needs no executable stack; without this note the linker would
+ * assume it does. */
+	.section .note.GNU-stack,"",%progbits
