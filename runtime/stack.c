@@ -312,18 +312,23 @@ struct share {                   /* one thread's part of the slots to prepare */
     const struct pool *p;
     struct chunk *c;
     size_t from, to;
+    size_t hot;                  /* bytes at the top of each to fault in */
     int err;
 };
 
-/* Guards the slots [from, to) and writes a byte at the top of each, so that
- * the kernel hands out the page where the coroutine's handle and first
- * frames will live now, on this thread, instead of at spawn. */
+/* Guards the slots [from, to) and writes a byte into each page of the top
+ * `hot` bytes of each, so that the kernel hands out the pages where the
+ * coroutine's handle and first frames will live now, on this thread,
+ * instead of at spawn. */
 static void *prepare_share(void *arg)
 {
     struct share *s = arg;
     s->err = guard_slots(s->p, s->c, s->from, s->to);
-    for (size_t i = s->from; i < s->to && !s->err; i++)
-        *(volatile char *)(s->c->base + (i + 1) * s->p->slot_size - 1) = 0;
+    for (size_t i = s->from; i < s->to && !s->err; i++) {
+        char *top = s->c->base + (i + 1) * s->p->slot_size;
+        for (size_t down = 1; down <= s->hot; down += stack_page_size())
+            *(volatile char *)(top - down) = 0;
+    }
     return NULL;
 }
 
@@ -339,9 +344,9 @@ static size_t cores_we_may_use(void)
  * threads touch disjoint pages of one mapping; the kernel takes their page
  * faults in parallel (per-VMA locks), which is the whole point.  They are
  * joined before this returns: no thread outlives the call. */
-static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to)
+static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to, size_t hot)
 {
-    struct share first = {p, c, from, from + 1, 0};
+    struct share first = {p, c, from, from + 1, hot, 0};
     prepare_share(&first); /* settles guard_how before any thread reads it */
     if (first.err || ++from == to)
         return first.err;
@@ -358,7 +363,7 @@ static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to
     size_t each = (to - from + shares - 1) / shares;
     for (size_t i = 0; i < shares; i++) {
         size_t a = from + i * each < to ? from + i * each : to;
-        part[i] = (struct share){p, c, a, a + each < to ? a + each : to, 0};
+        part[i] = (struct share){p, c, a, a + each < to ? a + each : to, hot, 0};
         if (i > 0) /* part 0 is ours */
             started[i] = pthread_create(&thread[i], NULL, prepare_share, &part[i]) == 0;
     }
@@ -373,10 +378,12 @@ static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to
     return err ? -1 : 0;
 }
 
-int stack_reserve(size_t size, size_t count)
+int stack_reserve(size_t size, size_t count, size_t hot)
 {
     if (size > SIZE_MAX / 2)
         goto nomem;
+    if (hot > size)
+        hot = size;
     struct pool *p = pool_for(slot_size_for(size));
     if (!p)
         goto nomem;
@@ -390,7 +397,7 @@ int stack_reserve(size_t size, size_t count)
         if (!c)
             goto nomem;
     }
-    if (prepare(p, c, c->carved, c->carved + count) < 0)
+    if (prepare(p, c, c->carved, c->carved + count, hot) < 0)
         goto nomem;
     if (c->guarded < c->carved + count)
         c->guarded = c->carved + count;

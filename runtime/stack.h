@@ -27,10 +27,12 @@ typedef struct stack_slot {
 int stack_get(size_t size, stack_slot *out);
 
 /* Makes the next `count` stack_get(size) calls cheap: maps the slots,
- * installs their guard pages and faults in the top page of each now, on
- * up to one thread per usable core (threads that end before this returns).
- * Slots on the free list count.  0, or -1 with errno = ENOMEM. */
-int stack_reserve(size_t size, size_t count);
+ * installs their guard pages and faults in every page of the top `hot`
+ * bytes of each (what a new coroutine touches at once: its handle, its
+ * first frames) now, on up to one thread per usable core (threads that end
+ * before this returns).  Slots on the free list count.  0, or -1 with
+ * errno = ENOMEM. */
+int stack_reserve(size_t size, size_t count, size_t hot);
 
 /* Returns a slot to the free list of its size.  Its memory stays mapped. */
 void stack_put(const stack_slot *s);
