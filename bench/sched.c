@@ -297,7 +297,7 @@ struct figures {
     double per_parked, pte_per_parked, create_s;  /* at counts.parked */
     double million_create_s, million_rss;         /* --million only */
     double million_reserved_s;                    /* ...after coro_reserve */
-    int cores;                                    /* coro_reserve may use */
+    int cores;                                    /* threads coro_reserve uses */
 };
 
 static double median_of(double (*measure)(long), long n)
@@ -342,6 +342,8 @@ static void measure_million(struct figures *f)
     f->million_rss = median(rss, MILLION_ROUNDS);
     cpu_set_t set;
     f->cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    if (f->cores > 8)
+        f->cores = 8; /* coro_reserve's limit on helper threads (runtime/stack.c) */
 }
 
 static void print_human(const struct figures *f, const struct counts *c, bool million)

@@ -61,14 +61,19 @@ int coro_reserve(size_t count, size_t stack_size)
     }
     if (!sched.up && sched_init() < 0)
         return -1;
-    if (count > SIZE_MAX / 2 - sched.live) {
-        errno = ENOMEM; /* so that live + count cannot wrap */
+    /* Each reserved stack commits at least a page: more stacks than the
+     * machine has pages can never fit, and would end in the OOM killer
+     * rather than in ENOMEM. */
+    long pages = sysconf(_SC_PHYS_PAGES);
+    if (count > SIZE_MAX / 2 - sched.live || (pages > 0 && count > (size_t)pages)) {
+        errno = ENOMEM;
         return -1;
     }
-    if (stack_reserve(stack_request(size), count, HOT_TOP) < 0)
+    /* The timer heap first (cheap), so that it does not grow by copying
+     * mid-burst; then the stacks. */
+    if (timerheap_reserve(&sched.timers, sched.live + count) < 0)
         return -1;
-    /* The timer heap too, so that it does not grow by copying mid-burst. */
-    return timerheap_reserve(&sched.timers, sched.live + count);
+    return stack_reserve(stack_request(size), count, HOT_TOP);
 }
 
 coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)

@@ -13,8 +13,10 @@
  * faults over the cores we may use.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -29,8 +31,8 @@
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13; older headers lack it */
 #endif
 
-#ifndef PIDFD_SELF_PROCESS
-#define PIDFD_SELF_PROCESS (-10001) /* "this process" for pidfd calls, 6.14+ */
+#ifndef PIDFD_SELF_THREAD
+#define PIDFD_SELF_THREAD (-10000) /* "the calling thread" for pidfd calls */
 #endif
 
 #define FIRST_CHUNK_SLOTS 16     /* the first mapping of a size is small... */
@@ -61,9 +63,9 @@ struct pool {                    /* all slots of one size */
     size_t next_chunk_slots;     /* size of the next mapping, in slots */
 };
 
-/* How guard pages are put in, from fastest to slowest.  Found out at the
- * first guard and never changed after; stack_reserve() settles it before
- * its helper threads start, so they only read it. */
+/* How guard pages are put in, from fastest to slowest.  Decided by
+ * guard_settle() at the first guard, on the runtime's thread, and never
+ * changed after: stack_reserve's helper threads only read it. */
 enum guard_how {
     GUARD_UNKNOWN,
     GUARD_BATCHED,   /* process_madvise(MADV_GUARD_INSTALL), 64 per call */
@@ -132,21 +134,16 @@ fail:
     return NULL;
 }
 
-/* Is the guard page the kernel just said yes to really there?  Asked once
- * per process, at the first guard: an emulator may answer 0 to an advice it
- * does not know and install nothing (qemu-user 7.2 does, for madvise), and
- * then an overflow would write into the next stack down instead of
- * faulting.  A system call that reads a guard page fails with EFAULT, so
- * let write() copy one byte of it into a pipe.  Without a spare pipe (out
- * of fds) we cannot tell, and trust the answer. */
+/* Is the guard page the kernel just said yes to really there?  An emulator
+ * may answer 0 to an advice it does not know and install nothing (qemu-user
+ * 7.2 does, for madvise), and then an overflow would write into the next
+ * stack down instead of faulting.  A system call that reads a guard page
+ * fails with EFAULT, so let write() copy one byte of it into a pipe.
+ * Without a spare pipe (out of fds) we cannot tell, and trust the answer. */
 static bool guard_is_real(const char *page)
 {
-    static bool checked;
-    if (checked)
-        return true;
-    checked = true;
     int fd[2];
-    if (pipe(fd) < 0)
+    if (pipe2(fd, O_CLOEXEC) < 0)
         return true;
     int saved = errno;
     bool real = write(fd[1], page, 1) < 0 && errno == EFAULT;
@@ -156,27 +153,10 @@ static bool guard_is_real(const char *page)
     return real;
 }
 
-/* One guard page the slow way: madvise, or mprotect before Linux 6.13 (or
- * where madvise only pretends). */
-static int guard_one(char *page)
-{
-    if (guard_how != GUARD_MPROTECT) {
-        if (madvise(page, stack_page_size(), MADV_GUARD_INSTALL) == 0) {
-            if (guard_is_real(page))
-                return 0;
-        } else if (errno != EINVAL) {
-            return -1;
-        }
-        guard_how = GUARD_MPROTECT; /* older kernel or emulator: for good */
-    }
-    return mprotect(page, stack_page_size(), PROT_NONE);
-}
-
-/* Up to GUARD_BATCH guards in one system call, on a kernel that takes
- * MADV_GUARD_INSTALL through process_madvise on "this process" (6.14+).
- * 0 if all are in; -1 if the caller must do them one by one.  (64 per call
- * is as fast as the 1024 the kernel allows, and keeps this frame at 1 KiB:
- * it may run on a small coroutine stack.) */
+/* Up to GUARD_BATCH guards in one system call, through process_madvise on
+ * our own process (PIDFD_SELF_THREAD: this thread, whose memory is the
+ * process's).  0 if all are in, else -1.  (64 per call is as fast as the
+ * 1024 the kernel allows, and keeps this frame at 1 KiB.) */
 static int guard_batch(char *first, size_t stride, size_t n)
 {
 #ifdef SYS_process_madvise
@@ -185,35 +165,47 @@ static int guard_batch(char *first, size_t stride, size_t n)
         iov[i].iov_base = first + i * stride;
         iov[i].iov_len = stack_page_size();
     }
-    long done = syscall(SYS_process_madvise, PIDFD_SELF_PROCESS, iov, n,
-                        MADV_GUARD_INSTALL, 0);
-    if (done == (long)(n * stack_page_size()))
-        return 0;
-    if (done < 0 && guard_how == GUARD_UNKNOWN)
-        guard_how = GUARD_MADVISE; /* not on this kernel (or valgrind) */
+    long done = syscall(SYS_process_madvise, PIDFD_SELF_THREAD, iov, n, MADV_GUARD_INSTALL, 0);
+    return done == (long)(n * stack_page_size()) ? 0 : -1;
 #else
     (void)first, (void)stride, (void)n;
-    guard_how = GUARD_MADVISE;
-#endif
+    errno = ENOSYS;
     return -1;
+#endif
+}
+
+/* Decides, once per process and on the calling thread, how guards are put
+ * in, by guarding `page` (the first guard ever) the fastest way that works.
+ * Every later guard, on any thread, only reads guard_how. */
+static int guard_settle(char *page)
+{
+    size_t size = stack_page_size();
+    /* (valgrind 3.19 knows no process_madvise: straight to madvise there.) */
+    if (!san_on_valgrind() && guard_batch(page, size, 1) == 0)
+        guard_how = guard_is_real(page) ? GUARD_BATCHED : GUARD_MPROTECT;
+    else if (madvise(page, size, MADV_GUARD_INSTALL) == 0)
+        guard_how = guard_is_real(page) ? GUARD_MADVISE : GUARD_MPROTECT;
+    else if (errno == EINVAL) /* a kernel before 6.13 */
+        guard_how = GUARD_MPROTECT;
+    else
+        return -1; /* ENOMEM and the like: decide next time */
+    return guard_how == GUARD_MPROTECT ? mprotect(page, size, PROT_NONE) : 0;
 }
 
 /* Guards n <= GUARD_BATCH slots in a row, the first at `first`: in one
  * call if the kernel can, else one by one. */
 static int guard_window(char *first, size_t stride, size_t n)
 {
-    if (guard_how == GUARD_UNKNOWN || guard_how == GUARD_BATCHED) {
-        if (guard_batch(first, stride, n) == 0) {
-            if (guard_how == GUARD_UNKNOWN)
-                guard_how = guard_is_real(first) ? GUARD_BATCHED : GUARD_MPROTECT;
-            if (guard_how == GUARD_BATCHED)
-                return 0; /* else: redo them one by one, with mprotect */
-        }
-    }
+    if (guard_how == GUARD_BATCHED && guard_batch(first, stride, n) == 0)
+        return 0;
     for (size_t i = 0; i < n; i++) { /* installing a guard twice is harmless */
-        if (guard_one(first + i * stride) < 0)
+        char *page = first + i * stride;
+        int rc = guard_how == GUARD_MPROTECT
+                     ? mprotect(page, stack_page_size(), PROT_NONE)
+                     : madvise(page, stack_page_size(), MADV_GUARD_INSTALL);
+        if (rc < 0)
             return -1;
-        san_valgrind_noaccess(first + i * stride, stack_page_size());
+        san_valgrind_noaccess(page, stack_page_size());
     }
     return 0;
 }
@@ -221,8 +213,12 @@ static int guard_window(char *first, size_t stride, size_t n)
 /* Puts the guard page below each of the slots [from, to) of chunk c. */
 static int guard_slots(const struct pool *p, struct chunk *c, size_t from, size_t to)
 {
-    if (guard_how == GUARD_UNKNOWN && san_on_valgrind())
-        guard_how = GUARD_MADVISE; /* valgrind 3.19 knows no process_madvise */
+    if (guard_how == GUARD_UNKNOWN && from < to) {
+        if (guard_settle(c->base + from * p->slot_size) < 0)
+            return -1;
+        san_valgrind_noaccess(c->base + from * p->slot_size, stack_page_size());
+        from++;
+    }
     for (size_t at = from; at < to; at += GUARD_BATCH) {
         size_t left = to - at;
         if (guard_window(c->base + at * p->slot_size, p->slot_size,
@@ -340,17 +336,31 @@ static size_t cores_we_may_use(void)
     return (size_t)CPU_COUNT(&set);
 }
 
+/* Starts a helper thread on one share: with a small stack (it needs a few
+ * KiB, not the default 8 MiB) and every signal blocked, so that a signal
+ * meant for the process is never handled on a thread the program does not
+ * know about. */
+static bool start_helper(pthread_t *t, struct share *s)
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return false;
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool started = pthread_create(t, &attr, prepare_share, s) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return started;
+}
+
 /* Prepares slots [from, to) of chunk c on up to one thread per core.  The
  * threads touch disjoint pages of one mapping; the kernel takes their page
  * faults in parallel (per-VMA locks), which is the whole point.  They are
  * joined before this returns: no thread outlives the call. */
 static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to, size_t hot)
 {
-    struct share first = {p, c, from, from + 1, hot, 0};
-    prepare_share(&first); /* settles guard_how before any thread reads it */
-    if (first.err || ++from == to)
-        return first.err;
-
     size_t shares = 1 + (to - from) / SLOTS_PER_HELPER;
     size_t cores = cores_we_may_use();
     if (shares > cores)
@@ -364,9 +374,18 @@ static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to
     for (size_t i = 0; i < shares; i++) {
         size_t a = from + i * each < to ? from + i * each : to;
         part[i] = (struct share){p, c, a, a + each < to ? a + each : to, hot, 0};
-        if (i > 0) /* part 0 is ours */
-            started[i] = pthread_create(&thread[i], NULL, prepare_share, &part[i]) == 0;
     }
+    /* Our own part first, up to its first guard: if that is the first guard
+     * of the process, it decides how guards are put in (guard_settle)
+     * before any helper reads that. */
+    struct share head = part[0];
+    head.to = head.from + 1;
+    prepare_share(&head);
+    if (head.err)
+        return -1;
+    part[0].from++;
+    for (size_t i = 1; i < shares; i++)
+        started[i] = start_helper(&thread[i], &part[i]);
     int err = 0;
     for (size_t i = 0; i < shares; i++) {
         if (started[i])
@@ -391,8 +410,21 @@ int stack_reserve(size_t size, size_t count, size_t hot)
         return 0; /* freed slots are ready already */
     count -= p->free_count;
     struct chunk *c = p->chunks;
-    if (!c || chunk_slots(p, c) - c->carved < count) {
-        /* What is left of the current chunk is skipped: address space only. */
+    if (c && chunk_slots(p, c) - c->carved < count) {
+        /* Not enough room left here for the whole burst.  Hand out the rest
+         * of this chunk through the free list (an earlier reservation may
+         * have faulted it in), so that none of it is stranded when the new
+         * chunk becomes the one carved from. */
+        while (c->carved < chunk_slots(p, c)) {
+            stack_slot s;
+            if (carve(p, &s) < 0)
+                goto nomem;
+            stack_put(&s);
+            count--;
+        }
+        c = NULL;
+    }
+    if (!c) {
         c = chunk_new(p, count > p->next_chunk_slots ? count : p->next_chunk_slots);
         if (!c)
             goto nomem;

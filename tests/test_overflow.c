@@ -67,11 +67,18 @@ static void *no_op(void *arg)
     return arg;
 }
 
+/* Stacks taken before and by a reservation, in a child of run_in_child. */
+struct setup {
+    long before;   /* coroutines spawned (not yet run) before coro_reserve */
+    long reserved; /* coro_reserve(reserved); 0: no reservation */
+};
+
 /* Runs fn in a coroutine with a 16 KiB stack, in a child process.  With
- * `reserved` > 0 the child first calls coro_reserve(reserved) and spawns
- * reserved - 1 coroutines that return at once, so fn gets the last of the
- * reserved stacks: one that a stack_reserve helper thread prepared. */
-static int run_in_child(coro_fn fn, void *arg, const char *name, long reserved,
+ * setup.reserved > 0 the child first spawns setup.before coroutines that
+ * return at once, calls coro_reserve(reserved) and spawns reserved - 1
+ * more, so fn gets the last of the reserved stacks (with 20000, one that a
+ * stack_reserve helper thread prepared, on a machine with 2+ cores). */
+static int run_in_child(coro_fn fn, void *arg, const char *name, struct setup setup,
                         struct outcome *out)
 {
     int p[2];
@@ -87,9 +94,11 @@ static int run_in_child(coro_fn fn, void *arg, const char *name, long reserved,
         close(p[1]);
         coro_opts opts = {.stack_size = SMALL_STACK, .name = name};
         coro_opts quick = {.stack_size = SMALL_STACK, .detached = true};
-        if (reserved > 0 && coro_reserve((size_t)reserved, SMALL_STACK) < 0)
+        for (long i = 0; i < setup.before; i++)
+            coro_spawn(no_op, NULL, &quick);
+        if (setup.reserved > 0 && coro_reserve((size_t)setup.reserved, SMALL_STACK) < 0)
             _exit(4);
-        for (long i = 1; i < reserved; i++)
+        for (long i = 1; i < setup.reserved; i++)
             coro_spawn(no_op, NULL, &quick);
         coro_spawn(fn, arg, &opts);
         _exit(coro_run() == 0 ? 0 : 3);
@@ -116,12 +125,11 @@ static long reported_stack(const char *said)
     return p ? strtol(p + strlen("(stack of "), NULL, 10) : -1;
 }
 
-/* The overflow report of coroutine `id`, whose stack came from a
- * reservation of `reserved` stacks (0: none). */
-static void check_overflow_report(long id, long reserved)
+/* The overflow report of coroutine `id`, whose stack came as `setup` says. */
+static void check_overflow_report(long id, struct setup setup)
 {
     struct outcome out;
-    if (!run_in_child(recurse_forever, NULL, "deep-recursion", reserved, &out))
+    if (!run_in_child(recurse_forever, NULL, "deep-recursion", setup, &out))
         return;
     char want[64];
     snprintf(want, sizeof want, "stack overflow in coroutine %ld ", id);
@@ -140,21 +148,29 @@ static void check_overflow_report(long id, long reserved)
 
 static void test_overflow_is_reported(void)
 {
-    check_overflow_report(1, 0);
+    check_overflow_report(1, (struct setup){0, 0});
 }
 
 /* coro_reserve's stacks have guard pages too, also those its helper
  * threads prepared (20000 is over the 8192 slots it does alone). */
 static void test_reserved_stack_has_a_guard(void)
 {
-    check_overflow_report(20000, 20000);
+    check_overflow_report(20000, (struct setup){0, 20000});
+}
+
+/* A reservation that starts in the middle of a mapping already carved
+ * from (113 stacks taken: 16 + 32 + 64 in full, 1 of the next 128), and
+ * fits in its rest: the reserved stacks are the ones after those taken. */
+static void test_reservation_mid_chunk_has_guards(void)
+{
+    check_overflow_report(213, (struct setup){113, 100});
 }
 
 /* The guard page does not fire early: a recursion that fits, fits. */
 static void test_deep_but_fitting(void)
 {
     struct outcome out;
-    if (!run_in_child(recurse_30, NULL, "fits", 0, &out))
+    if (!run_in_child(recurse_30, NULL, "fits", (struct setup){0, 0}, &out))
         return;
     CHECK(WIFEXITED(out.status));
     CHECK_INT(WIFEXITED(out.status) ? WEXITSTATUS(out.status) : -1, 0);
@@ -168,7 +184,7 @@ static void test_other_segv_is_not_an_overflow(void)
     struct outcome out;
     if (san_on_valgrind())
         printf("     (valgrind reports the child's write through NULL below: on purpose)\n");
-    if (!run_in_child(write_through_null, NULL, "null", 0, &out))
+    if (!run_in_child(write_through_null, NULL, "null", (struct setup){0, 0}, &out))
         return;
     /* How it dies is up to the handler before ours: the default one
      * (SIGSEGV), or a sanitizer's, which may abort or exit. */
@@ -183,6 +199,7 @@ static const struct {
 } tests[] = {
     {"overflow is reported", test_overflow_is_reported},
     {"a reserved stack has its guard page", test_reserved_stack_has_a_guard},
+    {"a reservation in the middle of a mapping", test_reservation_mid_chunk_has_guards},
     {"deep but fitting recursion", test_deep_but_fitting},
     {"another SIGSEGV is not an overflow", test_other_segv_is_not_an_overflow},
 };
