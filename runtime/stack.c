@@ -40,6 +40,7 @@
 #define GUARD_BATCH 64           /* guards per process_madvise call */
 #define MAX_HELPERS 8            /* threads stack_reserve may use */
 #define SLOTS_PER_HELPER 8192    /* ...and no more than one per this many slots */
+#define HELPER_STACK ((size_t)64 * 1024) /* a helper needs a few KiB */
 
 struct free_slot {               /* lives at the top of a free slot */
     struct free_slot *next;
@@ -345,7 +346,7 @@ static bool start_helper(pthread_t *t, struct share *s)
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0)
         return false;
-    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_attr_setstacksize(&attr, HELPER_STACK);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -361,13 +362,15 @@ static bool start_helper(pthread_t *t, struct share *s)
  * joined before this returns: no thread outlives the call. */
 static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to, size_t hot)
 {
+    size_t most = cores_we_may_use();
+    if (most > MAX_HELPERS)
+        most = MAX_HELPERS;
+    if (most < 1)
+        most = 1;
     size_t shares = 1 + (to - from) / SLOTS_PER_HELPER;
-    size_t cores = cores_we_may_use();
-    if (shares > cores)
-        shares = cores;
-    if (shares > MAX_HELPERS)
-        shares = MAX_HELPERS;
-    struct share part[MAX_HELPERS];
+    if (shares > most)
+        shares = most;
+    struct share part[MAX_HELPERS] = {{NULL}}; /* (all set below; analyzers cannot tell) */
     pthread_t thread[MAX_HELPERS];
     bool started[MAX_HELPERS] = {false};
     size_t each = (to - from + shares - 1) / shares;
