@@ -61,7 +61,8 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
  * own page fault (~1.7 us on the dev VM, most of such a spawn).  The pages
  * stay committed, as if that many coroutines had run.
  * Does not suspend, but holds up every coroutine while it works (~1 s for
- * a million on the dev VM).  Returns 0, or -1 with errno = ENOMEM (count
+ * a million on the dev VM).  Call it from main() or from a coroutine with
+ * a default-sized stack: starting threads needs a few KiB of stack more.  Returns 0, or -1 with errno = ENOMEM (count
  * more than the machine's pages, or out of memory or address space),
  * EINVAL (stack_size absurdly large), or an error of epoll_create1 when it
  * starts the runtime. */
