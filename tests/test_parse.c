@@ -1,74 +1,21 @@
-/* test_parse.c - http/parse: response heads, body framing, chunked bodies.
+/* test_parse.c - http/parse: response heads and body framing.
  *
  * Table-driven.  Every good response is parsed whole, then as every
  * truncated prefix (each in its own exact-size heap copy, so ASan and
  * valgrind catch a read past len), then grown one byte at a time with
- * last_len.  Every chunked body is decoded whole, split in two at every
- * point, and one byte at a time, and must give the same bytes.
+ * last_len.  The chunked bodies of good responses are decoded as
+ * parse_check.h says; chunked bodies that must be refused, and the
+ * decoder's limits, are in test_parse_chunked.c.
  */
 #include <stdlib.h>
 
 #include "check.h"
 #include "parse.h"
+#include "parse_check.h"
 
 #define MAX_HEADERS 16
 
-/* ---- helpers ---- */
-
-/* An escaped excerpt of p[from..n), at most 40 bytes, into out. */
-static void excerpt(const char *p, size_t n, size_t from, char *out, size_t size)
-{
-    size_t o = 0;
-    for (size_t i = from; i < n && i < from + 40 && o + 5 < size; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\r' || c == '\n')
-            o += (size_t)snprintf(out + o, size - o, c == '\r' ? "\\r" : "\\n");
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    out[o] = '\0';
-}
-
-/* Compares byte strings; on a mismatch prints where they differ and an
- * escaped excerpt of both from just before that point. */
-static int check_bytes_(const char *file, int line, const char *expr,
-                        const char *got, size_t got_len,
-                        const char *want, size_t want_len)
-{
-    size_t i = 0;
-    while (i < got_len && i < want_len && got[i] == want[i])
-        i++;
-    if (i == got_len && i == want_len)
-        return 1;
-    char a[200], b[200], detail[512];
-    size_t from = i > 10 ? i - 10 : 0;
-    excerpt(got, got_len, from, a, sizeof a);
-    excerpt(want, want_len, from, b, sizeof b);
-    snprintf(detail, sizeof detail,
-             "%zu vs %zu bytes, first difference at %zu: got \"%s\", want \"%s\"",
-             got_len, want_len, i, a, b);
-    check_fail_(file, line, expr, detail);
-    return 0;
-}
-#define CHECK_BYTES(got, got_len, want, want_len) \
-    check_bytes_(__FILE__, __LINE__, #got " == " #want, (got), (got_len), (want), (want_len))
-
-/* Says which case (and which prefix or split) a failed check was in. */
-static void where(const char *name, const char *what, size_t at)
-{
-    fprintf(stderr, "    in case \"%s\", %s %zu\n", name, what, at);
-}
-
-static char *copy(const char *p, size_t n)
-{
-    char *c = malloc(n ? n : 1);
-    if (!c)
-        abort();
-    memcpy(c, p, n);
-    return c;
-}
+/* ---- helpers (the shared ones are in parse_check.h) ---- */
 
 /* One call of http_parse_response and everything it returned. */
 struct head {
@@ -119,85 +66,6 @@ static void check_prefixes(const char *name, const char *buf, size_t len,
         }
     }
     free(grown);
-}
-
-/* The result of decoding a whole chunked body. */
-struct decoded {
-    long consumed;      /* bytes consumed in total; -1 if the decoder
-                           refused them, -2 if it broke its contract */
-    bool done;
-    char body[256];     /* the payload, reassembled */
-    size_t body_len;
-};
-
-/* Feeds enc[0..len) to a fresh decoder as a socket reader would: first
- * enc[0..split), then the rest in pieces of `step` bytes (0: one piece).
- * Each piece is an exact-size heap copy, dropped once fed. */
-static struct decoded decode(const char *enc, size_t len, size_t split, size_t step)
-{
-    struct decoded d = { 0 };
-    http_chunked c = { 0 };
-    size_t pos = 0;
-    while (pos < len && !http_chunked_done(&c)) {
-        size_t end = len;
-        if (pos < split)
-            end = split;
-        else if (step > 0 && pos + step < len)
-            end = pos + step;
-        char *piece = copy(enc + pos, end - pos);
-        size_t fed = 0;
-        while (fed < end - pos && !http_chunked_done(&c)) {
-            const char *data;
-            size_t n;
-            long r = http_chunked_feed(&c, piece + fed, end - pos - fed, &data, &n);
-            if (r < 0) {
-                d.consumed = -1;
-            } else if (!CHECK(r > 0) ||       /* progress while not done */
-                       !CHECK(n == 0 || (data >= piece + fed && data + n <= piece + fed + r)) ||
-                       !CHECK(d.body_len + n <= sizeof d.body)) {
-                d.consumed = -2;
-            } else {
-                memcpy(d.body + d.body_len, data, n);
-                d.body_len += n;
-                fed += (size_t)r;
-                continue;
-            }
-            free(piece);
-            return d;
-        }
-        free(piece);
-        pos += fed;
-    }
-    d.consumed = (long)pos;
-    d.done = http_chunked_done(&c);
-    return d;
-}
-
-static bool decoded_as(const char *name, const char *how, size_t at,
-                       struct decoded d, long want_consumed, const char *want_body)
-{
-    bool ok = CHECK_INT(d.consumed, want_consumed);
-    if (ok && want_consumed >= 0)
-        ok = CHECK(d.done) && CHECK_BYTES(d.body, d.body_len, want_body, strlen(want_body));
-    if (!ok)
-        where(name, how, at);
-    return ok;
-}
-
-/* Decodes enc one byte at a time and split in two at every point (every
- * 509th for long inputs; split 0 is "all at once").  Each way must consume
- * want_consumed bytes (-1: must be refused) and yield want_body. */
-static void check_decoding(const char *name, const char *enc, size_t len,
-                           long want_consumed, const char *want_body)
-{
-    size_t stride = len > 4096 ? 509 : 1;
-    if (!decoded_as(name, "one byte at a time, length", len, decode(enc, len, 0, 1),
-                    want_consumed, want_body))
-        return;
-    for (size_t split = 0; split <= len; split += stride)
-        if (!decoded_as(name, "split at", split, decode(enc, len, split, 0),
-                        want_consumed, want_body))
-            return;
 }
 
 /* ---- complete responses that must parse ---- */
@@ -428,80 +296,6 @@ static void check_bad_framing(void)
     }
 }
 
-/* ---- chunked bodies that must be refused ---- */
-
-static const struct { const char *name, *enc; } bad_chunks[] = {
-    { "no size", "\r\nabc\r\n0\r\n\r\n" },
-    { "empty size line after a chunk", "3\r\nabc\r\n\r\n0\r\n\r\n" },
-    { "extension without size", ";x=1\r\nabc\r\n0\r\n\r\n" },
-    { "bad hex", "1g\r\nx\r\n0\r\n\r\n" },
-    { "0x prefix", "0x5\r\nhello\r\n0\r\n\r\n" },
-    { "17 significant hex digits", "10000000000000000\r\nx\r\n0\r\n\r\n" },
-    { "data longer than size", "3\r\nabcd\r\n0\r\n\r\n" },
-    { "garbage instead of CRLF after data", "3\r\nabcX0\r\n\r\n" },
-    { "CR without LF after data", "3\r\nabc\rX0\r\n\r\n" },
-    { "CR without LF after size", "3\rabc\r\n0\r\n\r\n" },
-    { "control char in extension", "3;a\x01" "b\r\nabc\r\n0\r\n\r\n" },
-    { "CR without LF at the end", "0\r\n\rX" },
-};
-
-/* "1;aaa...\r\nx\r\n0\r\n\r\n" with ext_len bytes from the ';' to the
- * line end.  Caller frees. */
-static char *long_extension(size_t ext_len, size_t *len)
-{
-    char *s = malloc(ext_len + 32);
-    if (!s)
-        abort();
-    s[0] = '1';
-    s[1] = ';';
-    memset(s + 2, 'a', ext_len - 1);
-    *len = 1 + ext_len + (size_t)sprintf(s + 1 + ext_len, "\r\nx\r\n0\r\n\r\n");
-    return s;
-}
-
-/* "1\r\nx\r\n0\r\n", then trailer lines "X: yyy...\r\n" of 128 bytes
- * (the first one longer to make up trailer_len exactly, which must be >=
- * 128), then the final "\r\n".  Caller frees. */
-static char *long_trailers(size_t trailer_len, size_t *len)
-{
-    char *s = malloc(trailer_len + 32);
-    if (!s)
-        abort();
-    size_t n = (size_t)sprintf(s, "1\r\nx\r\n0\r\n");
-    size_t line = 128 + trailer_len % 128;
-    for (size_t done = 0; done < trailer_len; done += line, line = 128) {
-        memcpy(s + n, "X: ", 3);
-        memset(s + n + 3, 'y', line - 5);
-        memcpy(s + n + line - 2, "\r\n", 2);
-        n += line;
-    }
-    *len = n + (size_t)sprintf(s + n, "\r\n");
-    return s;
-}
-
-static void check_bad_chunks(void)
-{
-    for (size_t i = 0; i < sizeof bad_chunks / sizeof bad_chunks[0]; i++)
-        check_decoding(bad_chunks[i].name, bad_chunks[i].enc, strlen(bad_chunks[i].enc), -1, "");
-
-    /* The limits: a 4096-byte extension and 65536 bytes of trailers pass;
-     * one byte more fails. */
-    static const struct { const char *name; size_t ext, trailers; bool ok; } limits[] = {
-        { "4096-byte extension", 4096, 0, true },
-        { "4097-byte extension", 4097, 0, false },
-        { "65536 bytes of trailers", 0, 65536, true },
-        { "65537 bytes of trailers", 0, 65537, false },
-        { "endless trailers", 0, 200000, false },
-    };
-    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-        size_t len;
-        char *s = limits[i].ext ? long_extension(limits[i].ext, &len)
-                                : long_trailers(limits[i].trailers, &len);
-        check_decoding(limits[i].name, s, len, limits[i].ok ? (long)len : -1, "x");
-        free(s);
-    }
-}
-
 /* ---- single behaviours ---- */
 
 /* A 100 Continue head, then the real response, in one buffer. */
@@ -567,36 +361,22 @@ static void check_big_head(void)
     free(buf);
 }
 
-/* Sizes up to 16 hex digits are fine; nothing is consumed once done. */
-static void check_chunked_edges(void)
-{
-    http_chunked c = { 0 };
-    const char *data;
-    size_t n;
-    const char big[] = "FFFFFFFFFFFFFFFF\r\nab";
-    CHECK_INT(http_chunked_feed(&c, big, 0, &data, &n), 0);
-    CHECK_INT(http_chunked_feed(&c, big, sizeof big - 1, &data, &n), sizeof big - 1);
-    CHECK_BYTES(data, n, "ab", 2);
-    CHECK(!http_chunked_done(&c));
-
-    http_chunked d = { 0 };
-    const char last[] = "0\r\n\r\n0\r\n\r\n";
-    CHECK_INT(http_chunked_feed(&d, last, sizeof last - 1, &data, &n), 5);
-    CHECK(http_chunked_done(&d));
-    CHECK_INT(http_chunked_feed(&d, last + 5, 5, &data, &n), 0);
-    CHECK_INT(n, 0);
-}
-
-int main(void)
+static void check_good_all(void)
 {
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         check_good(&good[i]);
-    check_bad_heads();
-    check_bad_framing();
-    check_bad_chunks();
-    check_two_heads();
-    check_header_find();
-    check_big_head();
-    check_chunked_edges();
-    return check_summary();
+}
+
+static const check_case tests[] = {
+    {"complete responses that must parse", check_good_all},
+    {"heads that must be refused", check_bad_heads},
+    {"heads that parse, but whose body framing is malformed", check_bad_framing},
+    {"a 100 Continue head, then the real response", check_two_heads},
+    {"repeated headers, and lookup by name", check_header_find},
+    {"a 1 MiB head fed one byte at a time", check_big_head},
+};
+
+int main(void)
+{
+    return check_run(tests, sizeof tests / sizeof tests[0], 0);
 }
