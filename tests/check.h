@@ -97,6 +97,23 @@ static inline int check_count_fds(void)
     return n - 3; /* ".", ".." and the DIR's own fd */
 }
 
+/* A "Key:   1234 kB" line of a /proc file ("/proc/self/status" with
+ * "VmRSS:", "VmHWM:", "VmSize:"; "/proc/meminfo" with "MemAvailable:"),
+ * in KiB; -1 if the file or the key is missing. */
+static inline long long check_proc_kib(const char *file, const char *key)
+{
+    FILE *f = fopen(file, "r");
+    char line[256];
+    long long kib = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0)
+            kib = strtoll(line + n, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
 /* One case of a table-driven test program. */
 typedef struct check_case {
     const char *name;

@@ -161,20 +161,6 @@ static uint64_t pattern_sum(uint64_t n)
     return sum;
 }
 
-/* A line of /proc/self/status, in KiB ("VmHWM:", "VmRSS:"); -1 if absent. */
-static long status_kib(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, strlen(key)) == 0)
-            kib = strtol(line + strlen(key), NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 /* Resets the peak RSS to the current RSS (Linux >= 4.0); 0 or -1. */
 static int reset_peak_rss(void)
 {
@@ -204,9 +190,9 @@ static void test_streaming(void *arg)
         http_request req = {.url = ts_url(ts, "/big"), .sink = count_sink, .sink_user = &k};
         http_response *r = NULL;
         bool measured = reset_peak_rss() == 0;
-        long rss0 = status_kib("VmRSS:");
+        long rss0 = check_proc_kib("/proc/self/status", "VmRSS:");
         CHECK_INT(http_send(c, &req, &r), HTTP_OK);
-        long grew_mib = (status_kib("VmHWM:") - rss0) / 1024;
+        long grew_mib = (check_proc_kib("/proc/self/status", "VmHWM:") - rss0) / 1024;
         fprintf(stderr, "    %s, %llu MiB: %d sink calls, peak RSS grew %ld MiB%s\n",
                 kind ? "chunked" : "Content-Length", (unsigned long long)(size >> 20),
                 k.calls, grew_mib, measured ? "" : " (not measured)");

@@ -31,22 +31,42 @@
 
 #define SMALL_OK "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
+/* One request to a scripted server: what it plays, the client's options,
+ * and the code and time window the request must end with. */
+typedef struct scripted_case {
+    const char *what;
+    const ts_step *script;
+    http_client_opts opts;
+    int want;
+    int64_t lo_ms, hi_ms;
+} scripted_case;
+
+/* SUSPENDS.  Runs case k and checks its code and time; returns the
+ * response (NULL if none) for the caller's own checks, and to free. */
+static http_response *against_script(const scripted_case *k)
+{
+    testserver *ts = ts_start(AF_INET, k->script);
+    http_client *c = http_client_open(&k->opts);
+    http_request req = {.url = ts_url(ts, "/")};
+    http_response *r = NULL;
+    int64_t ms;
+    int err = timed_send(c, &req, &r, &ms);
+    expect(k->what, err, k->want, ms, k->lo_ms, k->hi_ms);
+    http_client_close(c);
+    ts_stop(ts);
+    return r;
+}
+
 /* One byte per 300 ms, read timeout 100 ms: cut off after the first byte. */
 static void test_slowloris_head(void *arg)
 {
     (void)arg;
     static const ts_step script[] = {TS_READ(), TS_DRIP(SMALL_OK, 1, 300), TS_END()};
-    testserver *ts = ts_start(AF_INET, script);
-    http_client *c = client_with(100, 0);
-    http_request req = {.url = ts_url(ts, "/")};
-    http_response *r = NULL;
-    int64_t ms;
-    int err = timed_send(c, &req, &r, &ms);
-    expect("slowloris head", err, HTTP_E_READ_TIMEOUT, ms, 90, 1000);
+    static const scripted_case k = {"slowloris head", script,
+        {.connect_timeout_ms = 2000, .read_timeout_ms = 100}, HTTP_E_READ_TIMEOUT, 90, 1000};
+    http_response *r = against_script(&k);
     CHECK(r == NULL); /* no head had arrived */
     http_response_free(r);
-    http_client_close(c);
-    ts_stop(ts);
 }
 
 /* The head at once, then the body one byte per 300 ms: a partial response. */
@@ -56,20 +76,14 @@ static void test_slowloris_body(void *arg)
     static const ts_step script[] = {
         TS_READ(), TS_SEND("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"),
         TS_DRIP("hello", 1, 300), TS_END()};
-    testserver *ts = ts_start(AF_INET, script);
-    http_client *c = client_with(100, 0);
-    http_request req = {.url = ts_url(ts, "/")};
-    http_response *r = NULL;
-    int64_t ms;
-    int err = timed_send(c, &req, &r, &ms);
-    expect("slowloris body", err, HTTP_E_READ_TIMEOUT, ms, 90, 1000);
+    static const scripted_case k = {"slowloris body", script,
+        {.connect_timeout_ms = 2000, .read_timeout_ms = 100}, HTTP_E_READ_TIMEOUT, 90, 1000};
+    http_response *r = against_script(&k);
     if (CHECK(r != NULL)) {
         CHECK_INT(r->status, 200);
         CHECK(r->body_len <= 1);
     }
     http_response_free(r);
-    http_client_close(c);
-    ts_stop(ts);
 }
 
 /* Each byte well within the read timeout, the whole far beyond the total
@@ -78,16 +92,10 @@ static void test_slowloris_total(void *arg)
 {
     (void)arg;
     static const ts_step script[] = {TS_READ(), TS_DRIP(SMALL_OK, 1, 20), TS_END()};
-    testserver *ts = ts_start(AF_INET, script);
-    http_client *c = client_with(1000, 300);
-    http_request req = {.url = ts_url(ts, "/")};
-    http_response *r = NULL;
-    int64_t ms;
-    int err = timed_send(c, &req, &r, &ms);
-    expect("slowloris total", err, HTTP_E_TOTAL_TIMEOUT, ms, 290, 1500);
-    http_response_free(r);
-    http_client_close(c);
-    ts_stop(ts);
+    static const scripted_case k = {"slowloris total", script,
+        {.connect_timeout_ms = 2000, .read_timeout_ms = 1000, .total_timeout_ms = 300},
+        HTTP_E_TOTAL_TIMEOUT, 290, 1500};
+    http_response_free(against_script(&k));
 }
 
 /* ---- a server that never reads ---- */
@@ -131,17 +139,11 @@ static void test_endless_header(void *arg)
     (void)arg;
     static const ts_step script[] = {
         TS_READ(), TS_SEND_N(endless_head, sizeof endless_head), TS_DRAIN()};
-    testserver *ts = ts_start(AF_INET, script);
-    http_client *c = client_with(2000, 0);
-    http_request req = {.url = ts_url(ts, "/")};
-    http_response *r = NULL;
-    int64_t ms;
-    int err = timed_send(c, &req, &r, &ms);
-    expect("endless header", err, HTTP_E_HEAD_TOO_LARGE, ms, 0, 1000);
+    static const scripted_case k = {"endless header", script,
+        {.connect_timeout_ms = 2000, .read_timeout_ms = 2000}, HTTP_E_HEAD_TOO_LARGE, 0, 1000};
+    http_response *r = against_script(&k);
     CHECK(r == NULL);
     http_response_free(r);
-    http_client_close(c);
-    ts_stop(ts);
 }
 
 /* "100 Continue" after "100 Continue", forever. */
@@ -190,17 +192,10 @@ static void test_small_head_limit(void *arg)
     memcpy(head, start, sizeof start - 1);
     memcpy(head + 5000, end, sizeof end);
     static const ts_step script[] = {TS_READ(), TS_SEND(head), TS_DRAIN()};
-    testserver *ts = ts_start(AF_INET, script);
-    http_client_opts o = {.read_timeout_ms = 2000, .max_head_bytes = 1000};
-    http_client *c = http_client_open(&o);
-    http_request req = {.url = ts_url(ts, "/")};
-    http_response *r = NULL;
-    int64_t ms;
-    int err = timed_send(c, &req, &r, &ms);
-    expect("5000-byte head, max_head_bytes 1000", err, HTTP_E_HEAD_TOO_LARGE, ms, 0, 1000);
-    http_response_free(r);
-    http_client_close(c);
-    ts_stop(ts);
+    static const scripted_case k = {"5000-byte head, max_head_bytes 1000", script,
+        {.connect_timeout_ms = 2000, .read_timeout_ms = 2000, .max_head_bytes = 1000},
+        HTTP_E_HEAD_TOO_LARGE, 0, 1000};
+    http_response_free(against_script(&k));
 }
 
 static int count_sink(void *user, const char *data, size_t len)

@@ -18,38 +18,28 @@
 
 /* ---- faults in the runtime ---- */
 
-/* Kilobytes of address space in use (VmSize). */
-static long vm_size_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 static void *return_arg(void *arg)
 {
     return arg;
 }
 
-/* Out of address space for a stack: coro_spawn says ENOMEM, and the
- * runtime goes on.  (Run in a child: it lowers RLIMIT_AS.) */
+/* Out of address space for a stack: coro_spawn and coro_reserve say
+ * ENOMEM, and the runtime goes on.  (Run in a child: it lowers RLIMIT_AS.) */
 static void test_spawn_enomem(void *arg)
 {
     (void)arg;
     struct rlimit old;
     getrlimit(RLIMIT_AS, &old);
     struct rlimit low = old;
-    low.rlim_cur = (rlim_t)(vm_size_kb() + 512L * 1024) * 1024; /* 512 MiB more */
+    long long in_use_kib = check_proc_kib("/proc/self/status", "VmSize:");
+    low.rlim_cur = (rlim_t)(in_use_kib + 512L * 1024) * 1024; /* 512 MiB more */
     CHECK_INT(setrlimit(RLIMIT_AS, &low), 0);
     errno = 0;
     coro_t *huge = coro_spawn(return_arg, NULL, &(coro_opts){.stack_size = 768 << 20});
     CHECK(huge == NULL);
+    CHECK_INT(errno, ENOMEM);
+    errno = 0; /* 100 000 default stacks: ~7 GiB of address space to map */
+    CHECK_INT(coro_reserve(100000, 0), -1);
     CHECK_INT(errno, ENOMEM);
     coro_t *fine = coro_spawn(return_arg, (void *)7, NULL); /* small ones still work */
     void *result = NULL;

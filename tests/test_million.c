@@ -71,21 +71,6 @@ static void *spawner(void *arg)
     return NULL;
 }
 
-/* A line of /proc/self/status or /proc/meminfo, in bytes (kB * 1024). */
-static long long proc_kb(const char *file, const char *key)
-{
-    FILE *f = fopen(file, "r");
-    char line[256];
-    long long kb = -1;
-    size_t n = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, n) == 0)
-            kb = atoll(line + n);
-    if (f)
-        fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
 static const char *why_skip(void)
 {
     if (san_on_valgrind())
@@ -96,7 +81,7 @@ static const char *why_skip(void)
 #ifdef BA_ASAN
     return "too slow under ASan";
 #endif
-    long long avail = proc_kb("/proc/meminfo", "MemAvailable:");
+    long long avail = check_proc_kib("/proc/meminfo", "MemAvailable:") * 1024;
     static char why[64];
     if (avail >= 0 && (unsigned long long)avail < NEED_BYTES * pages_each()) {
         snprintf(why, sizeof why, "less than %llu GiB of memory available",
@@ -144,7 +129,7 @@ int main(void)
     }
     run_million(false);
     run_million(true);
-    long long peak = proc_kb("/proc/self/status", "VmHWM:");
+    long long peak = check_proc_kib("/proc/self/status", "VmHWM:") * 1024;
     printf("peak RSS %lld MiB\n", peak >> 20);
     long long limit = MAX_PEAK_BYTES * pages_each();
     if (!CHECK(peak > 0 && peak <= limit))

@@ -174,7 +174,7 @@ static void test_reserve_errors(void)
     CHECK_INT(coro_reserve(SIZE_MAX / 2 / 4096, 0), -1); /* more bytes than size_t */
     CHECK_INT(errno, ENOMEM);
     errno = 0;
-    CHECK_INT(coro_reserve((size_t)1 << 40, 0), -1); /* more than the address space */
+    CHECK_INT(coro_reserve((size_t)1 << 40, 0), -1); /* more stacks than the machine has pages */
     CHECK_INT(errno, ENOMEM);
     /* The runtime works after all that, and with a small custom size. */
     CHECK_INT(coro_reserve(100, 16 * 1024), 0);
