@@ -30,8 +30,8 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "httpload_report.h"
 #include "switch.h"
 
@@ -366,7 +366,7 @@ static void fill_result(void)
 {
     load_result *r = &run.res;
     r->url = run.opt.url;
-    r->backend = switch_backend_name;
+    r->backend = ba_switch_backend_name;
     r->connections = run.opt.connections;
     r->warmup_s = run.warmup_requests ? 0 : run.opt.warmup_s;
     r->warmup_requests = run.warmup_requests;

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "client.h"
+#include <bareawait/client.h>
 #include "httpload_report.h"
 
 static const char *const error_names[LOAD_ERROR_SLOTS] = {

@@ -1,6 +1,6 @@
 /* bench/sched.c - what the runtime costs, measured against its own floor.
  *
- *   raw switch     two contexts ping-ponging through switch_jump alone:
+ *   raw switch     two contexts ping-ponging through ba_switch_jump alone:
  *                  the cheapest a hand-off can be with this backend
  *   yield          coroutine A yields, B resumes, through the scheduler
  *   spawn + join   a coroutine that returns at once, from a warm pool
@@ -26,8 +26,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 #include "sanitize.h"
 #include "switch.h"
 
@@ -87,7 +87,7 @@ struct side {
 
 static struct side main_side, peer_side;
 
-/* Both sides run this same loop, so both call switch_jump from the same
+/* Both sides run this same loop, so both call ba_switch_jump from the same
  * instruction, as two coroutines yielding through the scheduler do: the
  * CPU then predicts the `ret` that lands on the other stack.  (The ASan
  * calls compile to nothing in a normal build.) */
@@ -95,7 +95,7 @@ __attribute__((noinline)) static void bounce(struct side *self, struct side *oth
 {
     for (long i = 0; i < n; i++) {
         san_switch_begin(&self->fake, other->lo, other->size);
-        switch_jump(&self->ctx, &other->ctx);
+        ba_switch_jump(&self->ctx, &other->ctx);
         san_switch_end(self->fake, NULL, NULL);
     }
 }
@@ -118,7 +118,7 @@ static double raw_switch_ns(long round_trips)
     unsigned vg = san_valgrind_register(stack, stack + PEER_STACK);
     peer_side.lo = stack;
     peer_side.size = PEER_STACK;
-    switch_make(&peer_side.ctx, stack, PEER_STACK, peer_entry);
+    ba_switch_make(&peer_side.ctx, stack, PEER_STACK, peer_entry);
     int64_t t0 = coro_now();
     bounce(&main_side, &peer_side, round_trips);
     int64_t t1 = coro_now();
@@ -349,8 +349,8 @@ static void measure_million(struct figures *f)
 static void print_human(const struct figures *f, const struct counts *c, bool million)
 {
     printf("bareawait bench/sched  backend: %s  (medians of %d rounds)\n",
-           switch_backend_name, ROUNDS);
-    printf("  raw switch      %8.1f ns  (switch_jump alone)\n", f->raw);
+           ba_switch_backend_name, ROUNDS);
+    printf("  raw switch      %8.1f ns  (ba_switch_jump alone)\n", f->raw);
     printf("  yield           %8.1f ns  %5.2fx raw switch\n", f->yield, f->yield / f->raw);
     printf("  spawn + join    %8.1f ns  %5.2fx raw switch\n", f->spawn_join,
            f->spawn_join / f->raw);
@@ -370,7 +370,7 @@ static void print_json(const struct figures *f, bool million)
     printf("{\"backend\": \"%s\", \"raw_switch_ns\": %.1f, \"yield_ns\": %.1f, "
            "\"spawn_join_ns\": %.1f, \"fd_wake_ns\": %.1f, \"bytes_per_parked\": %.0f, "
            "\"pte_bytes_per_parked\": %.0f, \"create_parked_s\": %.4f",
-           switch_backend_name, f->raw, f->yield, f->spawn_join, f->fd_wake,
+           ba_switch_backend_name, f->raw, f->yield, f->spawn_join, f->fd_wake,
            f->per_parked, f->pte_per_parked, f->create_s);
     if (million)
         printf(", \"million_create_s\": %.3f, \"million_reserved_create_s\": %.3f, "

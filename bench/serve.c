@@ -39,8 +39,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 
 #define HEAD_MAX 8192    /* a request head longer than this gets 431 */
 #define BATCH_MAX 64     /* pipelined answers sent in one writev */

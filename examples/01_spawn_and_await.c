@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "coro.h"
+#include <bareawait/coro.h>
 
 typedef struct add_args {
     int a, b;

@@ -16,8 +16,8 @@
  */
 #include <stdio.h>
 
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "demo_server.h"
 
 typedef struct get_args {

@@ -20,8 +20,8 @@
  */
 #include <stdio.h>
 
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "demo_server.h"
 
 #define TICK_MS 100

@@ -12,8 +12,8 @@
  */
 #include <stdio.h>
 
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "demo_server.h"
 
 #define N_URLS 10

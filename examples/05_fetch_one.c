@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "demo_server.h"
 
 static void *fetch_data(void *url)

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "demo_server.h"
-#include "io.h"
+#include <bareawait/io.h>
 
 #define HEAD_MAX 4096 /* longest request head we read */
 

@@ -18,7 +18,7 @@
 #include "conn.h"
 #include "exchange.h"
 #include "message.h"
-#include "url.h"
+#include <bareawait/url.h>
 
 struct http_client {
     http_client_opts opts;  /* with defaults filled in */
@@ -93,7 +93,7 @@ void http_client_close(http_client *c)
     if (!c)
         return;
     assert(c->in_flight == 0 && "http_client_close with requests in flight");
-    pool_close(&c->pool);
+    ba_pool_close(&c->pool);
     free(c->user_agent);
     free(c);
 }
@@ -132,26 +132,26 @@ static int hop(http_client *c, const http_url *u, exchange *x)
     host_key(u, key);
     struct pool_host *host;
     struct conn *conn;
-    if (pool_acquire(&c->pool, key, x->dl->total, &host, &conn) < 0)
+    if (ba_pool_acquire(&c->pool, key, x->dl->total, &host, &conn) < 0)
         return pool_error();
     int err;
     for (int attempt = 0;; attempt++) {
         if (conn && c->opts.on_event)
             c->opts.on_event(c->opts.event_user, HTTP_EV_REUSED, conn->fd, key);
-        if (!conn && (err = conn_open(u->host, u->port, x->dl, &c->opts, &conn)) != 0)
+        if (!conn && (err = ba_conn_open(u->host, u->port, x->dl, &c->opts, &conn)) != 0)
             break;
         x->got_bytes = false;
-        err = exchange_run(conn, x);
+        err = ba_exchange_run(conn, x);
         bool stale = err && conn->reused && !x->got_bytes &&
                      (err == HTTP_E_RESET || err == HTTP_E_EMPTY_REPLY);
         if (!stale || attempt > 0)
             break;
         http_response_free(x->resp);
         x->resp = NULL;
-        conn_close(conn);
+        ba_conn_close(conn);
         conn = NULL;
     }
-    pool_release(&c->pool, host, conn, err == 0 && x->reusable);
+    ba_pool_release(&c->pool, host, conn, err == 0 && x->reusable);
     return err;
 }
 
@@ -191,7 +191,7 @@ static int send_hops(http_client *c, const http_request *req, const deadlines *d
                       .follow_redirects = c->opts.follow_redirects,
                       .opts = &c->opts};
         int err;
-        char *head = request_head(method, &u, c->user_agent, req->headers,
+        char *head = ba_request_head(method, &u, c->user_agent, req->headers,
                                   req->n_headers, &x.head_len, &err);
         if (!head)
             return err;

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
-#include "io.h"
+#include <bareawait/io.h>
 #include "resolve.h"
 
 #define CONN_FIRST_BUF 16384 /* first read buffer; grows only for big heads */
@@ -83,7 +83,7 @@ static int lookup(const char *host, uint16_t port, const deadlines *dl,
 {
     emit(o, HTTP_EV_RESOLVING, -1, host);
     int gai_err;
-    if (resolve(host, port, step_deadline(dl, dl->connect_ns), res, &gai_err) == 0)
+    if (ba_resolve(host, port, step_deadline(dl, dl->connect_ns), res, &gai_err) == 0)
         return 0;
     switch (errno) {
     case ETIMEDOUT: return timeout_code(dl, HTTP_E_CONNECT_TIMEOUT);
@@ -93,7 +93,7 @@ static int lookup(const char *host, uint16_t port, const deadlines *dl,
     }
 }
 
-int conn_open(const char *host, uint16_t port, const deadlines *dl,
+int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
               const http_client_opts *o, struct conn **out)
 {
     struct addrinfo *res;
@@ -134,7 +134,7 @@ int conn_open(const char *host, uint16_t port, const deadlines *dl,
     return 0;
 }
 
-void conn_close(struct conn *c)
+void ba_conn_close(struct conn *c)
 {
     if (!c)
         return;
@@ -143,7 +143,7 @@ void conn_close(struct conn *c)
     free(c);
 }
 
-long conn_await_reply(struct conn *c, const deadlines *dl)
+long ba_conn_await_reply(struct conn *c, const deadlines *dl)
 {
     switch (coro_wait(c->fd, CORO_READ, step_deadline(dl, dl->read_ns))) {
     case CORO_WOKE_READY: return 0;
@@ -153,7 +153,7 @@ long conn_await_reply(struct conn *c, const deadlines *dl)
     return 0;
 }
 
-long conn_fill(struct conn *c, size_t limit, const deadlines *dl)
+long ba_conn_fill(struct conn *c, size_t limit, const deadlines *dl)
 {
     /* io_read looks at the deadline only when it has to wait: a peer that
      * always has the next bytes ready would otherwise never time out. */
@@ -182,7 +182,7 @@ long conn_fill(struct conn *c, size_t limit, const deadlines *dl)
     }
 }
 
-void conn_consume(struct conn *c, size_t n)
+void ba_conn_consume(struct conn *c, size_t n)
 {
     memmove(c->buf, c->buf + n, c->len - n);
     c->len -= n;

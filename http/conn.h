@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "parse.h"
 
 #define CONN_MAX_HEADERS 128 /* response headers we can hold (more: malformed) */
@@ -38,26 +38,26 @@ struct conn {
 /* SUSPENDS.  Resolves host, then tries each address in turn until one
  * accepts.  Returns 0 and *out, or an HTTP_E* code (RESOLVE, CONNECT,
  * CONNECT_TIMEOUT, TOTAL_TIMEOUT, CANCELLED, NOMEM) with errno set. */
-int conn_open(const char *host, uint16_t port, const deadlines *dl,
+int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
               const http_client_opts *opts, struct conn **out);
 
 /* Closes the socket and frees the connection.  Does not suspend. */
-void conn_close(struct conn *c);
+void ba_conn_close(struct conn *c);
 
 /* SUSPENDS.  Reads more bytes into c->buf (growing it up to `limit`
  * bytes in all).  Returns the count, 0 at end of stream, or an HTTP_E*
  * code: RESET, READ_TIMEOUT, TOTAL_TIMEOUT (also when the total deadline
  * has passed while bytes kept coming), CANCELLED, NOMEM. */
-long conn_fill(struct conn *c, size_t limit, const deadlines *dl);
+long ba_conn_fill(struct conn *c, size_t limit, const deadlines *dl);
 
 /* SUSPENDS.  Parks until c is readable: right after a request is sent the
  * reply cannot be there yet (the server has to run first), so waiting at
  * once saves a read() that would only say EAGAIN.  0, or an HTTP_E* code:
  * READ_TIMEOUT, TOTAL_TIMEOUT, CANCELLED. */
-long conn_await_reply(struct conn *c, const deadlines *dl);
+long ba_conn_await_reply(struct conn *c, const deadlines *dl);
 
 /* Drops the first n buffered bytes. */
-void conn_consume(struct conn *c, size_t n);
+void ba_conn_consume(struct conn *c, size_t n);
 
 /* ---- the pool: kept-alive connections and per-host limits ---- */
 
@@ -83,14 +83,14 @@ typedef struct pool {
  * *out = NULL and the caller opens one with that slot.  *host tells the
  * caller which host to give the slot back to.  0, or -1 with errno
  * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */
-int pool_acquire(pool *p, const char *key, int64_t deadline_ns,
+int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
                  struct pool_host **host, struct conn **out);
 
 /* Gives the slot back.  c (may be NULL) is kept idle if reusable, else
  * closed.  The next waiting request, if any, gets the slot. */
-void pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable);
+void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable);
 
 /* Closes every idle connection and frees the hosts (none may be in use). */
-void pool_close(pool *p);
+void ba_pool_close(pool *p);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "exchange.h"
-#include "io.h"
+#include <bareawait/io.h>
 #include "message.h"
 
 static void emit(const exchange *x, http_event ev, int fd, const char *detail)
@@ -50,7 +50,7 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
                       const char **reason, size_t *reason_len, size_t *nh)
 {
     size_t last_len = 0, interim = 0;
-    long err = conn_await_reply(c, x->dl);
+    long err = ba_conn_await_reply(c, x->dl);
     if (err)
         return err;
     for (;;) {
@@ -65,7 +65,7 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
             if (n > 0 && *status >= 200)
                 return n;
             if (n > 0) {                 /* 100 Continue, 103 ...: skip it */
-                conn_consume(c, (size_t)n);
+                ba_conn_consume(c, (size_t)n);
                 interim += (size_t)n;
                 last_len = 0;
                 continue;
@@ -74,7 +74,7 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
                 return HTTP_E_HEAD_TOO_LARGE;
             last_len = c->len;
         }
-        long got = conn_fill(c, x->max_head, x->dl);
+        long got = ba_conn_fill(c, x->max_head, x->dl);
         if (got == 0)
             return x->got_bytes ? HTTP_E_MALFORMED : HTTP_E_EMPTY_REPLY;
         if (got < 0)
@@ -95,7 +95,7 @@ static int deliver(exchange *x, const char *data, size_t len)
         return 0;
     }
     if (!x->req->sink)
-        return response_append(r, data, len);
+        return ba_response_append(r, data, len);
     r->body_len += len;
     return x->req->sink(x->req->sink_user, data, len) == 0 ? 0 : HTTP_E_ABORTED;
 }
@@ -103,7 +103,7 @@ static int deliver(exchange *x, const char *data, size_t len)
 /* Reads more body bytes; end of stream before the end is `eof_code`. */
 static int more(struct conn *c, exchange *x, int eof_code)
 {
-    long got = conn_fill(c, c->cap, x->dl);
+    long got = ba_conn_fill(c, c->cap, x->dl);
     if (got == 0)
         return eof_code;
     return got < 0 ? (int)got : 0;
@@ -116,7 +116,7 @@ static int body_by_length(struct conn *c, exchange *x, uint64_t left)
         int err = n ? deliver(x, c->buf, n) : 0;
         if (err)
             return err;
-        conn_consume(c, n);
+        ba_conn_consume(c, n);
         left -= n;
         if (left == 0)
             return 0;
@@ -141,7 +141,7 @@ static int body_chunked(struct conn *c, exchange *x)
                 return err;
             used += (size_t)n;
         }
-        conn_consume(c, used);
+        ba_conn_consume(c, used);
         if (http_chunked_done(&ch))
             return 0;
         int err = more(c, x, HTTP_E_TRUNCATED);
@@ -156,8 +156,8 @@ static int body_until_close(struct conn *c, exchange *x)
         int err = c->len ? deliver(x, c->buf, c->len) : 0;
         if (err)
             return err;
-        conn_consume(c, c->len);
-        long got = conn_fill(c, c->cap, x->dl);
+        ba_conn_consume(c, c->len);
+        long got = ba_conn_fill(c, c->cap, x->dl);
         if (got == 0)
             return 0; /* the end of the stream is the end of the body */
         if (got < 0)
@@ -189,7 +189,7 @@ static int take_head(struct conn *c, exchange *x, long head_len, int minor,
 {
     if (http_framing_of(status, x->head_only, minor, c->headers, nh, f) < 0)
         return HTTP_E_MALFORMED;
-    x->resp = response_new(x->url, minor, status, reason, reason_len, c->headers, nh);
+    x->resp = ba_response_new(x->url, minor, status, reason, reason_len, c->headers, nh);
     if (!x->resp)
         return HTTP_E_NOMEM;
     if (f->kind == HTTP_BODY_LENGTH)
@@ -201,13 +201,13 @@ static int take_head(struct conn *c, exchange *x, long head_len, int minor,
         snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);
         emit(x, HTTP_EV_HEAD_RECEIVED, c->fd, line);
     }
-    conn_consume(c, (size_t)head_len);
+    ba_conn_consume(c, (size_t)head_len);
     if (f->kind == HTTP_BODY_LENGTH && x->req->max_body && f->length > x->req->max_body)
         return HTTP_E_BODY_TOO_LARGE; /* no need to read it to know */
     return 0;
 }
 
-int exchange_run(struct conn *c, exchange *x)
+int ba_exchange_run(struct conn *c, exchange *x)
 {
     int err = send_request(c, x);
     if (err)
@@ -225,7 +225,7 @@ int exchange_run(struct conn *c, exchange *x)
         return HTTP_E_ABORTED;
     if ((err = read_body(c, x, &f)))
         return err;
-    if (!x->req->sink && !x->resp->body && (err = response_append(x->resp, "", 0)))
+    if (!x->req->sink && !x->resp->body && (err = ba_response_append(x->resp, "", 0)))
         return err; /* a collected empty body is "", not NULL */
     if (x->opts->on_event) {
         char size[32];

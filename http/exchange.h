@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "client.h"
+#include <bareawait/client.h>
 #include "conn.h"
 
 typedef struct exchange {
@@ -30,6 +30,6 @@ typedef struct exchange {
 
 /* SUSPENDS.  Runs the exchange on c.  0, or an HTTP_E* code (x->resp may
  * be set even then: a truncated body still has a head). */
-int exchange_run(struct conn *c, exchange *x);
+int ba_exchange_run(struct conn *c, exchange *x);
 
 #endif

@@ -61,7 +61,7 @@ static void put_line(char *out, size_t *at, const char *prefix, const char *valu
     put(out, at, "\r\n");
 }
 
-char *request_head(const char *method, const http_url *u, const char *user_agent,
+char *ba_request_head(const char *method, const http_url *u, const char *user_agent,
                    const char *const *headers, size_t n, size_t *len, int *err)
 {
     *err = HTTP_E_BAD_REQUEST;
@@ -110,7 +110,7 @@ static const char *stash(char **at, const char *s, size_t len)
     return dst;
 }
 
-http_response *response_new(const char *url, int minor_version, int status,
+http_response *ba_response_new(const char *url, int minor_version, int status,
                             const char *reason, size_t reason_len,
                             const http_header *h, size_t n)
 {
@@ -138,7 +138,7 @@ http_response *response_new(const char *url, int minor_version, int status,
     return &b->pub;
 }
 
-int response_append(http_response *r, const char *data, size_t len)
+int ba_response_append(http_response *r, const char *data, size_t len)
 {
     struct response_block *b = (struct response_block *)r;
     if (r->body_len + len + 1 > b->body_cap) {

@@ -95,12 +95,12 @@ static struct conn *take_idle(pool *p, struct pool_host *h)
         h->idle = c->next;
         if (now - c->idle_since <= p->idle_timeout_ns)
             return c;
-        conn_close(c);
+        ba_conn_close(c);
     }
     return NULL;
 }
 
-int pool_acquire(pool *p, const char *key, int64_t deadline_ns,
+int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
                  struct pool_host **host, struct conn **out)
 {
     struct pool_host *h = host_for(p, key);
@@ -122,7 +122,7 @@ int pool_acquire(pool *p, const char *key, int64_t deadline_ns,
     return 0;
 }
 
-void pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable)
+void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable)
 {
     if (c && reusable) {
         c->idle_since = coro_now();
@@ -130,13 +130,13 @@ void pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable)
         c->next = h->idle;
         h->idle = c;
     } else {
-        conn_close(c);
+        ba_conn_close(c);
     }
     slot_pass_on(h);
     (void)p;
 }
 
-void pool_close(pool *p)
+void ba_pool_close(pool *p)
 {
     while (p->hosts) {
         struct pool_host *h = p->hosts;
@@ -145,7 +145,7 @@ void pool_close(pool *p)
         while (h->idle) {
             struct conn *c = h->idle;
             h->idle = c->next;
-            conn_close(c);
+            ba_conn_close(c);
         }
         free(h);
     }

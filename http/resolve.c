@@ -19,7 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "resolve.h"
 
 static _Atomic(http_lookup_fn) lookup_fn; /* test hook; NULL = getaddrinfo */
@@ -146,7 +146,7 @@ static int resolve_name(const char *host, const char *port, int64_t deadline_ns,
     return rc;
 }
 
-int resolve(const char *host, uint16_t port, int64_t deadline_ns,
+int ba_resolve(const char *host, uint16_t port, int64_t deadline_ns,
             struct addrinfo **res, int *gai_err)
 {
     char portstr[8];

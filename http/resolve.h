@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "client.h"
+#include <bareawait/client.h>
 
 struct addrinfo;
 
@@ -21,7 +21,7 @@ struct addrinfo;
  *   ETIMEDOUT  the deadline passed first (the thread finishes on its own)
  *   ECANCELED  the coroutine was cancelled
  *   ENOMEM / EAGAIN  no memory, eventfd or thread */
-int resolve(const char *host, uint16_t port, int64_t deadline_ns,
+int ba_resolve(const char *host, uint16_t port, int64_t deadline_ns,
             struct addrinfo **res, int *gai_err);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "url.h"
+#include <bareawait/url.h>
 
 static bool is_alpha(unsigned char c)
 {

@@ -17,18 +17,18 @@
 /* Every coroutine starts here, on its fresh stack. */
 static void coro_entry(void)
 {
-    sched_arrived();
-    struct coro *self = sched.current;
+    ba_sched_arrived();
+    struct coro *self = ba_sched.current;
     self->result = self->fn(self->arg);
 
     self->state = CORO_DONE;
-    sched.live--;
+    ba_sched.live--;
     sched_trace(CORO_EV_EXIT, self, CORO_WOKE_READY);
     if (self->joiner && self->joiner->state == CORO_PARKED)
-        sched_wake(self->joiner, CORO_WOKE_READY);
+        ba_sched_wake(self->joiner, CORO_WOKE_READY);
     if (self->detached)
-        sched.zombie = self; /* its stack is freed by whoever runs next */
-    sched_switch_away();
+        ba_sched.zombie = self; /* its stack is freed by whoever runs next */
+    ba_sched_switch_away();
     abort(); /* a finished coroutine is never switched to again */
 }
 
@@ -40,7 +40,7 @@ static void copy_name(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
-/* What a stack of `size` usable bytes asks of stack_get: the handle lives
+/* What a stack of `size` usable bytes asks of ba_stack_get: the handle lives
  * at the top, cache-line aligned. */
 static size_t stack_request(size_t size)
 {
@@ -59,21 +59,21 @@ int coro_reserve(size_t count, size_t stack_size)
         errno = EINVAL;
         return -1;
     }
-    if (!sched.up && sched_init() < 0)
+    if (!ba_sched.up && ba_sched_init() < 0)
         return -1;
     /* Each reserved stack commits at least a page: more stacks than the
      * machine has pages can never fit, and would end in the OOM killer
      * rather than in ENOMEM. */
     long pages = sysconf(_SC_PHYS_PAGES);
-    if (count > SIZE_MAX / 2 - sched.live || (pages > 0 && count > (size_t)pages)) {
+    if (count > SIZE_MAX / 2 - ba_sched.live || (pages > 0 && count > (size_t)pages)) {
         errno = ENOMEM;
         return -1;
     }
     /* The timer heap first (cheap), so that it does not grow by copying
      * mid-burst; then the stacks. */
-    if (timerheap_reserve(&sched.timers, sched.live + count) < 0)
+    if (ba_timerheap_reserve(&ba_sched.timers, ba_sched.live + count) < 0)
         return -1;
-    return stack_reserve(stack_request(size), count, HOT_TOP);
+    return ba_stack_reserve(stack_request(size), count, HOT_TOP);
 }
 
 coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
@@ -83,13 +83,13 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
         errno = EINVAL;
         return NULL;
     }
-    if (!sched.up && sched_init() < 0)
+    if (!ba_sched.up && ba_sched_init() < 0)
         return NULL;
     /* Room for this coroutine's timer, so that parking can never fail. */
-    if (timerheap_reserve(&sched.timers, sched.live + 1) < 0)
+    if (ba_timerheap_reserve(&ba_sched.timers, ba_sched.live + 1) < 0)
         return NULL;
     stack_slot slot;
-    if (stack_get(stack_request(size), &slot) < 0)
+    if (ba_stack_get(stack_request(size), &slot) < 0)
         return NULL;
 
     /* The handle lives at the top of its own stack: one page holds both the
@@ -108,22 +108,22 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
     c->joiner = NULL;
     c->stack = slot;
     c->asan_fake_stack = NULL;
-    c->id = sched.next_id++;
+    c->id = ba_sched.next_id++;
     copy_name(c->name, sizeof c->name, opts && opts->name ? opts->name : "coro");
-    switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
+    ba_switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
 
-    sched.live++;
-    sched_make_ready(c);
+    ba_sched.live++;
+    ba_sched_make_ready(c);
     sched_trace(CORO_EV_SPAWN, c, CORO_WOKE_READY);
     return c;
 }
 
 int coro_join(coro_t *c, void **result)
 {
-    assert(c && !c->detached && c != sched.current && !c->joiner);
+    assert(c && !c->detached && c != ba_sched.current && !c->joiner);
     /* Only c's exit ends this wait; a coro_wakeup just loops. */
     while (c->state != CORO_DONE) {
-        c->joiner = sched.current;
+        c->joiner = ba_sched.current;
         if (coro_wait(-1, 0, CORO_NEVER) == CORO_WOKE_CANCELLED) {
             c->joiner = NULL;
             errno = ECANCELED;
@@ -132,7 +132,7 @@ int coro_join(coro_t *c, void **result)
     }
     if (result)
         *result = c->result;
-    stack_put(&c->stack); /* c itself lived there: do not touch it again */
+    ba_stack_put(&c->stack); /* c itself lived there: do not touch it again */
     return 0;
 }
 
@@ -140,7 +140,7 @@ void coro_detach(coro_t *c)
 {
     assert(c && !c->detached && !c->joiner);
     if (c->state == CORO_DONE)
-        stack_put(&c->stack);
+        ba_stack_put(&c->stack);
     else
         c->detached = true;
 }
@@ -150,7 +150,7 @@ void coro_cancel(coro_t *c)
     if (!c || c->state == CORO_DONE)
         return;
     if (c->state == CORO_PARKED)
-        sched_wake(c, CORO_WOKE_CANCELLED);
+        ba_sched_wake(c, CORO_WOKE_CANCELLED);
     else if (c->wake_reason != CORO_WOKE_CANCELLED)
         c->cancel_pending = true; /* ready or running: its next wait sees it */
     /* else: woken by an earlier cancel it has not seen yet; once is enough */
@@ -159,12 +159,12 @@ void coro_cancel(coro_t *c)
 void coro_wakeup(coro_t *c)
 {
     if (c && c->state == CORO_PARKED)
-        sched_wake(c, CORO_WOKE_READY);
+        ba_sched_wake(c, CORO_WOKE_READY);
 }
 
 coro_t *coro_self(void)
 {
-    return sched.up && sched.current != &sched.main_co ? sched.current : NULL;
+    return ba_sched.up && ba_sched.current != &ba_sched.main_co ? ba_sched.current : NULL;
 }
 
 uint64_t coro_id(const coro_t *c)
@@ -181,11 +181,11 @@ const char *coro_name(const coro_t *c)
 
 void coro_set_trace(coro_trace_fn fn, void *user)
 {
-    sched.trace_fn = fn;
-    sched.trace_user = user;
+    ba_sched.trace_fn = fn;
+    ba_sched.trace_user = user;
 }
 
-void sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reason)
+void ba_sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reason)
 {
     coro_event ev = {
         .kind = kind,
@@ -198,7 +198,7 @@ void sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reas
         .reason = reason,
         .at_ns = coro_now(),
     };
-    sched.trace_fn(&ev, sched.trace_user);
+    ba_sched.trace_fn(&ev, ba_sched.trace_user);
 }
 
 /* ---- stack overflow report ----
@@ -235,8 +235,8 @@ static void say_number(uint64_t n)
 static void on_segv(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig, (void)uctx;
-    struct coro *c = sched.current;
-    if (c && c != &sched.main_co && stack_is_guard_hit(c->stack.lo, si->si_addr)) {
+    struct coro *c = ba_sched.current;
+    if (c && c != &ba_sched.main_co && ba_stack_is_guard_hit(c->stack.lo, si->si_addr)) {
         say("bareawait: stack overflow in coroutine ");
         say_number(c->id);
         say(" \"");
@@ -251,7 +251,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
     sigaction(SIGSEGV, &old_segv, NULL);
 }
 
-int overflow_handler_install(void)
+int ba_overflow_handler_install(void)
 {
     altstack_mem = malloc(ALT_STACK_SIZE);
     if (!altstack_mem)
@@ -272,7 +272,7 @@ fail:
     return -1;
 }
 
-void overflow_handler_remove(void)
+void ba_overflow_handler_remove(void)
 {
     sigaction(SIGSEGV, &old_segv, NULL);
     /* The old alternate stack may be "none"; restoring it must not fail

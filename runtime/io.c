@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 
 int io_nonblock(int fd)
 {

@@ -1,6 +1,6 @@
 /* reactor.h - readiness of file descriptors (epoll behind a few functions).
  *
- * The reactor only *marks* waiters ready: reactor_poll calls back with each
+ * The reactor only *marks* waiters ready: ba_reactor_poll calls back with each
  * waiter whose fd became ready, and the scheduler puts it on the run queue.
  * It knows nothing of coroutines (a waiter is a void *) or of sockets.
  * Internal to the runtime.
@@ -10,35 +10,35 @@
 
 #include <stdint.h>
 
-/* Called by reactor_poll (and reactor_forget) for each waiter to wake. */
+/* Called by ba_reactor_poll (and ba_reactor_forget) for each waiter to wake. */
 typedef void (*reactor_ready_fn)(void *waiter);
 
 /* Creates the epoll instance.  0 or -1/errno. */
-int reactor_open(void);
+int ba_reactor_open(void);
 
 /* Closes it and frees the fd table.  No fd may still be watched. */
-void reactor_close(void);
+void ba_reactor_close(void);
 
 /* Records that `waiter` waits for fd to be readable (CORO_READ) and/or
  * writable (CORO_WRITE), and makes sure epoll watches for that.  0, or
  * -1/errno: EPERM means the fd cannot be polled (a regular file: it is
  * always ready); ENOMEM. */
-int reactor_watch(int fd, int events, void *waiter);
+int ba_reactor_watch(int fd, int events, void *waiter);
 
 /* Forgets the waiter of fd for `events` (it woke for another reason).
  * epoll's interest is kept, so the next wait on this fd costs no syscall. */
-void reactor_unwatch(int fd, int events);
+void ba_reactor_unwatch(int fd, int events);
 
 /* Before fd is closed: wakes its waiters through `ready` and removes fd
  * from epoll and from the table. */
-void reactor_forget(int fd, reactor_ready_fn ready);
+void ba_reactor_forget(int fd, reactor_ready_fn ready);
 
 /* Waits up to timeout_ns (0: just look; -1: no limit) for fds to become
  * ready, and calls ready(waiter) for each waiter whose fd is.  Returns how
  * many waiters it woke, or -1/errno on failure (EINTR counts as 0). */
-int reactor_poll(int64_t timeout_ns, reactor_ready_fn ready);
+int ba_reactor_poll(int64_t timeout_ns, reactor_ready_fn ready);
 
 /* Number of waiters currently recorded (for deadlock detection). */
-long reactor_waiters(void);
+long ba_reactor_waiters(void);
 
 #endif

@@ -17,7 +17,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "reactor.h"
 
 #define MAX_EVENTS 256 /* events taken per epoll_wait */
@@ -36,13 +36,13 @@ static struct {
     struct epoll_event events[MAX_EVENTS];
 } r = {.epfd = -1};
 
-int reactor_open(void)
+int ba_reactor_open(void)
 {
     r.epfd = epoll_create1(EPOLL_CLOEXEC);
     return r.epfd < 0 ? -1 : 0;
 }
 
-void reactor_close(void)
+void ba_reactor_close(void)
 {
     if (r.epfd >= 0)
         close(r.epfd);
@@ -92,7 +92,7 @@ static int set_interest(int fd, struct fd_entry *e, uint32_t bits)
     return 0;
 }
 
-int reactor_watch(int fd, int events, void *waiter)
+int ba_reactor_watch(int fd, int events, void *waiter)
 {
     struct fd_entry *e = entry_for(fd);
     if (!e) {
@@ -116,7 +116,7 @@ int reactor_watch(int fd, int events, void *waiter)
     return 0;
 }
 
-void reactor_unwatch(int fd, int events)
+void ba_reactor_unwatch(int fd, int events)
 {
     struct fd_entry *e = &r.fds[fd];
     if ((events & CORO_READ) && e->reader)
@@ -125,7 +125,7 @@ void reactor_unwatch(int fd, int events)
         e->writer = NULL, r.waiters--;
 }
 
-void reactor_forget(int fd, reactor_ready_fn ready)
+void ba_reactor_forget(int fd, reactor_ready_fn ready)
 {
     if (fd < 0 || fd >= r.nfds)
         return;
@@ -157,7 +157,7 @@ static int dispatch(int fd, uint32_t got, reactor_ready_fn ready)
     return woken;
 }
 
-int reactor_poll(int64_t timeout_ns, reactor_ready_fn ready)
+int ba_reactor_poll(int64_t timeout_ns, reactor_ready_fn ready)
 {
     int ms;
     if (timeout_ns < 0)
@@ -175,7 +175,7 @@ int reactor_poll(int64_t timeout_ns, reactor_ready_fn ready)
     return woken;
 }
 
-long reactor_waiters(void)
+long ba_reactor_waiters(void)
 {
     return r.waiters;
 }

@@ -2,7 +2,7 @@
  *
  * There is no scheduler "thread" or loop of its own.  Whoever gives up the
  * CPU -- a coroutine parking in coro_wait, yielding, or returning, or main()
- * inside coro_run -- runs the scheduling step itself (sched_switch_away):
+ * inside coro_run -- runs the scheduling step itself (ba_sched_switch_away):
  *
  *     next = pop the run queue
  *     while nothing is ready: sleep in epoll until an fd or deadline is due
@@ -29,7 +29,7 @@
  * sleeping) once every this many switches, so fd waiters are not starved. */
 #define POLL_EVERY 64
 
-struct sched sched;
+struct sched ba_sched;
 
 int64_t coro_now(void)
 {
@@ -45,58 +45,58 @@ int64_t coro_deadline_in(int64_t ms)
 
 /* ---- run queue ---- */
 
-void sched_make_ready(struct coro *c)
+void ba_sched_make_ready(struct coro *c)
 {
     c->state = CORO_READY;
     c->next = NULL;
-    if (sched.runq_tail)
-        sched.runq_tail->next = c;
+    if (ba_sched.runq_tail)
+        ba_sched.runq_tail->next = c;
     else
-        sched.runq_head = c;
-    sched.runq_tail = c;
+        ba_sched.runq_head = c;
+    ba_sched.runq_tail = c;
 }
 
 static struct coro *runq_pop(void)
 {
-    struct coro *c = sched.runq_head;
+    struct coro *c = ba_sched.runq_head;
     if (c) {
-        sched.runq_head = c->next;
-        if (!sched.runq_head)
-            sched.runq_tail = NULL;
+        ba_sched.runq_head = c->next;
+        if (!ba_sched.runq_head)
+            ba_sched.runq_tail = NULL;
     }
     return c;
 }
 
 /* ---- waking ---- */
 
-void sched_wake(struct coro *c, coro_wake reason)
+void ba_sched_wake(struct coro *c, coro_wake reason)
 {
     assert(c->state == CORO_PARKED);
     if (c->wait_fd >= 0) {
-        reactor_unwatch(c->wait_fd, c->wait_events);
+        ba_reactor_unwatch(c->wait_fd, c->wait_events);
         c->wait_fd = -1;
     }
     if (c->timer.index != TIMERHEAP_NONE)
-        timerheap_remove(&sched.timers, &c->timer);
+        ba_timerheap_remove(&ba_sched.timers, &c->timer);
     c->wake_reason = reason;
     sched_trace(CORO_EV_WAKE, c, reason);
-    sched_make_ready(c);
+    ba_sched_make_ready(c);
 }
 
 static void wake_ready(void *waiter)
 {
-    sched_wake(waiter, CORO_WOKE_READY);
+    ba_sched_wake(waiter, CORO_WOKE_READY);
 }
 
 static void expire_timers(void)
 {
-    if (!sched.timers.len)
+    if (!ba_sched.timers.len)
         return;
     int64_t now = coro_now();
     timer_node *t;
-    while ((t = timerheap_peek(&sched.timers)) && t->deadline <= now) {
+    while ((t = ba_timerheap_peek(&ba_sched.timers)) && t->deadline <= now) {
         struct coro *c = (struct coro *)((char *)t - offsetof(struct coro, timer));
-        sched_wake(c, CORO_WOKE_TIMEOUT);
+        ba_sched_wake(c, CORO_WOKE_TIMEOUT);
     }
 }
 
@@ -106,18 +106,18 @@ static void poll_reactor(int block)
 {
     int64_t timeout = 0;
     if (block) {
-        timer_node *t = timerheap_peek(&sched.timers);
+        timer_node *t = ba_timerheap_peek(&ba_sched.timers);
         timeout = t ? t->deadline - coro_now() : -1;
         if (t && timeout < 0)
             timeout = 0;
         sched_trace(CORO_EV_POLL, NULL, CORO_WOKE_READY);
     }
-    if (reactor_poll(timeout, wake_ready) < 0) {
+    if (ba_reactor_poll(timeout, wake_ready) < 0) {
         perror("bareawait: epoll_wait");
         abort(); /* the epoll fd itself is broken: a bug, not bad input */
     }
     expire_timers();
-    sched.since_poll = 0;
+    ba_sched.since_poll = 0;
 }
 
 /* ---- switching ---- */
@@ -127,17 +127,17 @@ static void poll_reactor(int block)
  * or when nothing could ever run again (deadlock). */
 static struct coro *pick_next(void)
 {
-    if (++sched.since_poll >= POLL_EVERY && (reactor_waiters() || sched.timers.len))
+    if (++ba_sched.since_poll >= POLL_EVERY && (ba_reactor_waiters() || ba_sched.timers.len))
         poll_reactor(0);
     for (;;) {
         struct coro *c = runq_pop();
         if (c)
             return c;
-        if (sched.live == 0)
-            return &sched.main_co;
-        if (reactor_waiters() == 0 && sched.timers.len == 0) {
-            sched.deadlock = true;
-            return &sched.main_co;
+        if (ba_sched.live == 0)
+            return &ba_sched.main_co;
+        if (ba_reactor_waiters() == 0 && ba_sched.timers.len == 0) {
+            ba_sched.deadlock = true;
+            return &ba_sched.main_co;
         }
         poll_reactor(1);
     }
@@ -145,38 +145,38 @@ static struct coro *pick_next(void)
 
 static void switch_to(struct coro *next)
 {
-    struct coro *self = sched.current;
+    struct coro *self = ba_sched.current;
     bool dying = self->state == CORO_DONE;
-    sched.current = next;
+    ba_sched.current = next;
     next->state = CORO_RUNNING;
     sched_trace(CORO_EV_RESUME, next, CORO_WOKE_READY);
     san_switch_begin(dying ? NULL : &self->asan_fake_stack, next->stack.lo,
                      (size_t)(next->stack.hi - next->stack.lo));
-    switch_jump(&self->ctx, &next->ctx);
-    sched_arrived();
+    ba_switch_jump(&self->ctx, &next->ctx);
+    ba_sched_arrived();
 }
 
-void sched_arrived(void)
+void ba_sched_arrived(void)
 {
     const void *from_bottom = NULL;
     size_t from_size = 0;
-    san_switch_end(sched.current->asan_fake_stack, &from_bottom, &from_size);
-    if (from_bottom && !sched.main_co.stack.lo && sched.current != &sched.main_co) {
+    san_switch_end(ba_sched.current->asan_fake_stack, &from_bottom, &from_size);
+    if (from_bottom && !ba_sched.main_co.stack.lo && ba_sched.current != &ba_sched.main_co) {
         /* The first switch away from main tells us where main's stack is;
          * ASan needs it to switch back. */
-        sched.main_co.stack.lo = (char *)from_bottom;
-        sched.main_co.stack.hi = (char *)from_bottom + from_size;
+        ba_sched.main_co.stack.lo = (char *)from_bottom;
+        ba_sched.main_co.stack.hi = (char *)from_bottom + from_size;
     }
-    if (sched.zombie) {
-        stack_put(&sched.zombie->stack);
-        sched.zombie = NULL;
+    if (ba_sched.zombie) {
+        ba_stack_put(&ba_sched.zombie->stack);
+        ba_sched.zombie = NULL;
     }
 }
 
-void sched_switch_away(void)
+void ba_sched_switch_away(void)
 {
     struct coro *next = pick_next();
-    if (next != sched.current) {
+    if (next != ba_sched.current) {
         switch_to(next);
     } else { /* we were the one made ready: carry on, no switch needed */
         next->state = CORO_RUNNING;
@@ -188,25 +188,25 @@ void sched_switch_away(void)
 
 coro_wake coro_wait(int fd, int events, int64_t deadline_ns)
 {
-    struct coro *self = sched.current;
-    assert(sched.up && self != &sched.main_co && "coro_wait needs a coroutine");
+    struct coro *self = ba_sched.current;
+    assert(ba_sched.up && self != &ba_sched.main_co && "coro_wait needs a coroutine");
     if (self->cancel_pending) {
         self->cancel_pending = false;
         return CORO_WOKE_CANCELLED;
     }
     /* A regular file cannot be polled (EPERM): it is always ready.  Other
      * failures (ENOMEM) also return at once: the caller's syscall retries. */
-    if (fd >= 0 && reactor_watch(fd, events, self) < 0)
+    if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0)
         return CORO_WOKE_READY;
     self->wait_fd = fd >= 0 ? fd : -1;
     self->wait_events = events;
     if (deadline_ns != CORO_NEVER) {
         self->timer.deadline = deadline_ns;
-        timerheap_insert(&sched.timers, &self->timer);
+        ba_timerheap_insert(&ba_sched.timers, &self->timer);
     }
     self->state = CORO_PARKED;
     sched_trace(fd >= 0 ? CORO_EV_PARK_FD : CORO_EV_PARK_TIMER, self, CORO_WOKE_READY);
-    sched_switch_away();
+    ba_sched_switch_away();
     coro_wake why = self->wake_reason;
     self->wake_reason = CORO_WOKE_READY; /* delivered */
     return why;
@@ -228,10 +228,10 @@ int coro_sleep_until(int64_t deadline_ns)
 
 int coro_yield(void)
 {
-    struct coro *self = sched.current;
-    assert(sched.up && self != &sched.main_co && "coro_yield needs a coroutine");
-    sched_make_ready(self);
-    sched_switch_away();
+    struct coro *self = ba_sched.current;
+    assert(ba_sched.up && self != &ba_sched.main_co && "coro_yield needs a coroutine");
+    ba_sched_make_ready(self);
+    ba_sched_switch_away();
     if (self->cancel_pending) {
         self->cancel_pending = false;
         errno = ECANCELED;
@@ -242,55 +242,55 @@ int coro_yield(void)
 
 int coro_close(int fd)
 {
-    if (sched.up)
-        reactor_forget(fd, wake_ready);
+    if (ba_sched.up)
+        ba_reactor_forget(fd, wake_ready);
     return close(fd);
 }
 
 /* ---- life of the runtime ---- */
 
-int sched_init(void)
+int ba_sched_init(void)
 {
-    coro_trace_fn fn = sched.trace_fn; /* the hook survives restarts */
-    void *user = sched.trace_user;
-    memset(&sched, 0, sizeof sched);
-    sched.trace_fn = fn;
-    sched.trace_user = user;
-    if (reactor_open() < 0)
+    coro_trace_fn fn = ba_sched.trace_fn; /* the hook survives restarts */
+    void *user = ba_sched.trace_user;
+    memset(&ba_sched, 0, sizeof ba_sched);
+    ba_sched.trace_fn = fn;
+    ba_sched.trace_user = user;
+    if (ba_reactor_open() < 0)
         return -1;
-    if (overflow_handler_install() < 0) {
-        reactor_close();
+    if (ba_overflow_handler_install() < 0) {
+        ba_reactor_close();
         return -1;
     }
-    sched.main_co.wait_fd = -1;
-    sched.main_co.timer.index = TIMERHEAP_NONE;
-    strcpy(sched.main_co.name, "main");
-    sched.current = &sched.main_co;
-    sched.next_id = 1;
-    sched.up = true;
+    ba_sched.main_co.wait_fd = -1;
+    ba_sched.main_co.timer.index = TIMERHEAP_NONE;
+    strcpy(ba_sched.main_co.name, "main");
+    ba_sched.current = &ba_sched.main_co;
+    ba_sched.next_id = 1;
+    ba_sched.up = true;
     return 0;
 }
 
-void sched_teardown(void)
+void ba_sched_teardown(void)
 {
-    reactor_close();
-    stack_release_all();
-    timerheap_free(&sched.timers);
-    overflow_handler_remove();
-    sched.up = false;
-    sched.current = NULL;
-    sched.runq_head = sched.runq_tail = NULL;
-    sched.live = 0;
+    ba_reactor_close();
+    ba_stack_release_all();
+    ba_timerheap_free(&ba_sched.timers);
+    ba_overflow_handler_remove();
+    ba_sched.up = false;
+    ba_sched.current = NULL;
+    ba_sched.runq_head = ba_sched.runq_tail = NULL;
+    ba_sched.live = 0;
 }
 
 int coro_run(void)
 {
-    if (!sched.up)
+    if (!ba_sched.up)
         return 0; /* nothing was ever spawned */
-    assert(sched.current == &sched.main_co && "coro_run called from a coroutine");
-    sched_switch_away(); /* main parks until every coroutine is done */
-    bool deadlock = sched.deadlock;
-    sched_teardown();
+    assert(ba_sched.current == &ba_sched.main_co && "coro_run called from a coroutine");
+    ba_sched_switch_away(); /* main parks until every coroutine is done */
+    bool deadlock = ba_sched.deadlock;
+    ba_sched_teardown();
     if (deadlock) {
         errno = EDEADLK;
         return -1;

@@ -7,14 +7,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "stack.h"
 #include "switch.h"
 #include "timerheap.h"
 
 /* A coroutine's life:
  *   READY   on the run queue, waiting for the CPU (new ones start here)
- *   RUNNING the one coroutine whose code is executing (sched.current)
+ *   RUNNING the one coroutine whose code is executing (ba_sched.current)
  *   PARKED  inside coro_wait: on an fd, a deadline, or another coroutine
  *   DONE    its function returned; the handle waits for coro_join
  */
@@ -57,38 +57,38 @@ struct sched {
     void *trace_user;
 };
 
-extern struct sched sched;
+extern struct sched ba_sched;
 
 /* Emits a trace event if a hook is installed. */
-void sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reason);
+void ba_sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reason);
 static inline void sched_trace(coro_event_kind kind, const struct coro *c,
                                coro_wake reason)
 {
-    if (__builtin_expect(sched.trace_fn != 0, 0))
-        sched_trace_emit(kind, c, reason);
+    if (__builtin_expect(ba_sched.trace_fn != 0, 0))
+        ba_sched_trace_emit(kind, c, reason);
 }
 
 /* Appends c to the run queue (state READY). */
-void sched_make_ready(struct coro *c);
+void ba_sched_make_ready(struct coro *c);
 
 /* Makes a PARKED coroutine ready, for `reason`, undoing its fd watch and
  * its timer. */
-void sched_wake(struct coro *c, coro_wake reason);
+void ba_sched_wake(struct coro *c, coro_wake reason);
 
 /* Gives the CPU to the next ready coroutine, sleeping in the reactor if
  * none is ready.  Returns when someone makes the caller ready again. */
-void sched_switch_away(void);
+void ba_sched_switch_away(void);
 
 /* Runs on a stack right after arriving there: finishes the sanitizer's
  * switch and frees a zombie we just left. */
-void sched_arrived(void);
+void ba_sched_arrived(void);
 
 /* Sets the runtime up at the first spawn; tears it down at coro_run's end. */
-int sched_init(void);
-void sched_teardown(void);
+int ba_sched_init(void);
+void ba_sched_teardown(void);
 
 /* Installs / removes the SIGSEGV handler that reports stack overflows. */
-int overflow_handler_install(void);
-void overflow_handler_remove(void);
+int ba_overflow_handler_install(void);
+void ba_overflow_handler_remove(void);
 
 #endif

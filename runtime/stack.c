@@ -9,7 +9,7 @@
  * bookkeeping but in the kernel.  Each stack needs a guard page (a system
  * call) and one fresh page at its top (a page fault: the kernel zeroes a
  * page and maps it, ~1.7 us on the dev VM).  So guards go in 64 at a time
- * with one process_madvise() call, and stack_reserve() spreads the page
+ * with one process_madvise() call, and ba_stack_reserve() spreads the page
  * faults over the cores we may use.
  */
 #include <errno.h>
@@ -38,7 +38,7 @@
 #define FIRST_CHUNK_SLOTS 16     /* the first mapping of a size is small... */
 #define MAX_CHUNK_SLOTS 16384    /* ...and each next one twice as big, to this */
 #define GUARD_BATCH 64           /* guards per process_madvise call */
-#define MAX_HELPERS 8            /* threads stack_reserve may use */
+#define MAX_HELPERS 8            /* threads ba_stack_reserve may use */
 #define SLOTS_PER_HELPER 8192    /* ...and no more than one per this many slots */
 #define HELPER_STACK ((size_t)64 * 1024) /* a helper needs a few KiB */
 
@@ -66,7 +66,7 @@ struct pool {                    /* all slots of one size */
 
 /* How guard pages are put in, from fastest to slowest.  Decided by
  * guard_settle() at the first guard, on the runtime's thread, and never
- * changed after: stack_reserve's helper threads only read it. */
+ * changed after: ba_stack_reserve's helper threads only read it. */
 enum guard_how {
     GUARD_UNKNOWN,
     GUARD_BATCHED,   /* process_madvise(MADV_GUARD_INSTALL), 64 per call */
@@ -79,7 +79,7 @@ static struct pool *pools;
 static size_t page_size;
 static enum guard_how guard_how;
 
-size_t stack_page_size(void)
+size_t ba_stack_page_size(void)
 {
     if (!page_size)
         page_size = (size_t)sysconf(_SC_PAGESIZE);
@@ -164,10 +164,10 @@ static int guard_batch(char *first, size_t stride, size_t n)
     struct iovec iov[GUARD_BATCH];
     for (size_t i = 0; i < n; i++) {
         iov[i].iov_base = first + i * stride;
-        iov[i].iov_len = stack_page_size();
+        iov[i].iov_len = ba_stack_page_size();
     }
     long done = syscall(SYS_process_madvise, PIDFD_SELF_THREAD, iov, n, MADV_GUARD_INSTALL, 0);
-    return done == (long)(n * stack_page_size()) ? 0 : -1;
+    return done == (long)(n * ba_stack_page_size()) ? 0 : -1;
 #else
     (void)first, (void)stride, (void)n;
     errno = ENOSYS;
@@ -180,7 +180,7 @@ static int guard_batch(char *first, size_t stride, size_t n)
  * Every later guard, on any thread, only reads guard_how. */
 static int guard_settle(char *page)
 {
-    size_t size = stack_page_size();
+    size_t size = ba_stack_page_size();
     /* (valgrind 3.19 knows no process_madvise: straight to madvise there.) */
     if (!san_on_valgrind() && guard_batch(page, size, 1) == 0)
         guard_how = guard_is_real(page) ? GUARD_BATCHED : GUARD_MPROTECT;
@@ -202,11 +202,11 @@ static int guard_window(char *first, size_t stride, size_t n)
     for (size_t i = 0; i < n; i++) { /* installing a guard twice is harmless */
         char *page = first + i * stride;
         int rc = guard_how == GUARD_MPROTECT
-                     ? mprotect(page, stack_page_size(), PROT_NONE)
-                     : madvise(page, stack_page_size(), MADV_GUARD_INSTALL);
+                     ? mprotect(page, ba_stack_page_size(), PROT_NONE)
+                     : madvise(page, ba_stack_page_size(), MADV_GUARD_INSTALL);
         if (rc < 0)
             return -1;
-        san_valgrind_noaccess(page, stack_page_size());
+        san_valgrind_noaccess(page, ba_stack_page_size());
     }
     return 0;
 }
@@ -217,7 +217,7 @@ static int guard_slots(const struct pool *p, struct chunk *c, size_t from, size_
     if (guard_how == GUARD_UNKNOWN && from < to) {
         if (guard_settle(c->base + from * p->slot_size) < 0)
             return -1;
-        san_valgrind_noaccess(c->base + from * p->slot_size, stack_page_size());
+        san_valgrind_noaccess(c->base + from * p->slot_size, ba_stack_page_size());
         from++;
     }
     for (size_t at = from; at < to; at += GUARD_BATCH) {
@@ -252,7 +252,7 @@ static int carve(struct pool *p, stack_slot *out)
         c->guarded = end;
     }
     char *base = c->base + c->carved * p->slot_size;
-    out->lo = base + stack_page_size();
+    out->lo = base + ba_stack_page_size();
     out->hi = base + p->slot_size;
     if (c->valgrind_ids)
         c->valgrind_ids[c->carved] = san_valgrind_register(out->lo, out->hi);
@@ -262,13 +262,13 @@ static int carve(struct pool *p, stack_slot *out)
 
 static size_t slot_size_for(size_t size)
 {
-    size_t page = stack_page_size();
+    size_t page = ba_stack_page_size();
     return page + (size + page - 1) / page * page;
 }
 
-int stack_get(size_t size, stack_slot *out)
+int ba_stack_get(size_t size, stack_slot *out)
 {
-    size_t page = stack_page_size();
+    size_t page = ba_stack_page_size();
     if (size > SIZE_MAX / 2)
         goto nomem;
     size_t slot_size = slot_size_for(size);
@@ -291,9 +291,9 @@ nomem:
     return -1;
 }
 
-void stack_put(const stack_slot *s)
+void ba_stack_put(const stack_slot *s)
 {
-    size_t slot_size = (size_t)(s->hi - s->lo) + stack_page_size();
+    size_t slot_size = (size_t)(s->hi - s->lo) + ba_stack_page_size();
     struct pool *p = pool_for(slot_size);
     if (!p)
         return; /* cannot happen: the pool exists since the slot came from it */
@@ -303,7 +303,7 @@ void stack_put(const stack_slot *s)
     p->free_count++;
 }
 
-/* ---- stack_reserve: slots made ready ahead, page faults spread over cores */
+/* ---- ba_stack_reserve: slots made ready ahead, page faults spread over cores */
 
 struct share {                   /* one thread's part of the slots to prepare */
     const struct pool *p;
@@ -323,7 +323,7 @@ static void *prepare_share(void *arg)
     s->err = guard_slots(s->p, s->c, s->from, s->to);
     for (size_t i = s->from; i < s->to && !s->err; i++) {
         char *top = s->c->base + (i + 1) * s->p->slot_size;
-        for (size_t down = 1; down <= s->hot; down += stack_page_size())
+        for (size_t down = 1; down <= s->hot; down += ba_stack_page_size())
             *(volatile char *)(top - down) = 0;
     }
     return NULL;
@@ -400,7 +400,7 @@ static int prepare(const struct pool *p, struct chunk *c, size_t from, size_t to
     return err ? -1 : 0;
 }
 
-int stack_reserve(size_t size, size_t count, size_t hot)
+int ba_stack_reserve(size_t size, size_t count, size_t hot)
 {
     if (size > SIZE_MAX / 2)
         goto nomem;
@@ -422,7 +422,7 @@ int stack_reserve(size_t size, size_t count, size_t hot)
             stack_slot s;
             if (carve(p, &s) < 0)
                 goto nomem;
-            stack_put(&s);
+            ba_stack_put(&s);
             count--;
         }
         c = NULL;
@@ -442,7 +442,7 @@ nomem:
     return -1;
 }
 
-void stack_release_all(void)
+void ba_stack_release_all(void)
 {
     while (pools) {
         struct pool *p = pools;
@@ -460,8 +460,8 @@ void stack_release_all(void)
     }
 }
 
-bool stack_is_guard_hit(const char *lo, const void *addr)
+bool ba_stack_is_guard_hit(const char *lo, const void *addr)
 {
     const char *a = addr;
-    return a < lo && a >= lo - stack_page_size();
+    return a < lo && a >= lo - ba_stack_page_size();
 }

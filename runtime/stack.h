@@ -24,27 +24,27 @@ typedef struct stack_slot {
 /* Hands out a slot with at least `size` usable bytes (rounded up to whole
  * pages).  Its memory may hold a previous owner's bytes.  0, or -1 with
  * errno = ENOMEM. */
-int stack_get(size_t size, stack_slot *out);
+int ba_stack_get(size_t size, stack_slot *out);
 
-/* Makes the next `count` stack_get(size) calls cheap: maps the slots,
+/* Makes the next `count` ba_stack_get(size) calls cheap: maps the slots,
  * installs their guard pages and faults in every page of the top `hot`
  * bytes of each (what a new coroutine touches at once: its handle, its
  * first frames) now, on up to one thread per usable core (threads that end
  * before this returns).  Slots on the free list count.  0, or -1 with
  * errno = ENOMEM. */
-int stack_reserve(size_t size, size_t count, size_t hot);
+int ba_stack_reserve(size_t size, size_t count, size_t hot);
 
 /* Returns a slot to the free list of its size.  Its memory stays mapped. */
-void stack_put(const stack_slot *s);
+void ba_stack_put(const stack_slot *s);
 
 /* Unmaps every slot, free or not.  Called when the runtime shuts down. */
-void stack_release_all(void);
+void ba_stack_release_all(void);
 
 /* True if addr falls in the guard page below the slot whose usable bytes
  * start at lo: that is a stack overflow.  Async-signal-safe. */
-bool stack_is_guard_hit(const char *lo, const void *addr);
+bool ba_stack_is_guard_hit(const char *lo, const void *addr);
 
 /* The page size (cached). */
-size_t stack_page_size(void);
+size_t ba_stack_page_size(void);
 
 #endif

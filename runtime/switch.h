@@ -24,17 +24,17 @@
 #include "switch_ucontext.h"
 #endif
 
-/* Prepares ctx so that the first switch_jump into it runs entry() on the
+/* Prepares ctx so that the first ba_switch_jump into it runs entry() on the
  * stack [lo, lo + size).  entry takes no arguments (it finds its coroutine
  * through the scheduler), so no pointer has to squeeze through makecontext's
  * int arguments.  entry must never return. */
-void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void));
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void));
 
 /* Saves the running context into *from and resumes *to.  Returns when
  * something later jumps back to *from. */
-void switch_jump(switch_ctx *from, switch_ctx *to);
+void ba_switch_jump(switch_ctx *from, switch_ctx *to);
 
 /* The backend's name, "ucontext" or "asm", for reports. */
-extern const char switch_backend_name[];
+extern const char ba_switch_backend_name[];
 
 #endif

@@ -1,7 +1,7 @@
-/* switch_aarch64.S - switch_jump for aarch64 Linux (AAPCS64).
+/* switch_aarch64.S - ba_switch_jump for aarch64 Linux (AAPCS64).
  *
  * What a called function must hand back unchanged under AAPCS64, and so
- * what switch_jump saves (everything else the caller has saved already, if
+ * what ba_switch_jump saves (everything else the caller has saved already, if
  * it still needs it: see switch_asm.h):
  *   x19-x28          general registers
  *   x29 (fp), x30 (lr), sp
@@ -13,9 +13,9 @@
  * Not saved: FPSR, floating-point *status* (the sticky "an exception
  * happened" flags and the saturation flag).  The ABI does not preserve it
  * across calls either -- any callee may raise a flag -- so no caller can
- * rely on it surviving a call to switch_jump.
+ * rely on it surviving a call to ba_switch_jump.
  *
- * A parked coroutine's stack, as switch_jump leaves it (176 bytes, so sp
+ * A parked coroutine's stack, as ba_switch_jump leaves it (176 bytes, so sp
  * stays a multiple of 16: aarch64 faults on a misaligned sp used for a
  * load or store):
  *
@@ -37,25 +37,25 @@
  *
  * Unlike x86, `bl` does not push the return address: it is in x30, saved
  * here with the rest, and `ret` jumps to x30.  A coroutine that never ran
- * gets this frame written by hand (switch_make, drawn in switch_aarch64.c).
+ * gets this frame written by hand (ba_switch_make, drawn in switch_aarch64.c).
  *
  * No BTI landing pads or PAC signing.  BTI: this object carries no GNU
  * property note saying it has landing pads, so the linker marks the program
  * as not BTI-ready and the kernel leaves branch-target checks off.  PAC:
- * switch_jump neither signs nor checks x30.  Code built with pac-ret signs
+ * ba_switch_jump neither signs nor checks x30.  Code built with pac-ret signs
  * and checks its own return address in its own frame, on its own stack, so
- * a switch does not disturb it; signing here as well would need switch_make
+ * a switch does not disturb it; signing here as well would need ba_switch_make
  * to forge a signed address for the trampoline, machinery a switch meant to
  * be read does not need.
  */
 	.text
 
-/* void switch_jump(switch_ctx *from, switch_ctx *to)
+/* void ba_switch_jump(switch_ctx *from, switch_ctx *to)
  *                  from in x0,       to in x1          */
-	.globl	switch_jump
-	.type	switch_jump, %function
+	.globl	ba_switch_jump
+	.type	ba_switch_jump, %function
 	.p2align 4
-switch_jump:
+ba_switch_jump:
 	/* 1. Save what our caller expects a call to preserve. */
 	sub	sp, sp, #176
 	stp	x19, x20, [sp, #16]
@@ -79,7 +79,7 @@ switch_jump:
 	ldr	x10, [x1]
 	mov	sp, x10			/* sp = to->sp */
 
-	/* 3. Restore what they saved when they parked (or what switch_make
+	/* 3. Restore what they saved when they parked (or what ba_switch_make
 	 *    wrote).  FPCR is written only if it differs: it almost never
 	 *    does, and on some cores a write to it waits for every floating
 	 *    point instruction in flight. */
@@ -98,10 +98,10 @@ switch_jump:
 	ldp	d14, d15, [sp, #144]
 	ldp	x29, x30, [sp, #160]
 	add	sp, sp, #176
-	ret				/* to x30: their switch_jump caller, or the trampoline */
-	.size	switch_jump, .-switch_jump
+	ret				/* to x30: their ba_switch_jump caller, or the trampoline */
+	.size	ba_switch_jump, .-ba_switch_jump
 
-/* A new coroutine's first switch_jump "returns" here, with sp a multiple of
+/* A new coroutine's first ba_switch_jump "returns" here, with sp a multiple of
  * 16, x29 = 0, x19 = entry and x20 = what to call should entry return. */
 	.globl	switch_trampoline
 	.hidden	switch_trampoline

@@ -1,11 +1,11 @@
 /* switch_aarch64.c - the fast backend's C half on aarch64: a new
- * coroutine's first frame.  switch_jump itself is in switch_aarch64.S.
+ * coroutine's first frame.  ba_switch_jump itself is in switch_aarch64.S.
  *
- * switch_jump resumes a context by loading the frame drawn in
+ * ba_switch_jump resumes a context by loading the frame drawn in
  * switch_aarch64.S and executing `ret`, which jumps to the restored x30.  A
- * coroutine that has never run has no such frame, so switch_make writes one
+ * coroutine that has never run has no such frame, so ba_switch_make writes one
  * at the top of its stack, as if the coroutine had parked inside
- * switch_jump called from switch_trampoline (in the .S file):
+ * ba_switch_jump called from switch_trampoline (in the .S file):
  *
  *     top = lo + size, rounded down to 16
  *     |  0                 |  0                        |  top - 16  <- sp in the trampoline
@@ -20,7 +20,7 @@
  * chain; the zero pair at the top is an empty frame record, there so that
  * nothing lives above the trampoline.
  *
- * The first switch_jump into it loads those registers and `ret`s to the
+ * The first ba_switch_jump into it loads those registers and `ret`s to the
  * trampoline with sp = top - 16, a multiple of 16: AAPCS64 requires it,
  * and Linux has the CPU fault on a load or store through a misaligned sp.
  * The trampoline's `blr x19` puts its return address in x30 (nothing is
@@ -36,7 +36,7 @@
 
 #include "switch.h"
 
-const char switch_backend_name[] = "asm";
+const char ba_switch_backend_name[] = "asm";
 
 /* The drawing above as a struct, lowest address first.  All but `above`
  * is what switch_aarch64.S loads, at the offsets it hard-codes. */
@@ -72,7 +72,7 @@ static _Noreturn void entry_returned(void)
     abort();
 }
 
-void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
 {
     assert(size >= 2 * sizeof(struct first_frame));
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;

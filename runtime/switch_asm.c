@@ -1,10 +1,10 @@
 /* switch_asm.c - the fast backend's C half on x86_64: a new coroutine's
- * first frame.  switch_jump itself is in switch_x86_64.S.
+ * first frame.  ba_switch_jump itself is in switch_x86_64.S.
  *
- * switch_jump resumes a context by popping the frame drawn in switch_x86_64.S
+ * ba_switch_jump resumes a context by popping the frame drawn in switch_x86_64.S
  * and executing `ret`.  A coroutine that has never run has no such frame, so
- * switch_make writes one at the top of its stack, as if the coroutine had
- * parked inside switch_jump called from switch_trampoline (in the .S file):
+ * ba_switch_make writes one at the top of its stack, as if the coroutine had
+ * parked inside ba_switch_jump called from switch_trampoline (in the .S file):
  *
  *     top = lo + size, rounded down to 16
  *     |  0                              |  top - 8    nothing lives above the
@@ -16,7 +16,7 @@
  *     |  r13, r14, r15 = 0              |
  *     |  MXCSR, x87 CW of the creator   |  top - 80   <- ctx->sp
  *
- * The first switch_jump into it loads those registers, and `ret` jumps to
+ * The first ba_switch_jump into it loads those registers, and `ret` jumps to
  * the trampoline with rsp = top - 16, a multiple of 16.  The trampoline's
  * `call *%rbx` pushes 8 bytes, so entry starts with rsp + 8 a multiple of 16:
  * exactly what System V promises every function at its first instruction
@@ -30,7 +30,7 @@
 
 #include "switch.h"
 
-const char switch_backend_name[] = "asm";
+const char ba_switch_backend_name[] = "asm";
 
 /* The drawing above as a struct, lowest address first.  The first eight
  * words are what switch_x86_64.S pops, at the offsets it hard-codes. */
@@ -63,7 +63,7 @@ static _Noreturn void entry_returned(void)
     abort();
 }
 
-void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
 {
     assert(size >= 2 * sizeof(struct first_frame));
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;

@@ -1,6 +1,6 @@
 /* switch_asm.h - saved state for the assembly backends: one pointer.
  *
- * Why so little?  To the code that calls it, switch_jump is an ordinary
+ * Why so little?  To the code that calls it, ba_switch_jump is an ordinary
  * function call, and the ABI lets a called function clobber most registers
  * (on x86_64: rax, rcx, rdx, rsi, rdi, r8-r11, every xmm register and the
  * flags; on aarch64: x0-x18 and all but the low halves of v8-v15), so the
@@ -11,7 +11,7 @@
  *            rounding and exception masks) and the x87 control word
  *   aarch64  sp, x19-x28, x29 (fp), x30 (lr, where to return), d8-d15
  *            and FPCR (rounding mode, flush-to-zero)
- * So switch_jump pushes those onto the stack it is leaving, and the only
+ * So ba_switch_jump pushes those onto the stack it is leaving, and the only
  * thing left to remember is where that stack's top now is.  (ucontext saves
  * ~1 KiB, signal mask included, with a syscall; the signal mask belongs to
  * the thread, not to a coroutine.)

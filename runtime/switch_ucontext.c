@@ -10,7 +10,7 @@
 
 #include "switch.h"
 
-const char switch_backend_name[] = "ucontext";
+const char ba_switch_backend_name[] = "ucontext";
 
 static ucontext_t template_uc;
 static bool template_ready;
@@ -32,7 +32,7 @@ static void own_fpregs(ucontext_t *uc)
 }
 #endif
 
-void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
 {
     if (!template_ready) {
         int rc = getcontext(&template_uc);
@@ -48,7 +48,7 @@ void switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
     makecontext(&ctx->uc, entry, 0);
 }
 
-void switch_jump(switch_ctx *from, switch_ctx *to)
+void ba_switch_jump(switch_ctx *from, switch_ctx *to)
 {
     int rc = swapcontext(&from->uc, &to->uc);
     assert(rc == 0);

@@ -1,12 +1,12 @@
-/* switch_x86_64.S - switch_jump for x86_64 System V (Linux, the BSDs).
+/* switch_x86_64.S - ba_switch_jump for x86_64 System V (Linux, the BSDs).
  *
  * Why only these registers: switch_asm.h.  AT&T syntax: `op source, dest`.
  *
- * A parked coroutine's stack, as switch_jump leaves it:
+ * A parked coroutine's stack, as ba_switch_jump leaves it:
  *
  *     higher addresses
  *     |  ... the parked code's own frames ...        |
- *     |  return address into its switch_jump caller  |  sp + 56
+ *     |  return address into its ba_switch_jump caller  |  sp + 56
  *     |  rbp                                         |  sp + 48
  *     |  rbx                                         |  sp + 40
  *     |  r12                                         |  sp + 32
@@ -17,9 +17,9 @@
  *     lower addresses: the stack grows down
  *
  * Resuming is the mirror image: load rsp from ctx->sp, pop the same slots in
- * reverse, and `ret` returns into the code that called switch_jump back when
+ * reverse, and `ret` returns into the code that called ba_switch_jump back when
  * it parked.  A coroutine that never ran gets this frame written by hand
- * (switch_make, drawn in switch_asm.c).
+ * (ba_switch_make, drawn in switch_asm.c).
  *
  * No endbr64 or shadow-stack handling: this object carries no CET property
  * note, so the linker marks the program as not CET-ready and the kernel
@@ -28,12 +28,12 @@
  */
 	.text
 
-/* void switch_jump(switch_ctx *from, switch_ctx *to)
+/* void ba_switch_jump(switch_ctx *from, switch_ctx *to)
  *                  from in rdi,      to in rsi         */
-	.globl	switch_jump
-	.type	switch_jump, @function
+	.globl	ba_switch_jump
+	.type	ba_switch_jump, @function
 	.p2align 4
-switch_jump:
+ba_switch_jump:
 	/* 1. Save what our caller expects a call to preserve.  The call
 	 *    itself already pushed the return address. */
 	pushq	%rbp
@@ -51,7 +51,7 @@ switch_jump:
 	movq	%rsp, (%rdi)	/* from->sp = rsp */
 	movq	(%rsi), %rsp	/* rsp = to->sp */
 
-	/* 3. Restore what they saved when they parked (or what switch_make
+	/* 3. Restore what they saved when they parked (or what ba_switch_make
 	 *    wrote), in reverse order. */
 	ldmxcsr	(%rsp)
 	fldcw	4(%rsp)
@@ -62,10 +62,10 @@ switch_jump:
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
-	ret			/* into their switch_jump caller, or the trampoline */
-	.size	switch_jump, .-switch_jump
+	ret			/* into their ba_switch_jump caller, or the trampoline */
+	.size	ba_switch_jump, .-ba_switch_jump
 
-/* A new coroutine's first switch_jump "returns" here, with rsp a multiple
+/* A new coroutine's first ba_switch_jump "returns" here, with rsp a multiple
  * of 16, rbx = entry and r12 = what to call should entry return. */
 	.globl	switch_trampoline
 	.hidden	switch_trampoline

@@ -45,7 +45,7 @@ static void sift_down(timerheap *h, size_t i)
     place(h, i, n);
 }
 
-int timerheap_reserve(timerheap *h, size_t n)
+int ba_timerheap_reserve(timerheap *h, size_t n)
 {
     if (n <= h->cap)
         return 0;
@@ -66,14 +66,14 @@ int timerheap_reserve(timerheap *h, size_t n)
     return 0;
 }
 
-void timerheap_insert(timerheap *h, timer_node *n)
+void ba_timerheap_insert(timerheap *h, timer_node *n)
 {
     assert(h->len < h->cap);
     place(h, h->len++, n);
     sift_up(h, n->index);
 }
 
-void timerheap_remove(timerheap *h, timer_node *n)
+void ba_timerheap_remove(timerheap *h, timer_node *n)
 {
     size_t i = n->index;
     assert(i < h->len && h->items[i] == n);
@@ -87,12 +87,12 @@ void timerheap_remove(timerheap *h, timer_node *n)
     sift_down(h, last->index);
 }
 
-timer_node *timerheap_peek(const timerheap *h)
+timer_node *ba_timerheap_peek(const timerheap *h)
 {
     return h->len ? h->items[0] : NULL;
 }
 
-void timerheap_free(timerheap *h)
+void ba_timerheap_free(timerheap *h)
 {
     free(h->items);
     h->items = NULL;

@@ -3,7 +3,7 @@
  * Nodes are embedded in their owners (a coroutine embeds one), and each
  * node remembers its position so it can be removed in O(log n) when its
  * owner wakes for another reason.  The heap never allocates on insert: the
- * owner reserves room beforehand (timerheap_reserve), so parking cannot fail.
+ * owner reserves room beforehand (ba_timerheap_reserve), so parking cannot fail.
  * Internal to the runtime.
  */
 #ifndef BAREAWAIT_TIMERHEAP_H
@@ -26,18 +26,18 @@ typedef struct timerheap {
 } timerheap;
 
 /* Makes sure `n` nodes fit.  0, or -1/ENOMEM. */
-int timerheap_reserve(timerheap *h, size_t n);
+int ba_timerheap_reserve(timerheap *h, size_t n);
 
 /* Adds a node (room must have been reserved; asserted). */
-void timerheap_insert(timerheap *h, timer_node *n);
+void ba_timerheap_insert(timerheap *h, timer_node *n);
 
 /* Removes a node that is in the heap. */
-void timerheap_remove(timerheap *h, timer_node *n);
+void ba_timerheap_remove(timerheap *h, timer_node *n);
 
 /* The node with the earliest deadline, or NULL when empty. */
-timer_node *timerheap_peek(const timerheap *h);
+timer_node *ba_timerheap_peek(const timerheap *h);
 
 /* Frees the heap's array. */
-void timerheap_free(timerheap *h);
+void ba_timerheap_free(timerheap *h);
 
 #endif

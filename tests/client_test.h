@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "client.h"
+#include <bareawait/client.h>
 
 #define OK_2 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 

@@ -48,8 +48,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 
 #define HEAD_MAX 16384
 #define CONN_STACK (128 * 1024)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "client.h"
+#include <bareawait/client.h>
 #include "testserver.h"
 
 #define BIG_REQUEST (4 << 20) /* a request head far above any socket buffer */

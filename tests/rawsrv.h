@@ -11,7 +11,7 @@
 #ifndef BAREAWAIT_RAWSRV_H
 #define BAREAWAIT_RAWSRV_H
 
-#include "coro.h"
+#include <bareawait/coro.h>
 
 typedef struct rawsrv rawsrv;
 

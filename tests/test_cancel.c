@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "trail.h"
 
 #define MS 1000000 /* nanoseconds */

@@ -6,9 +6,9 @@
  * usable.  Load, big bodies, IPv6 and lookups are in test_client_load.c.
  */
 #include "check.h"
-#include "client.h"
+#include <bareawait/client.h>
 #include "client_test.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "testserver.h"
 
 static http_client *open_client_with(http_client_opts o)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "testserver.h"
 
 static http_client *open_client_with(http_client_opts o)

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "testserver.h"
 
 /* ---- helpers ---- */

@@ -10,9 +10,9 @@
 
 #include "ba_config.h"
 #include "check.h"
-#include "client.h"
+#include <bareawait/client.h>
 #include "client_test.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "testserver.h"
 
 static http_client *open_client_with(http_client_opts o)

@@ -7,7 +7,7 @@
  * test_client_pool.c.
  */
 #include "check.h"
-#include "client.h"
+#include <bareawait/client.h>
 #include "client_test.h"
 #include "testserver.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "sanitize.h"
 #include "trail.h"
 

@@ -1,10 +1,10 @@
 // test_cxx_headers.cpp - the public headers compile as C++ and link from
 // C++ (extern "C"), and none of their names is a C++ keyword.
-#include "client.h"
-#include "coro.h"
-#include "io.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 #include "parse.h"
-#include "url.h"
+#include <bareawait/url.h>
 
 #include <cstdio>
 

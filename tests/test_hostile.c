@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "hostile.h"
-#include "io.h"
+#include <bareawait/io.h>
 #include "rawsrv.h"
 #include "testserver.h"
 

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "client.h"
+#include <bareawait/client.h>
 #include "hostile.h"
 #include "rawsrv.h"
 #include "testserver.h"

@@ -11,8 +11,8 @@
 #include <sys/resource.h>
 
 #include "check.h"
-#include "client.h"
-#include "coro.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
 #include "hostile.h"
 #include "testserver.h"
 

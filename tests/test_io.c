@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 #include "sanitize.h"
 
 #define MS 1000000 /* nanoseconds */

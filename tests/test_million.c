@@ -21,7 +21,7 @@
 #include "ba_config.h"
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "sanitize.h"
 
 #define COUNT 1000000

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "sanitize.h"
 
 #define SMALL_STACK (16 * 1024)
@@ -78,7 +78,7 @@ struct setup {
  * setup.reserved > 0 the child first spawns setup.before coroutines that
  * return at once, calls coro_reserve(reserved) and spawns reserved - 1
  * more, so fn gets the last of the reserved stacks (with 20000, one that a
- * stack_reserve helper thread prepared, on a machine with 2+ cores). */
+ * ba_stack_reserve helper thread prepared, on a machine with 2+ cores). */
 static int run_in_child(coro_fn fn, void *arg, const char *name, struct setup setup,
                         struct outcome *out)
 {

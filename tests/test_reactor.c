@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "sanitize.h"
 
 #define MS 1000000 /* nanoseconds */

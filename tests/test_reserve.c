@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "sanitize.h"
 
-#define BURST 20000 /* over 8192, so stack_reserve uses its helper threads */
+#define BURST 20000 /* over 8192, so ba_stack_reserve uses its helper threads */
 
 /* Resident pages of this process; -1 under valgrind, ASan or qemu-user
  * (see above). */

@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "client.h"
-#include "coro.h"
-#include "io.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 #include "testserver.h"
 
 /* ---- many at once ---- */

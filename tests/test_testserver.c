@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 #include "testserver.h"
 
 #define RESP_HI "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"

@@ -52,7 +52,7 @@ static int heap_is_consistent(const timerheap *h, long op)
     int64_t min = reference_min(&count);
     if (!CHECK_INT(h->len, count) || !CHECK(h->len <= h->cap))
         goto broken;
-    timer_node *top = timerheap_peek(h);
+    timer_node *top = ba_timerheap_peek(h);
     if (!CHECK_INT(top ? top->deadline : INT64_MAX, min))
         goto broken;
     for (size_t i = 0; i < h->len; i++) {
@@ -81,22 +81,22 @@ static void test_random_walk(void)
         nodes[i].index = TIMERHEAP_NONE;
         in_heap[i] = false;
     }
-    if (!CHECK_INT(timerheap_reserve(&h, NODES), 0))
+    if (!CHECK_INT(ba_timerheap_reserve(&h, NODES), 0))
         return;
     for (long op = 0; op < ops; op++) {
         int i = (int)(rng() % NODES);
         if (in_heap[i]) {
-            timerheap_remove(&h, &nodes[i]);
+            ba_timerheap_remove(&h, &nodes[i]);
             in_heap[i] = false;
         } else {
             nodes[i].deadline = (int64_t)(rng() % 1000) - 500; /* negatives too */
-            timerheap_insert(&h, &nodes[i]);
+            ba_timerheap_insert(&h, &nodes[i]);
             in_heap[i] = true;
         }
         if (!heap_is_consistent(&h, op))
             break;
     }
-    timerheap_free(&h);
+    ba_timerheap_free(&h);
     CHECK(h.items == NULL);
     CHECK_INT(h.len, 0);
 }
@@ -105,56 +105,56 @@ static void test_random_walk(void)
 static void test_drains_in_order(void)
 {
     timerheap h = {0};
-    if (!CHECK_INT(timerheap_reserve(&h, NODES), 0))
+    if (!CHECK_INT(ba_timerheap_reserve(&h, NODES), 0))
         return;
     for (int i = 0; i < NODES; i++) {
         nodes[i].deadline = (int64_t)(rng() % 100000);
-        timerheap_insert(&h, &nodes[i]);
+        ba_timerheap_insert(&h, &nodes[i]);
     }
     int64_t last = INT64_MIN;
     int taken = 0, out_of_order = 0;
     timer_node *n;
-    while ((n = timerheap_peek(&h))) {
+    while ((n = ba_timerheap_peek(&h))) {
         out_of_order += n->deadline < last;
         last = n->deadline;
-        timerheap_remove(&h, n);
+        ba_timerheap_remove(&h, n);
         CHECK(n->index == TIMERHEAP_NONE);
         taken++;
     }
     CHECK_INT(taken, NODES);
     CHECK_INT(out_of_order, 0);
-    timerheap_free(&h);
+    ba_timerheap_free(&h);
 }
 
 static void test_edges(void)
 {
     timerheap h = {0};
-    CHECK(timerheap_peek(&h) == NULL);
-    CHECK_INT(timerheap_reserve(&h, 0), 0);
-    CHECK_INT(timerheap_reserve(&h, 1000), 0);
+    CHECK(ba_timerheap_peek(&h) == NULL);
+    CHECK_INT(ba_timerheap_reserve(&h, 0), 0);
+    CHECK_INT(ba_timerheap_reserve(&h, 1000), 0);
     CHECK(h.cap >= 1000);
     size_t cap = h.cap;
-    CHECK_INT(timerheap_reserve(&h, 10), 0); /* never shrinks */
+    CHECK_INT(ba_timerheap_reserve(&h, 10), 0); /* never shrinks */
     CHECK_INT(h.cap, cap);
 
     /* One node: in, top, out. */
     timer_node a = {.deadline = 5, .index = TIMERHEAP_NONE};
-    timerheap_insert(&h, &a);
-    CHECK(timerheap_peek(&h) == &a);
+    ba_timerheap_insert(&h, &a);
+    CHECK(ba_timerheap_peek(&h) == &a);
     CHECK_INT(a.index, 0);
-    timerheap_remove(&h, &a);
-    CHECK(timerheap_peek(&h) == NULL);
+    ba_timerheap_remove(&h, &a);
+    CHECK(ba_timerheap_peek(&h) == NULL);
     CHECK(a.index == TIMERHEAP_NONE);
 
     /* Extremes of the deadline range (CORO_NEVER is INT64_MAX). */
     timer_node lo = {.deadline = INT64_MIN}, hi = {.deadline = INT64_MAX};
-    timerheap_insert(&h, &hi);
-    timerheap_insert(&h, &lo);
-    CHECK(timerheap_peek(&h) == &lo);
-    timerheap_remove(&h, &lo);
-    CHECK(timerheap_peek(&h) == &hi);
-    timerheap_remove(&h, &hi);
-    timerheap_free(&h);
+    ba_timerheap_insert(&h, &hi);
+    ba_timerheap_insert(&h, &lo);
+    CHECK(ba_timerheap_peek(&h) == &lo);
+    ba_timerheap_remove(&h, &lo);
+    CHECK(ba_timerheap_peek(&h) == &hi);
+    ba_timerheap_remove(&h, &hi);
+    ba_timerheap_free(&h);
     CHECK_INT(h.cap, 0);
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "url.h"
+#include <bareawait/url.h>
 
 enum { OK = HTTP_URL_OK, BAD = HTTP_URL_MALFORMED, SCHEME = HTTP_URL_UNSUPPORTED_SCHEME };
 

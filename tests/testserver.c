@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "coro.h"
-#include "io.h"
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
 #include "testserver.h"
 #include "testserver_internal.h"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "sanitize.h"
 #include "testserver.h"
 #include "testserver_internal.h"

@@ -34,12 +34,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "client.h"
+#include <bareawait/client.h>
 #include "conn.h"
-#include "coro.h"
+#include <bareawait/coro.h>
 #include "fuzz.h"
 #include "fz_model.h"
-#include "io.h"
+#include <bareawait/io.h>
 
 _Static_assert(FZ_MAX_HEADERS == CONN_MAX_HEADERS, "the model must hold what the client holds");
 

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "url.h"
+#include <bareawait/url.h>
 
 #define HOST_HEADER_ROOM 300 /* message.c's buffer for the Host header */
 #define BIG 4096

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "client.h"
+#include <bareawait/client.h>
 #include "fuzz.h"
 #include "fz_model.h"
 #include "parse.h"
@@ -248,7 +248,7 @@ static void check_framing(const model *m, int status, const http_framing *f)
         FZ_EQ(f->length, 0);
 }
 
-/* exchange_run's steps after the request is sent. */
+/* ba_exchange_run's steps after the request is sent. */
 static int decode(model *m)
 {
     fz_outcome *o = m->out;
