@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
@@ -60,7 +61,47 @@ typedef struct fetch_opts {
     bool verbose;               /* -v: request and response heads on stderr */
     bool trace;                 /* --trace: the execution table on stderr */
     int parallel_max;           /* --parallel-max: requests at once (50) */
+    /* ---- curl's habits (fetch_main.c fills them) ---- */
+    const char *user_agent;     /* -A; NULL = the client's default */
+    const char *referer;        /* -e: sent as Referer */
+    const char *userpwd;        /* -u user:password (Basic) */
+    const char *method;         /* -X; NULL = GET, or HEAD (-I), POST (-d),
+                                   PUT (-T) */
+    const char *data;           /* -d/--data/--data-binary: the request body
+                                   (several -d joined with '&', @file read in) */
+    size_t data_len;
+    bool has_data;              /* -d was given (even an empty one) */
+    const char *upload_file;    /* -T FILE: PUT its contents, streamed */
+    const char *write_out;      /* -w FORMAT, after each URL */
+    bool fail_with_body;        /* --fail-with-body: -f but the body is written */
+    int retry;                  /* --retry N: transient failures tried again */
+    const char *proxy;          /* -x, or http_proxy from the environment */
+    const char *no_proxy;       /* --noproxy, or no_proxy / NO_PROXY */
+    int64_t read_timeout_ms;    /* silence allowed while reading; 0 = none, as
+                                   curl (-m and --connect-timeout bound a
+                                   transfer) */
 } fetch_opts;
+
+/* Where -O put a URL's file name: outfiles[k] == FETCH_REMOTE_NAME means
+ * "the last segment of the k-th URL's path", as curl's -O. */
+extern const char FETCH_REMOTE_NAME[];
+
+/* What -w/--write-out may print about one URL (its %{...} variables). */
+typedef struct fetch_writeout {
+    int http_code;              /* %{http_code}: final status, 0 if none */
+    const char *url_effective;  /* %{url_effective}: the last URL asked */
+    uint64_t size_download;     /* %{size_download}: body bytes received */
+    uint64_t size_header;       /* %{size_header}: head bytes received */
+    int num_redirects;          /* %{num_redirects} */
+    double time_namelookup;     /* %{time_namelookup}: seconds from the start */
+    double time_connect;        /* %{time_connect} */
+    double time_starttransfer;  /* %{time_starttransfer}: first reply byte */
+    double time_total;          /* %{time_total} */
+    int exitcode;               /* %{exitcode} */
+    const char *errormsg;       /* %{errormsg}: the error line's reason, or "" */
+    const char *content_type;   /* %{content_type}, or NULL */
+    const char *method;         /* %{method} */
+} fetch_writeout;
 
 struct fetch_run;
 
@@ -171,6 +212,15 @@ void fetch_trace_returned(const fetch_run *run);                     /* 6 */
 void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev,
                             int fd, const char *detail);
 void fetch_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- fetch_writeout.c ---- */
+
+/* Writes the -w FORMAT for one URL to out: %{name} variables (unknown ones
+ * say so on stderr once and print nothing), "\n", "\r", "\t", "\\" and "%%",
+ * as curl's -w; "%{stdout}"/"%{stderr}" switch the stream; "@FILE"
+ * reads the format from FILE ("@-" stdin) at parse time, not here.
+ * Returns 0 or -1/errno on a write error. */
+int fetch_write_out(const char *format, const fetch_writeout *v, FILE *out);
 
 /* ---- fetch_demo.c ---- */
 

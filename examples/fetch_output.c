@@ -170,6 +170,7 @@ void output_verbose_event(http_event ev, int fd, const char *detail)
     case HTTP_EV_BODY_DONE: fprintf(stderr, "* Body complete: %s bytes\n", d); break;
     case HTTP_EV_REQUEST_SENT:  /* shown as the "> " lines */
     case HTTP_EV_HEAD_RECEIVED: /* shown as the "< " lines */
+    case HTTP_EV_FIRST_BYTE:    /* only timed (-w), not shown */
         break;
     }
 }

@@ -341,5 +341,6 @@ void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev, in
     case HTTP_EV_HEAD_RECEIVED: fetch_trace_note("%s: response head on fd %d: %s", who, fd, d); break;
     case HTTP_EV_BODY_DONE: fetch_trace_note("%s: body complete, %s bytes", who, d); break;
     case HTTP_EV_REDIRECT: fetch_trace_note("%s: redirected to %s", who, d); break;
+    case HTTP_EV_FIRST_BYTE: fetch_trace_note("%s: first byte of the reply on fd %d", who, fd); break;
     }
 }

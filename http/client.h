@@ -45,7 +45,11 @@ enum {
     HTTP_E_NOMEM = -15,           /* out of memory */
     HTTP_E_ABORTED = -16,         /* a callback (on_head, sink) asked to stop */
     HTTP_E_CANCELLED = -17,       /* the calling coroutine was cancelled */
-    HTTP_E_BAD_REQUEST = -18      /* bad method or header in the request itself */
+    HTTP_E_BAD_REQUEST = -18,     /* bad method or header in the request itself */
+    HTTP_E_UNSUPPORTED_CODING = -19, /* a Transfer-Encoding other than chunked (gzip...) */
+    HTTP_E_NOT_REPLAYABLE = -20,  /* a 307/308 (or a retry) needs the request body
+                                     again, but it came from a body_source */
+    HTTP_E_SEND_BODY = -21        /* the request's body_source failed (returned -1) */
 };
 
 /* A short, lower-case message for an HTTP_E* code ("connection refused"
@@ -62,7 +66,9 @@ typedef enum http_event {
     HTTP_EV_REQUEST_SENT,   /* detail: the request line */
     HTTP_EV_HEAD_RECEIVED,  /* detail: the status line */
     HTTP_EV_BODY_DONE,      /* detail: the body size in bytes */
-    HTTP_EV_REDIRECT        /* detail: the new URL */
+    HTTP_EV_REDIRECT,       /* detail: the new URL */
+    HTTP_EV_FIRST_BYTE      /* the first byte of the reply arrived (fetch -w
+                               %{time_starttransfer}); detail: NULL */
 } http_event;
 
 /* fd is the connection's socket, or -1 while there is none yet (RESOLVING,
@@ -85,6 +91,11 @@ typedef struct http_client_opts {
     size_t max_head_bytes;      /* response status line + headers; 0 = 64 KiB */
     http_event_fn on_event;     /* optional step-by-step events */
     void *event_user;
+    const char *proxy;          /* "http://host:port" of a plain-HTTP proxy, or
+                                   NULL: requests go to it in absolute form
+                                   ("GET http://h/p HTTP/1.1"); copied */
+    const char *no_proxy;       /* comma-separated hosts (and their subdomains)
+                                   reached directly; "*" = all; copied */
 } http_client_opts;
 
 typedef struct http_client http_client; /* opaque */
@@ -124,26 +135,59 @@ const char *http_response_header(const http_response *r, const char *name);
 /* Frees a response (NULL is fine). */
 void http_response_free(http_response *r);
 
+/* Produces the request body for http_request.body_source: writes at most
+ * cap bytes into buf and returns how many, 0 at the end of the body, or -1
+ * to stop the request with HTTP_E_SEND_BODY.  It runs on the requesting
+ * coroutine and may suspend (reading a pipe with io_read is fine). */
+typedef long (*http_body_fn)(void *user, char *buf, size_t cap);
+
 /* Receives body bytes as they arrive.  Return 0 to go on, -1 to stop the
  * request with HTTP_E_ABORTED.  It runs on the requesting coroutine and
  * may suspend (writing to a pipe with io_write is fine). */
 typedef int (*http_sink_fn)(void *user, const char *data, size_t len);
 
 typedef struct http_request {
-    const char *method;          /* "GET" (NULL) or "HEAD" */
+    const char *method;          /* any method token; NULL = "GET" */
     const char *url;             /* absolute http:// URL */
-    const char *const *headers;  /* extra "Name: value" lines, replacing a
-                                    default of the same name (User-Agent...) */
+    /* Extra header lines, as curl takes them: "Name: value" replaces a
+     * default of the same name (Host, User-Agent, Accept) in its place or
+     * is added; "Name:" (nothing after the colon) removes that default and
+     * sends nothing; "Name;" sends the header with an empty value. */
+    const char *const *headers;
     size_t n_headers;
+    /* The request body: body_len bytes at body (kept by the caller until
+     * http_send returns; sent with Content-Length), or, when body_source
+     * is set, whatever it produces (Content-Length: body_length when that
+     * is >= 0, else Transfer-Encoding: chunked).  Neither: no body. */
+    const void *body;
+    size_t body_len;
+    http_body_fn body_source;
+    void *body_user;
+    int64_t body_length;         /* with body_source: the size if known, else -1 */
+    /* "user:password" for Basic authentication, or NULL: then the URL's
+     * userinfo, if it has one.  Sent to the first URL's origin only: a
+     * redirect to another scheme, host or port drops it (as it drops
+     * Authorization, Cookie, Proxy-Authorization and a caller's Host). */
+    const char *userpwd;
+    /* The whole request, redirects included: overrides the client's
+     * total_timeout_ms.  0 = the client's; <0 = none for this request.
+     * Passing it is HTTP_E_TOTAL_TIMEOUT. */
+    int64_t timeout_ms;
     size_t max_body;             /* HTTP_E_BODY_TOO_LARGE above; 0 = no limit */
     http_sink_fn sink;           /* NULL: collect into resp->body */
     void *sink_user;
     /* Called once with the final response's head (after redirects), before
      * any body byte; return -1 to stop with HTTP_E_ABORTED (fetch -f). */
     int (*on_head)(void *user, const http_response *head);
-    /* Called with the exact request head bytes written (fetch -v). */
+    /* Called with the exact request head bytes written (fetch -v), once
+     * per hop. */
     void (*on_request)(void *user, const char *head, size_t len);
-    void *user;                  /* for on_head and on_request */
+    /* When following: called with each redirect's response (head only,
+     * its body is dropped) and the absolute URL it leads to, before that
+     * hop; return -1 to stop with HTTP_E_ABORTED (fetch -i shows each
+     * hop's head).  NULL: not called. */
+    int (*on_redirect)(void *user, const http_response *hop, const char *next_url);
+    void *user;                  /* for on_head, on_request, on_redirect */
 } http_request;
 
 /* SUSPENDS.  Performs one request (following redirects if the client

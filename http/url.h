@@ -18,8 +18,14 @@ extern "C" {
 enum {
     HTTP_URL_OK = 0,
     HTTP_URL_MALFORMED = -1,
-    HTTP_URL_UNSUPPORTED_SCHEME = -2
+    HTTP_URL_UNSUPPORTED_SCHEME = -2,
+    HTTP_URL_TOO_LONG = -3          /* longer than HTTP_URL_MAX bytes */
 };
+
+/* The longest URL accepted (and the longest a redirect may produce):
+ * far above any real one, low enough that a hostile Location cannot make
+ * the client allocate without bound. */
+#define HTTP_URL_MAX (1024 * 1024)
 
 typedef struct http_url {
     char host[256];         /* NUL-terminated; an IPv6 literal without its
@@ -29,6 +35,10 @@ typedef struct http_url {
     uint16_t port;          /* 80 when not given */
     bool port_given;        /* the URL named a port (even ":80"); the Host
                                header carries the port iff it is not 80 */
+    const char *userinfo;   /* "user:password" before '@', still percent-
+                               encoded, pointing into the parsed string (not
+                               NUL-terminated); NULL if the URL had none */
+    size_t userinfo_len;
     const char *target;     /* path and query, pointing into the parsed
                                string (not NUL-terminated); "/" (static)
                                if the URL had none; fragment excluded */
@@ -67,6 +77,20 @@ const char *http_url_strerror(int code);
  * Returns 0, or -1 if loc is empty or has a space or control character,
  * base has no "://", or out is too small. */
 int http_url_resolve(const char *base, const char *loc, char *out, size_t size);
+
+/* Normalizes an absolute URL the way curl and RFC 3986 do before it is
+ * sent: bytes >= 0x80 and spaces are percent-encoded, "." and ".."
+ * segments are removed from the path, an empty path before a query
+ * becomes "/"; the fragment is dropped.  Returns a malloc'd string that
+ * http_url_parse accepts, or NULL with *code set (an HTTP_URL_* code, or
+ * HTTP_URL_MALFORMED with errno = ENOMEM when out of memory). */
+char *http_url_normalize(const char *s, int *code);
+
+/* Resolves a redirect's Location `loc` against `base` (a URL that
+ * http_url_parse accepted) as RFC 3986 section 5.2 does, dot segments
+ * included, and normalizes the result (http_url_normalize).  Returns a
+ * malloc'd absolute URL, or NULL with *code set. */
+char *http_url_join(const char *base, const char *loc, int *code);
 
 /* Writes the Host header value for u into out[0..size), NUL-terminated:
  * "example.com", "example.com:8080", "[::1]:8080".  Returns its length,
