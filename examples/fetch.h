@@ -159,6 +159,14 @@ typedef struct fetch_run {
  * detached) or NULL/errno.  Does not suspend. */
 coro_t *fetch_spawn(const fetch_opts *o, bool joinable, int *exit_code);
 
+/* ---- fetch_request.c ---- */
+
+/* Fills *req with the request the options ask for j's URL: method (-X,
+ * -I, -d, -T), URL, headers (-H, -A, -e), body (-d, -T) and credentials
+ * (-u); every callback and the sink are left NULL for the caller.
+ * Whatever it points to lives as long as j and its options. */
+void fetch_request_init(const fetch_job *j, http_request *req);
+
 /* ---- fetch_output.c (the functions return -1 with errno on write errors) ---- */
 
 /* Makes sure fds 0-2 are open (on /dev/null if they were closed), so that

@@ -203,17 +203,13 @@ static void fetch_one(fetch_job *j)
 {
     fetch_run *run = j->run;
     const fetch_opts *o = run->o;
-    http_request req = {
-        .method = o->head_only ? "HEAD" : "GET",
-        .url = j->url,
-        .headers = (const char *const *)o->headers,
-        .n_headers = o->n_headers,
-        .sink = on_body,
-        .sink_user = j,
-        .on_head = on_head,
-        .on_request = o->verbose ? on_request : NULL,
-        .user = j,
-    };
+    http_request req;
+    fetch_request_init(j, &req);
+    req.sink = on_body;
+    req.sink_user = j;
+    req.on_head = on_head;
+    req.on_request = o->verbose ? on_request : NULL;
+    req.user = j;
     j->co = coro_self();
     fetch_trace_awaiting(j, run->n_jobs);
     http_response *resp = NULL;
