@@ -302,18 +302,15 @@ static int decode(model *m)
     if (head_len < 0)
         return (int)head_len;
     FZ_CHECK(framing == 0 || framing == -1 || framing == -2);
-    if (framing == -1)
-        return HTTP_E_MALFORMED;
+    if (framing == -2)      /* parse.h: still a CLOSE framing */
+        FZ_CHECK(f.kind == HTTP_BODY_CLOSE && !f.keep_alive);
+    if (framing < 0)        /* the client hands no response back for either */
+        return framing == -2 ? HTTP_E_UNSUPPORTED_CODING : HTTP_E_MALFORMED;
     check_framing(m, status, &f);
     o->response = true;
     o->status = status;
     o->minor_version = minor;
     o->n_headers = nh;
-    if (framing == -2) {
-        /* A head arrived, so the client hands it back (client.h). */
-        FZ_CHECK(f.kind == HTTP_BODY_CLOSE && !f.keep_alive);
-        return HTTP_E_UNSUPPORTED_CODING;
-    }
     if (f.kind == HTTP_BODY_LENGTH)
         o->content_length = (int64_t)f.length;
     consume(m, (size_t)head_len);
