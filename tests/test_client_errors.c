@@ -377,6 +377,10 @@ static void test_bad_requests(void *arg)
         "NoColon",
         ": no name",
         "Bad Name: x",
+        "Content-Length: 5",
+        "transfer-encoding: chunked",
+        "Content-Length:",
+        "X-Semi;x",
     };
     testserver *ts = ts_start(AF_INET, ok);
     http_client *c = open_client_with((http_client_opts){0});
@@ -388,7 +392,10 @@ static void test_bad_requests(void *arg)
             fprintf(stderr, "    for header \"%s\"\n", bad_headers[i]);
         http_response_free(r);
     }
-    static const char *const methods[] = {"POST", "get", "GE T", "GET\r\n", ""};
+    /* Any token is a method ("get", "PURGE"; test_client_request.c);
+     * these are not tokens. */
+    static const char *const methods[] = {"GE T", "GET\r\n", "", "G(ET", "GET/", "\"GET\"",
+                                          "G\x7f", "GET\t"};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
         http_request req = {.method = methods[i], .url = ts_url(ts, "/")};
         http_response *r = NULL;
