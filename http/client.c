@@ -274,6 +274,8 @@ static int hop(request_run *run, const http_url *to, exchange *x, bool may_retry
 
 static int url_error(int code)
 {
+    if (code == HTTP_URL_MALFORMED && errno == ENOMEM)
+        return HTTP_E_NOMEM; /* http_url_normalize ran out of memory */
     return code == HTTP_URL_UNSUPPORTED_SCHEME ? HTTP_E_SCHEME : HTTP_E_URL;
 }
 
@@ -400,10 +402,12 @@ int http_send(http_client *c, const http_request *req, http_response **out)
         .connect_ns = c->opts.connect_timeout_ms < 0 ? -1 : c->opts.connect_timeout_ms * 1000000,
         .read_ns = c->opts.read_timeout_ms < 0 ? -1 : c->opts.read_timeout_ms * 1000000,
     }};
-    hop_plan plan = {.url = strdup(req->url), .method = req->method ? req->method : "GET",
+    int code;
+    hop_plan plan = {.url = http_url_normalize(req->url, &code),
+                     .method = req->method ? req->method : "GET",
                      .with_body = req->body || req->body_source};
     c->in_flight++;
-    int err = plan.url ? send_hops(&run, &plan, out) : HTTP_E_NOMEM;
+    int err = plan.url ? send_hops(&run, &plan, out) : url_error(code);
     c->in_flight--;
     free(plan.url);
     free(run.credentials);

@@ -32,20 +32,16 @@ bool ba_same_origin(const http_url *a, const http_url *b)
            strcasecmp(a->host, b->host) == 0;
 }
 
-/* Location resolved against base, malloc'd; NULL with *err set. */
+/* Location resolved against base (http_url_join), malloc'd; NULL with
+ * *err set.  A Location we cannot make a URL of is the server's fault. */
 static char *join(const char *base, const char *loc, int *err)
 {
-    size_t size = strlen(base) + strlen(loc) + 8; /* "?q" may add a "/" */
-    char *out = malloc(size);
-    if (!out) {
-        *err = HTTP_E_NOMEM;
-        return NULL;
-    }
-    if (http_url_resolve(base, loc, out, size) < 0) {
-        free(out);
-        *err = HTTP_E_MALFORMED;
-        return NULL;
-    }
+    int code;
+    char *out = http_url_join(base, loc, &code);
+    if (!out)
+        *err = code == HTTP_URL_UNSUPPORTED_SCHEME ? HTTP_E_SCHEME
+             : code == HTTP_URL_MALFORMED && errno == ENOMEM ? HTTP_E_NOMEM
+             : HTTP_E_MALFORMED;
     return out;
 }
 

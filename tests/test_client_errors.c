@@ -347,10 +347,10 @@ static void test_bad_urls(void *arg)
         {"http:///path", HTTP_E_URL},
         {"127.0.0.1/x", HTTP_E_URL},
         {"http://a b/", HTTP_E_URL},
-        {"http://h/a b", HTTP_E_URL},
         {"http://h/a\r\nX-Injected: 1", HTTP_E_URL},
         {"http://[::1/", HTTP_E_URL},
-        {"http://user@h/", HTTP_E_URL},
+        {"http://user@/", HTTP_E_URL},
+        {"http://h/\x01", HTTP_E_URL},
         {"", HTTP_E_URL},
     };
     http_client *c = open_client_with((http_client_opts){0});

@@ -44,9 +44,11 @@ static const struct {
     const char *name;
     const char *userpwd;
     const char *authorization; /* the header line the server must see */
+    bool in_url;               /* as the first URL's userinfo */
 } creds[] = {
-    {"Authorization header", NULL, "Bearer token"},
-    {"userpwd", "user:pass", "Basic dXNlcjpwYXNz"},
+    {"Authorization header", NULL, "Bearer token", false},
+    {"userpwd", "user:pass", "Basic dXNlcjpwYXNz", false},
+    {"the URL's userinfo", NULL, "Basic dXNlcjpwYXNz", true},
 };
 
 static void location_for(int where, testserver *a, testserver *b, char *out, size_t size)
@@ -87,8 +89,12 @@ static void one_origin_case(size_t o, size_t k)
     snprintf(auth_line, sizeof auth_line, "Authorization: %s", creds[k].authorization);
     const char *headers[] = {"Cookie: c=1", "Proxy-Authorization: Basic cHJveHk=",
                              "Host: custom.example", "X-Keep: 1", auth_line};
-    http_request req = {.url = ts_url(a, "/first"), .headers = headers,
-                        .n_headers = creds[k].userpwd ? 4 : 5, .userpwd = creds[k].userpwd};
+    char first_url[128];
+    snprintf(first_url, sizeof first_url, "http://%s%s/first", creds[k].in_url ? "user:pass@" : "",
+             ts_authority(a));
+    bool header = !creds[k].userpwd && !creds[k].in_url;
+    http_request req = {.url = first_url, .headers = headers, .n_headers = header ? 5 : 4,
+                        .userpwd = creds[k].userpwd};
     http_client *c = open_following();
     http_response *r = NULL;
     CHECK_INT(http_send(c, &req, &r), HTTP_OK);

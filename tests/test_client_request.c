@@ -9,6 +9,7 @@
 #include "check.h"
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
+#include <bareawait/url.h>
 #include "client_test.h"
 #include "testserver.h"
 
@@ -108,6 +109,64 @@ static void test_heads(void *arg)
             fprintf(stderr, "    in case \"%s\"\n", hc->name);
         http_response_free(r);
     }
+    http_client_close(c);
+    ts_stop(ts);
+}
+
+/* ---- the URL: normalized, any length up to HTTP_URL_MAX, userinfo ---- */
+
+static void test_urls(void *arg)
+{
+    (void)arg;
+    static const ts_step ok[] = {TS_READ(), TS_SEND(OK_2), TS_LOOP()};
+    testserver *ts = ts_start(AF_INET, ok);
+    http_client *c = open_client_with((http_client_opts){0});
+    static const struct {
+        const char *path;   /* after http://127.0.0.1:PORT */
+        const char *target; /* what the server must be asked for */
+    } urls[] = {
+        {"/a b/./c/../d?q=1#frag", "/a%20b/d?q=1"},
+        {"/x/../../y", "/y"},
+        {"?only=query", "/?only=query"},
+        {"/caf\xc3\xa9", "/caf%C3%A9"},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        http_response *r = NULL;
+        CHECK_INT(http_get(c, ts_url(ts, urls[i].path), &r), HTTP_OK);
+        char line[128], want[128];
+        ts_head_request_line(ts_last_request(ts), line, sizeof line);
+        snprintf(want, sizeof want, "GET %s HTTP/1.1", urls[i].target);
+        if (!CHECK_STR(line, want))
+            fprintf(stderr, "    for \"%s\"\n", urls[i].path);
+        http_response_free(r);
+    }
+    /* No fixed URL buffer: 10 KiB is fine, past HTTP_URL_MAX is not. */
+    size_t big = 10 * 1024, huge = HTTP_URL_MAX + 1;
+    char *path = malloc(huge + 1);
+    memset(path, 'p', huge);
+    path[0] = '/';
+    path[big] = '\0';
+    http_response *r = NULL;
+    CHECK_INT(http_get(c, ts_url(ts, path), &r), HTTP_OK);
+    CHECK_INT(strlen(ts_last_request(ts)) > big, 1);
+    http_response_free(r);
+    path[big] = 'p';
+    path[huge] = '\0';
+    r = NULL;
+    CHECK_INT(http_get(c, ts_url(ts, path), &r), HTTP_E_URL);
+    CHECK(r == NULL);
+    free(path);
+    /* userinfo, percent-decoded, is Basic auth; the Host has none of it. */
+    char url[128];
+    snprintf(url, sizeof url, "http://us%%65r:p%%40ss@%s/", ts_authority(ts));
+    r = NULL;
+    CHECK_INT(http_get(c, url, &r), HTTP_OK);
+    char value[128];
+    ts_head_header(ts_last_request(ts), "Authorization", value, sizeof value);
+    CHECK_STR(value, "Basic dXNlcjpwQHNz"); /* user:p@ss */
+    ts_head_header(ts_last_request(ts), "Host", value, sizeof value);
+    CHECK_STR(value, ts_authority(ts));
+    http_response_free(r);
     http_client_close(c);
     ts_stop(ts);
 }
@@ -370,6 +429,7 @@ static void test_first_byte(void *arg)
 int main(void)
 {
     CHECK_INT(ts_run("request: heads byte for byte", test_heads, NULL), 0);
+    CHECK_INT(ts_run("request: the URL", test_urls, NULL), 0);
     CHECK_INT(ts_run("request: bodies from a source", test_sources, NULL), 0);
     CHECK_INT(ts_run("request: retries only when safe", test_retries, NULL), 0);
     CHECK_INT(ts_run("request: per-request timeout", test_request_timeout, NULL), 0);
