@@ -6,7 +6,8 @@
  * connections so that ts_stop can cancel them and wait until the last one
  * has unlinked itself.
  *
- * The helpers of testserver.h that work without a server (request heads,
+ * Reading a request (the TS_READ step) is in testserver_read.c.  The
+ * helpers of testserver.h that work without a server (request heads,
  * places where nothing answers, the lookup stand-in, running a test) and
  * the loopback sockets are in testserver_helpers.c.
  */
@@ -24,54 +25,11 @@
 #include "testserver.h"
 #include "testserver_internal.h"
 
-#define MAX_SCRIPTS 16          /* per-connection scripts of ts_start_scripts */
-#define MAX_REQUEST_HEAD 16384  /* a request head bigger than this ends the
-                                   connection */
 #define BODY_BLOCK 65536        /* SEND_BODY writes this much at a time */
-
-typedef struct ts_conn {
-    struct ts_conn *next;       /* in the server's list of live connections */
-    struct ts_conn **prev_next; /* the pointer that points at us */
-    testserver *ts;
-    coro_t *co;                 /* the coroutine playing the script */
-    int fd;                     /* -1 once closed */
-    int index;                  /* 0 for the first accepted connection... */
-    const ts_step *script;
-    size_t have;                /* bytes in buf not yet taken as a request */
-    char buf[MAX_REQUEST_HEAD]; /* what was read of the next request */
-} ts_conn;
-
-/* Heap strings the server hands out and frees at ts_stop. */
-typedef struct ts_strings {
-    char **items;
-    size_t n, cap;
-} ts_strings;
-
-struct testserver {
-    int family;                 /* AF_INET or AF_INET6 */
-    int lfd;                    /* the listening socket */
-    int port;
-    char authority[64];         /* "127.0.0.1:PORT" or "[::1]:PORT" */
-    const ts_step *scripts[MAX_SCRIPTS]; /* per connection; the last repeats */
-    size_t n_scripts;
-    ts_step fixed[4];           /* the script of ts_start_fixed... */
-    char *fixed_response;       /* ...and the response it sends */
-    coro_t *acceptor;           /* the accept coroutine (joined at stop) */
-    ts_conn *conns;             /* live connections */
-    coro_t *stopper;            /* ts_stop waiting for conns to empty */
-    bool stopping;
-    int accepted;               /* connections accepted */
-    int open_now, open_max;     /* connections open now / at most */
-    ts_strings requests;        /* request heads, in order */
-    ts_strings bodies;          /* their bodies, decoded, NUL-terminated */
-    size_t *body_len;           /* the length of each body */
-    int *request_conn;          /* connection index of each request */
-    ts_strings urls;            /* strings returned by ts_url */
-};
 
 /* ---- small helpers ---- */
 
-static int strings_add(ts_strings *s, char *str)
+int ts_strings_add(ts_strings *s, char *str)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
@@ -94,175 +52,8 @@ static void strings_free(ts_strings *s)
     s->n = s->cap = 0;
 }
 
-static char *copy_bytes(const char *p, size_t n)
-{
-    char *c = malloc(n + 1);
-    if (c) {
-        memcpy(c, p, n);
-        c[n] = '\0';
-    }
-    return c;
-}
-
 /* ---- the steps ---- */
 
-/* What play_step tells the connection loop. */
-enum { STEP_NEXT, STEP_AGAIN, STEP_STOP };
-
-/* Where "\r\n\r\n" ends in p[0..n), or 0 if it does not occur. */
-static size_t head_end(const char *p, size_t n)
-{
-    for (size_t i = 3; i < n; i++)
-        if (p[i] == '\n' && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
-            return i + 1;
-    return 0;
-}
-
-static int record_request(ts_conn *cn, size_t len)
-{
-    testserver *ts = cn->ts;
-    char *head = copy_bytes(cn->buf, len);
-    int *grown = realloc(ts->request_conn, (ts->requests.n + 1) * sizeof *grown);
-    if (grown)
-        ts->request_conn = grown;
-    size_t *lens = realloc(ts->body_len, (ts->requests.n + 1) * sizeof *lens);
-    if (lens)
-        ts->body_len = lens;
-    if (!head || !grown || !lens) {
-        free(head);
-        return -1;
-    }
-    ts->request_conn[ts->requests.n] = cn->index;
-    if (strings_add(&ts->requests, head) < 0) {
-        free(head);
-        return -1;
-    }
-    cn->have -= len;
-    memmove(cn->buf, cn->buf + len, cn->have);
-    return 0;
-}
-
-/* SUSPENDS.  Reads more request bytes into cn->buf: 0, or -1 when the
- * peer closed, reset, we were cancelled or the buffer is full. */
-static int read_more(ts_conn *cn)
-{
-    if (cn->have == sizeof cn->buf)
-        return -1; /* absurd head or chunk line: give up on this client */
-    ssize_t got = io_read(cn->fd, cn->buf + cn->have, sizeof cn->buf - cn->have,
-                          CORO_NEVER);
-    if (got <= 0)
-        return -1;
-    cn->have += (size_t)got;
-    return 0;
-}
-
-/* A growing body buffer, kept NUL-terminated. */
-typedef struct ts_body {
-    char *data;
-    size_t len, cap;
-} ts_body;
-
-static int body_take(ts_conn *cn, ts_body *b, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown)
-            return -1;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, cn->buf, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    cn->have -= n;
-    memmove(cn->buf, cn->buf + n, cn->have);
-    return 0;
-}
-
-/* SUSPENDS.  Moves the next n body bytes into b. */
-static int read_body_bytes(ts_conn *cn, ts_body *b, uint64_t n)
-{
-    while (n > 0) {
-        if (cn->have == 0 && read_more(cn) < 0)
-            return -1;
-        size_t take = cn->have < n ? cn->have : (size_t)n;
-        if (body_take(cn, b, take) < 0)
-            return -1;
-        n -= take;
-    }
-    return 0;
-}
-
-/* SUSPENDS.  Reads one CRLF-ended line of cn->buf and drops it: its
- * value as hex into *size (for a chunk-size line). */
-static int read_line(ts_conn *cn, uint64_t *size)
-{
-    char *eol;
-    while ((eol = memchr(cn->buf, '\n', cn->have)) == NULL)
-        if (read_more(cn) < 0)
-            return -1;
-    size_t n = (size_t)(eol - cn->buf) + 1;
-    *size = strtoull(cn->buf, NULL, 16);
-    bool blank = n == 2;
-    cn->have -= n;
-    memmove(cn->buf, cn->buf + n, cn->have);
-    return blank ? 1 : 0;
-}
-
-/* SUSPENDS.  A chunked body, decoded (extensions and trailers dropped). */
-static int read_chunked(ts_conn *cn, ts_body *b)
-{
-    uint64_t size, ignored;
-    for (;;) {
-        if (read_line(cn, &size) < 0)
-            return -1;
-        if (size == 0)
-            break;
-        if (read_body_bytes(cn, b, size) < 0 || read_line(cn, &ignored) < 0)
-            return -1;
-    }
-    int blank;
-    while ((blank = read_line(cn, &ignored)) == 0)
-        ; /* trailer lines, up to the blank one */
-    return blank < 0 ? -1 : 0;
-}
-
-/* SUSPENDS.  The body of the request whose head was just recorded, by its
- * Content-Length or chunked coding, recorded beside it. */
-static int read_request_body(ts_conn *cn)
-{
-    testserver *ts = cn->ts;
-    const char *head = ts->requests.items[ts->requests.n - 1];
-    char value[64];
-    ts_body b = {0};
-    int rc = 0;
-    if (ts_head_header(head, "Transfer-Encoding", value, sizeof value) > 0)
-        rc = read_chunked(cn, &b);
-    else if (ts_head_header(head, "Content-Length", value, sizeof value) > 0)
-        rc = read_body_bytes(cn, &b, strtoull(value, NULL, 10));
-    if (rc == 0 && !b.data)
-        b.data = calloc(1, 1);
-    if (rc < 0 || !b.data || strings_add(&ts->bodies, b.data) < 0) {
-        free(b.data);
-        return -1;
-    }
-    ts->body_len[ts->bodies.n - 1] = b.len;
-    return 0;
-}
-
-static int step_read_request(ts_conn *cn)
-{
-    size_t end;
-    while ((end = head_end(cn->buf, cn->have)) == 0)
-        if (read_more(cn) < 0)
-            return STEP_STOP; /* closed, reset, cancelled or absurd */
-    if (record_request(cn, end) < 0 || read_request_body(cn) < 0)
-        return STEP_STOP;
-    return STEP_NEXT;
-}
 
 /* SUSPENDS.  Sleeps ms (0: just long enough for one pass of the reactor,
  * so the peer gets to read what we wrote before we write more). */
@@ -348,7 +139,7 @@ static int play_step(ts_conn *cn, const ts_step *s)
 {
     switch (s->op) {
     case TS_OP_READ_REQUEST:
-        return step_read_request(cn);
+        return ts_step_read_request(cn);
     case TS_OP_SEND:
         return step_send(cn, s);
     case TS_OP_SEND_BODY:
@@ -549,7 +340,7 @@ const char *ts_url(testserver *ts, const char *path)
     if (!url)
         abort(); /* a test cannot go on without it */
     snprintf(url, size, "http://%s%s", ts->authority, path);
-    if (strings_add(&ts->urls, url) < 0)
+    if (ts_strings_add(&ts->urls, url) < 0)
         abort();
     return url;
 }
