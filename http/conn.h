@@ -13,8 +13,7 @@
 #include "parse.h"
 
 #define CONN_FIRST_HEADERS 128 /* room for response headers at first; grows */
-/* tests/fuzz's model of the client still counts on a fixed number of
- * headers (fz_model.h): the one the array starts with. */
+/* The name tests/fuzz's model (fz_model.h) checks its first room against. */
 #define CONN_MAX_HEADERS CONN_FIRST_HEADERS
 
 /* The deadlines one request runs under (absolute, on coro_now's clock). */

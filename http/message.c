@@ -300,26 +300,23 @@ char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
 
 /* ---- responses ---- */
 
-/* Copies len bytes to *at as a NUL-terminated string, each obs-fold
- * (blanks, CR LF, blanks) becoming one space; advances *at. */
+/* Copies len bytes to *at as a NUL-terminated string; advances *at. */
 static const char *stash(char **at, const char *s, size_t len)
 {
-    char *dst = *at, *o = dst;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
-            while (o > dst && (o[-1] == ' ' || o[-1] == '\t'))
-                o--;
-            i += 2;
-            while (i < len && (s[i] == ' ' || s[i] == '\t'))
-                i++;
-            *o++ = ' ';
-            i--;
-            continue;
-        }
-        *o++ = s[i];
-    }
-    *o = '\0';
-    *at = o + 1;
+    char *dst = *at;
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    *at += len + 1;
+    return dst;
+}
+
+/* The same for a header value, each obs-fold becoming one space. */
+static const char *stash_value(char **at, const char *s, size_t len)
+{
+    char *dst = *at;
+    size_t n = http_header_unfold(dst, s, len);
+    dst[n] = '\0';
+    *at += n + 1;
     return dst;
 }
 
@@ -336,7 +333,7 @@ http_response *ba_response_new(const char *url, int minor_version, int status,
     char *at = (char *)&b->fields[n];
     for (size_t i = 0; i < n; i++) {
         b->fields[i].name = stash(&at, h[i].name, h[i].name_len);
-        b->fields[i].value = stash(&at, h[i].value, h[i].value_len);
+        b->fields[i].value = stash_value(&at, h[i].value, h[i].value_len);
     }
     b->body_cap = 0;
     b->pub = (http_response){
