@@ -48,6 +48,9 @@
  *   /retry/N/ID      503 for the first N requests with this ID, then 200
  *                    "ok after N\n"
  *   /type            Content-Type: text/plain; charset=utf-8
+ *   /p/REST          "REST\n": the rest of the target (globbed URLs)
+ *   http://HOST/PATH an absolute target (a request to a proxy) is routed
+ *                    by PATH: the server plays the proxy (-x tests)
  *
  * The routes are in fetch_testserver_routes.c.
  */

@@ -365,6 +365,14 @@ static int route_retry(conn *c, const request *r)
     return text(c, r, 200, "OK", body);
 }
 
+/* /p/REST: "REST\n", the rest of the target (for globbed URLs). */
+static int route_p(conn *c, const request *r)
+{
+    char body[520];
+    snprintf(body, sizeof body, "%s\n", r->path + strlen("/p/"));
+    return text(c, r, 200, "OK", body);
+}
+
 /* /type: a Content-Type with a parameter. */
 static int route_type(conn *c, const request *r)
 {
@@ -387,12 +395,21 @@ static const route routes[] = {
     {"/echo-headers", route_echo_headers}, {"/conn", route_conn}, {"/stats", route_stats},
     {"/echo", route_echo}, {"/redirect-to", route_redirect_to}, {"/binary", route_binary},
     {"/big/", route_big}, {"/slow/", route_slow}, {"/retry/", route_retry},
-    {"/type", route_type},
+    {"/type", route_type}, {"/p/", route_p},
 };
 
-/* A route matches the target's path (the part before any '?'). */
+/* A route matches the target's path (the part before any '?').  An
+ * absolute target ("GET http://host/echo", as a client talks to a proxy)
+ * is routed by its path too, so that this server can play the proxy;
+ * /echo shows the target as it came. */
 int dispatch(conn *c, const request *r)
 {
+    request routed = *r;
+    if (strncmp(r->path, "http://", 7) == 0) {
+        const char *path = strchr(r->path + 7, '/');
+        snprintf(routed.path, sizeof routed.path, "%s", path ? path : "/");
+        r = &routed;
+    }
     size_t path_len = strcspn(r->path, "?");
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const char *p = routes[i].path;
