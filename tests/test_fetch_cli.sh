@@ -28,7 +28,9 @@
 # that could run passed.
 set -u
 
-FETCH=$1 SERVER=$2 SANITIZE=$3
+# Absolute: the rows run fetch in a directory of their own (for -O).
+FETCH=$(realpath "$1") SERVER=$(realpath "$2") SANITIZE=$3
+echo "   (build with sanitizer: $SANITIZE)"
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=99"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1"
 # No proxy from the machine's environment may bend the rows.
