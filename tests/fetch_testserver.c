@@ -39,6 +39,7 @@
  *   /echo-headers    the request's header lines as the body
  *   /conn            "connection N\n": which accepted connection this is
  *   /stats           "connections N\n": how many were accepted
+ *   /te-gzip         Transfer-Encoding: gzip (fetch exits 61), close
  *   /echo            200, the request as read: request line, every header
  *                    line, blank line, then the body (chunks joined)
  *   /redirect-to?status=N&url=URL  N (default 302) to URL, percent-decoded

@@ -365,6 +365,14 @@ static int route_retry(conn *c, const request *r)
     return text(c, r, 200, "OK", body);
 }
 
+/* fetchout's: a Transfer-Encoding the client cannot decode (exit 61). */
+static int route_te_gzip(conn *c, const request *r)
+{
+    (void)r;
+    put_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nnot really gzip");
+    return -1;
+}
+
 /* /p/REST: "REST\n", the rest of the target (for globbed URLs). */
 static int route_p(conn *c, const request *r)
 {
@@ -395,7 +403,7 @@ static const route routes[] = {
     {"/echo-headers", route_echo_headers}, {"/conn", route_conn}, {"/stats", route_stats},
     {"/echo", route_echo}, {"/redirect-to", route_redirect_to}, {"/binary", route_binary},
     {"/big/", route_big}, {"/slow/", route_slow}, {"/retry/", route_retry},
-    {"/type", route_type}, {"/p/", route_p},
+    {"/type", route_type}, {"/p/", route_p}, {"/te-gzip", route_te_gzip},
 };
 
 /* A route matches the target's path (the part before any '?').  An
