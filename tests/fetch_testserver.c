@@ -43,7 +43,7 @@
  *   /echo            200, the request as read: request line, every header
  *                    line, blank line, then the body (chunks joined)
  *   /redirect-to?status=N&url=URL  N (default 302) to URL, percent-decoded
- *   /binary          the 256 byte values 0..255 (NUL bytes in the body)
+ *   /binary          "binary\n" then the 256 byte values 0..255 (NUL bytes)
  *   /big/N           N MiB of the /big64m pattern
  *   /slow/MS         "slow\n" after MS milliseconds
  *   /retry/N/ID      503 for the first N requests with this ID, then 200

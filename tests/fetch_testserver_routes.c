@@ -311,12 +311,13 @@ static int route_redirect_to(conn *c, const request *r)
     return answer(c, r, code, "Redirect", loc, "redirecting\n", 12);
 }
 
-/* /binary: the 256 byte values in order, NUL first. */
+/* /binary: "binary\n", then the 256 byte values in order, NUL first. */
 static int route_binary(conn *c, const request *r)
 {
-    char bytes[256];
+    char bytes[7 + 256];
+    memcpy(bytes, "binary\n", 7);
     for (int i = 0; i < 256; i++)
-        bytes[i] = (char)i;
+        bytes[7 + i] = (char)i;
     return answer(c, r, 200, "OK", "Content-Type: application/octet-stream\r\n",
                   bytes, sizeof bytes);
 }

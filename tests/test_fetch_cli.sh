@@ -185,7 +185,7 @@ rows_options() {
     row "--max-redirs -2 is bad" - 2 "err:--max-redirs" -- --max-redirs -2 "$BASE/ok"
     row "--retry bad" - 2 "err:--retry" -- --retry many "$BASE/ok"
     row "-f with --fail-with-body" - 2 "err:--fail-with-body" -- -f --fail-with-body "$BASE/ok"
-    row "a body with NUL bytes" - 0 size=256 -- "$BASE/binary"
+    row "a body with NUL bytes" - 0 size=263 -- "$BASE/binary"
 }
 
 rows_no_url() {
@@ -249,7 +249,7 @@ rows_request() {
         "out:Content-Type: application/x-www-form-urlencoded" "out:a=1&b=2" -- -d a=1 --data b=2 "$E"
     row "-d with -H Content-Type" client 0 "out:Content-Type: text/plain" \
         "!out:x-www-form-urlencoded" -- -H "Content-Type: text/plain" -d hi "$E"
-    row "-d @FILE drops CR and LF" client 0 "out:a=1b=2" "out:Content-Length: 7" -- -d "@$W/form.txt" "$E"
+    row "-d @FILE drops CR and LF" client 0 "out:a=1b=2" "out:Content-Length: 6" -- -d "@$W/form.txt" "$E"
     row "-d @- reads stdin" client 0 "in:from=stdin" "out:from=stdin" -- -d @- "$E"
     row "-d @missing" - 26 "err:cannot read $W/missing" -- -d "@$W/missing" "$E"
     row "--data-binary @FILE as it is" client 0 "out:Content-Length: 13" "out:line1"$'\r' -- \
@@ -270,9 +270,14 @@ rows_request() {
 rows_output() {
     local W=$WORK
     printf '%s' '%{http_code} %{method}\n' >"$W/format.txt"
-    row "-w variables" fetchout 0 "out:200 GET 28 $BASE/ok 0 text/plain; charset=utf-8" -- \
-        -s -o /dev/null -w '%{http_code} %{method} %{size_download} %{url_effective} %{num_redirects} ' \
-        "$BASE/ok" -w '%{content_type}' "$BASE/type"
+    row "-w variables" fetchout 0 "out=200 GET 6 $BASE/type 0 text/plain; charset=utf-8" -- \
+        -s -o /dev/null -w '%{http_code} %{method} %{size_download} %{url_effective} %{num_redirects} %{content_type}' \
+        "$BASE/type"
+    row "-w after redirects" fetchout 0 "out=2 $BASE/r/0 200" -- \
+        -sL -o /dev/null -w '%{num_redirects} %{url_effective} %{http_code}' "$BASE/r/2"
+    row "-w the last one wins" fetchout 0 "out=second" -- -s -o /dev/null -w first -w second "$BASE/ok"
+    row "-w after each URL" fetchout 0 $'out=[200]\n[404]' -- -s -o /dev/null -o /dev/null \
+        -w '[%{http_code}]\n' "$BASE/ok" "$BASE/404"
     row "-w times" fetchout 0 "out:0." -- -s -o /dev/null -w '%{time_total}' "$BASE/ok"
     row "-w @FILE" fetchout 0 "out=200 GET" -- -s -o /dev/null -w "@$W/format.txt" "$BASE/ok"
     row "-w unknown variable" fetchout 0 "err:unknown --write-out variable: 'nope'" -- \
