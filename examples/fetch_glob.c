@@ -393,17 +393,52 @@ static int append(char **out, size_t *len, const char *s, size_t n)
     return 0;
 }
 
-char *fetch_glob_url(const fetch_glob *g, size_t k)
+/* Every part's text for the given digits. */
+static int put_url(const fetch_glob *g, const size_t *digit, char **out, size_t *len)
+{
+    char num[32];
+    for (size_t i = 0; i < g->n_parts; i++) {
+        const char *s = value_text(&g->parts[i], digit[i], num);
+        if (append(out, len, s, strlen(s)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* name, each "#N" replaced by glob N's text for the given digits. */
+static int put_name(const fetch_glob *g, const size_t *digit, const char *name,
+                    char **out, size_t *len)
+{
+    char num[32];
+    for (const char *s = name; *s; s++) {
+        const char *text = NULL;
+        char *end = NULL;
+        if (s[0] == '#' && isdigit((unsigned char)s[1])) {
+            unsigned long n = strtoul(s + 1, &end, 10);
+            text = n ? glob_text(g, digit, n, num) : NULL;
+        }
+        if (!text) { /* "#9" with no 9th glob stays as it is */
+            if (append(out, len, s, 1) < 0)
+                return -1;
+            continue;
+        }
+        if (append(out, len, text, strlen(text)) < 0)
+            return -1;
+        s = end - 1;
+    }
+    return 0;
+}
+
+/* The k-th URL (name NULL), or name for the k-th URL: a new string. */
+static char *build(const fetch_glob *g, size_t k, const char *name)
 {
     size_t *digit = calloc(g->n_parts + 1, sizeof *digit);
-    char *out = NULL, num[32];
+    char *out = NULL;
     size_t len = 0;
     int rc = digit ? append(&out, &len, "", 0) : -1;
-    if (digit)
+    if (rc == 0) {
         digits_of(g, k, digit);
-    for (size_t i = 0; rc == 0 && i < g->n_parts; i++) {
-        const char *s = value_text(&g->parts[i], digit[i], num);
-        rc = append(&out, &len, s, strlen(s));
+        rc = name ? put_name(g, digit, name, &out, &len) : put_url(g, digit, &out, &len);
     }
     free(digit);
     if (rc < 0) {
@@ -413,32 +448,12 @@ char *fetch_glob_url(const fetch_glob *g, size_t k)
     return out;
 }
 
+char *fetch_glob_url(const fetch_glob *g, size_t k)
+{
+    return build(g, k, NULL);
+}
+
 char *fetch_glob_name(const fetch_glob *g, size_t k, const char *name)
 {
-    size_t *digit = calloc(g->n_parts + 1, sizeof *digit);
-    char *out = NULL, num[32];
-    size_t len = 0;
-    int rc = digit ? append(&out, &len, "", 0) : -1;
-    if (digit)
-        digits_of(g, k, digit);
-    for (const char *s = name; rc == 0 && *s; s++) {
-        const char *text = NULL;
-        char *end = NULL;
-        if (s[0] == '#' && isdigit((unsigned char)s[1])) {
-            unsigned long n = strtoul(s + 1, &end, 10);
-            text = n ? glob_text(g, digit, n, num) : NULL;
-        }
-        if (!text) {
-            rc = append(&out, &len, s, 1); /* "#9" with no 9th glob stays */
-            continue;
-        }
-        rc = append(&out, &len, text, strlen(text));
-        s = end - 1;
-    }
-    free(digit);
-    if (rc < 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
+    return build(g, k, name);
 }
