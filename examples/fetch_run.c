@@ -216,6 +216,7 @@ static void fetch_one(fetch_job *j)
     errno = 0;
     j->err = http_send(run->client, &req, &resp);
     j->err_errno = errno;
+    fetch_request_done(j, &req);
     fetch_trace_received(j, run->n_jobs);
     http_response_free(resp);
     if (j->out_fd >= 0 && close(j->out_fd) < 0 && !j->write_errno)
