@@ -35,6 +35,7 @@
  *   /echo-headers    the request's header lines as the body
  *   /conn            "connection N\n": which accepted connection this is
  *   /stats           "connections N\n": how many were accepted
+ *   /te-gzip         Transfer-Encoding: gzip, chunked (fetch exits 61)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -288,6 +289,14 @@ static int route_stats(conn *c, const request *r)
     return text(c, r, 200, "OK", body);
 }
 
+/* fetchout's: a Transfer-Encoding the client cannot decode (exit 61). */
+static int route_te_gzip(conn *c, const request *r)
+{
+    (void)r;
+    put_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nxxxxx\r\n0\r\n\r\n");
+    return -1;
+}
+
 typedef struct route {
     const char *path;  /* exact, or a prefix if it ends with '/' */
     int (*fn)(conn *c, const request *r);
@@ -302,6 +311,7 @@ static const route routes[] = {
     {"/reset-early", route_reset_early}, {"/nothttp", route_nothttp}, {"/hang", route_hang},
     {"/cl-negative", route_cl_negative}, {"/headers-huge", route_headers_huge},
     {"/echo-headers", route_echo_headers}, {"/conn", route_conn}, {"/stats", route_stats},
+    {"/te-gzip", route_te_gzip},
 };
 
 static int dispatch(conn *c, const request *r)
