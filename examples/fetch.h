@@ -1,6 +1,9 @@
 /* fetch.h - the pieces of the fetch command, a small curl on bareawait.
  *
- *   fetch_main.c    the command line -> fetch_opts; main()
+ *   fetch_main.c    main(), -h, -V; the command line is in fetch_cli.h
+ *                   (fetch_args.c, fetch_cli.c, fetch_glob.c)
+ *   fetch_request.c the request the options ask for one URL
+ *   fetch_writeout.c -w FORMAT for one URL
  *   fetch_run.c     the coroutines: open the client, one request per URL
  *                   (at most --parallel-max at once), close; exit codes
  *   fetch_output.c  bytes to stdout in URL order or to -o files, the -i and
@@ -50,17 +53,25 @@ enum {
 
 /* What the command line asked for. */
 typedef struct fetch_opts {
-    const char **urls;          /* in command-line order */
+    const char **urls;          /* in command-line order, globs expanded in
+                                   curl's order, "http://" added where the
+                                   argument had no scheme */
     size_t n_urls;
     const char **outfiles;      /* -o FILE: the k-th names the k-th URL's file
-                                   ("-" is stdout, as in curl) */
+                                   ("-" is stdout, as in curl), "#1" already
+                                   replaced; FETCH_REMOTE_NAME for -O; NULL:
+                                   stdout */
     size_t n_outfiles;
-    const char **headers;       /* -H "Name: value", in order */
+    const char **headers;       /* the lines to send: -H's in order ("Name:"
+                                   and "Name;" forms too), then User-Agent
+                                   (-A), Referer (-e) and -d's Content-Type
+                                   where -H did not name them */
     size_t n_headers;
     bool include_head;          /* -i (and -I): status line and headers first */
     bool head_only;             /* -I: a HEAD request */
     bool follow;                /* -L */
-    int max_redirs;             /* --max-redirs; -1 = the client's default */
+    int max_redirs;             /* --max-redirs; -1 = the client's default;
+                                   INT_MAX = no limit (--max-redirs -1) */
     int64_t max_time_ms;        /* -m; 0 = no limit */
     int64_t connect_timeout_ms; /* --connect-timeout; 0 = the client's default */
     bool fail;                  /* -f: status >= 400 is an error (exit 22) */
@@ -69,8 +80,9 @@ typedef struct fetch_opts {
     bool trace;                 /* --trace: the execution table on stderr */
     int parallel_max;           /* --parallel-max: requests at once (50) */
     /* ---- curl's habits (fetch_main.c fills them) ---- */
-    const char *user_agent;     /* -A; NULL = the client's default */
-    const char *referer;        /* -e: sent as Referer */
+    const char *user_agent;     /* -A; NULL = the client's default (already
+                                   in headers as "User-Agent: ...") */
+    const char *referer;        /* -e: sent as Referer (already in headers) */
     const char *userpwd;        /* -u user:password (Basic) */
     const char *method;         /* -X; NULL = GET, or HEAD (-I), POST (-d),
                                    PUT (-T) */
@@ -78,11 +90,14 @@ typedef struct fetch_opts {
                                    (several -d joined with '&', @file read in) */
     size_t data_len;
     bool has_data;              /* -d was given (even an empty one) */
-    const char *upload_file;    /* -T FILE: PUT its contents, streamed */
-    const char *write_out;      /* -w FORMAT, after each URL */
-    bool fail_with_body;        /* --fail-with-body: -f but the body is written */
+    const char *upload_file;    /* -T FILE: PUT its contents, streamed, to
+                                   every URL ("-": stdin, one URL only) */
+    const char *write_out;      /* -w FORMAT, after each URL (@FILE read in) */
+    bool fail_with_body;        /* --fail-with-body: -f but the body is written
+                                   (fail is false then: curl refuses both) */
     int retry;                  /* --retry N: transient failures tried again */
-    const char *proxy;          /* -x, or http_proxy from the environment */
+    const char *proxy;          /* -x, or http_proxy from the environment, as
+                                   "http://host:port"; NULL = none */
     const char *no_proxy;       /* --noproxy, or no_proxy / NO_PROXY */
     int64_t read_timeout_ms;    /* silence allowed while reading; 0 = none, as
                                    curl (-m and --connect-timeout bound a
@@ -216,8 +231,15 @@ coro_t *fetch_spawn(const fetch_opts *o, bool joinable, int *exit_code);
 /* Fills *req with the request the options ask for j's URL: method (-X,
  * -I, -d, -T), URL, headers (-H, -A, -e), body (-d, -T) and credentials
  * (-u); every callback and the sink are left NULL for the caller.
- * Whatever it points to lives as long as j and its options. */
+ * Whatever it points to lives as long as j and its options, except -T's
+ * file: fetch_request_init opens it (a body_source reading it) and
+ * fetch_request_done closes it.  If the file cannot be opened, the body
+ * source fails and http_send returns HTTP_E_SEND_BODY. */
 void fetch_request_init(const fetch_job *j, http_request *req);
+
+/* Releases what fetch_request_init took for req (-T's file); call it
+ * once after http_send, on every path. */
+void fetch_request_done(const fetch_job *j, http_request *req);
 
 /* ---- fetch_output.c (the functions return -1 with errno on write errors) ---- */
 
@@ -314,6 +336,11 @@ void report_reason(const fetch_job *j, char *out, size_t size);
 /* The one error line of a failed j on stderr ("fetch: URL: reason"; after
  * redirects "fetch: URL -> LAST: reason"; long URLs shortened). */
 void report_error(fetch_job *j);
+
+/* -w: j's values (fetch_writeout) through fetch_write_out on stdout, at
+ * j's turn.  Times are seconds from the start of j's last try.  0 or
+ * -1/errno. */
+int report_write_out(fetch_job *j);
 
 /* ---- fetch_trace.c (no-ops unless fetch_trace_begin was called) ---- */
 

@@ -247,3 +247,37 @@ void report_error(fetch_job *j)
     /* -s does not hide it (curl's -sS, not curl's -s). */
     fprintf(stderr, "fetch: %s%s%s: %s\n", first, last[0] ? " -> " : "", last, why);
 }
+/* ---- -w ---- */
+
+/* Seconds from the try's start to a moment, 0 if it never came. */
+static double since_start(const fetch_job *j, int64_t at_ns)
+{
+    return at_ns ? (double)(at_ns - j->t.start_ns) / 1e9 : 0;
+}
+
+int report_write_out(fetch_job *j)
+{
+    char why[640];
+    report_reason(j, why, sizeof why);
+    fetch_writeout v = {
+        .http_code = j->status,
+        .url_effective = j->last_url ? j->last_url : j->url,
+        .size_download = j->received,
+        .size_header = j->head_bytes,
+        .num_redirects = j->redirects,
+        .time_namelookup = since_start(j, j->t.resolved_ns),
+        .time_connect = since_start(j, j->t.connected_ns),
+        .time_starttransfer = since_start(j, j->t.first_byte_ns),
+        .time_total = since_start(j, j->t.end_ns),
+        .exitcode = report_exit_code(j),
+        .errormsg = why,
+        .content_type = j->content_type,
+        .method = j->method ? j->method : "GET",
+    };
+    int rc = fetch_write_out(j->run->o->write_out, &v, stdout);
+    /* Bodies go out with write(2): stdio's buffer must be empty before
+     * the next one. */
+    if (fflush(stdout) == EOF)
+        rc = -1;
+    return rc;
+}

@@ -19,7 +19,7 @@
  * in memory, the rest in an unlinked temporary file, so memory stays
  * bounded whatever the bodies weigh).  When a job is done, every done job
  * at the head of the line is retired (its kept bytes copied out, its -w
- * and error line printed) and the turn passes on; the new head of the line
+ * line and error line printed) and the turn passes on; the new head of the line
  * copies out what it kept so far and writes straight through from then on.
  *
  * --retry: a try that failed in a way curl calls transient (a timeout, or
@@ -57,6 +57,8 @@ static void retire(fetch_run *run)
     while (run->turn < run->n_jobs && run->jobs[run->turn].done) {
         fetch_job *j = &run->jobs[run->turn];
         flush_kept(j);
+        if (run->o->write_out && report_write_out(j) < 0 && !j->write_errno)
+            j->write_errno = errno;
         if (report_exit_code(j) != FETCH_EXIT_OK)
             report_error(j);
         spill_free(&j->pending);
@@ -230,6 +232,7 @@ static void try_once(fetch_job *j)
     j->err = http_send(run->client, &req, &resp);
     j->err_errno = errno;
     j->t.end_ns = coro_now();
+    fetch_request_done(j, &req);
     fetch_trace_received(j, run->n_jobs);
     http_response_free(resp);
 }
@@ -370,9 +373,6 @@ static http_client_opts client_opts(fetch_run *run)
         .no_proxy = o->no_proxy,
     };
 }
-
-/* The mark -O leaves in fetch_opts.outfiles: only its address counts. */
-const char FETCH_REMOTE_NAME[] = "(-O: the URL's file name)";
 
 /* -O: the last segment of the URL's path (query and fragment cut off),
  * malloc'd; NULL if there is none ("http://h/" or "http://h"). */
