@@ -364,7 +364,7 @@ t_exit_1_unsupported_protocol() {
 t_exit_3_malformed_url() {
     fetch "http://:80/"
     expect_rc 3; expect_error_line "http://:80/" ""
-    fetch "not-a-url"
+    fetch "http://[::1/"
     expect_rc 3
 }
 
