@@ -85,6 +85,19 @@ static void record_hop(fetch_job *j, const char *next_url)
     j->last_url = copy;
 }
 
+/* A redirect that failed before it was followed (to https://, to an
+ * unusable URL, or wanting a streamed body again): the client told no
+ * callback where it led, but the redirect's response is in resp.  The
+ * error line names the Location as the server sent it. */
+static void record_failed_hop(fetch_job *j, const http_response *resp)
+{
+    const char *loc = resp ? http_response_header(resp, "Location") : NULL;
+    bool before_hop = j->err == HTTP_E_SCHEME || j->err == HTTP_E_URL ||
+                      j->err == HTTP_E_NOT_REPLAYABLE;
+    if (j->run->o->follow && loc && loc[0] && before_hop && resp->status / 100 == 3)
+        record_hop(j, loc);
+}
+
 /* Records what -w and the error line want of the final head. */
 static void note_head(fetch_job *j, const http_response *r)
 {
@@ -233,6 +246,7 @@ static void try_once(fetch_job *j)
     j->err_errno = errno;
     j->t.end_ns = coro_now();
     fetch_request_done(j, &req);
+    record_failed_hop(j, resp);
     fetch_trace_received(j, run->n_jobs);
     http_response_free(resp);
 }

@@ -221,7 +221,7 @@ t_remote_name() { # needs fetchcli (-O)
     expect_rc 23; expect_error_line "$BASE/" "no file name"
 }
 
-t_exit_61_unsupported_coding() { # needs client (HTTP_E_UNSUPPORTED_CODING)
+t_exit_61_unsupported_coding() { # needs client (HTTP_E_UNSUPPORTED_CODING) and url (parse.c: http_framing_of says -2 for gzip)
     fetch "$BASE/te-gzip"
     expect_rc 61; expect_error_line "$BASE/te-gzip" "Transfer-Encoding"
 }
