@@ -253,6 +253,11 @@ void output_guard_stdio(void);
  * making stdout non-blocking would change it for whoever shares it. */
 int output_write_all(int fd, const char *data, size_t len);
 
+/* Where j's bytes go, from its -o name: a file, -O's name (the last
+ * segment of the URL's path; none: j->aborted = FETCH_ABORT_NO_NAME), or
+ * stdout (NULL, or "-", which also lets a binary body to a terminal). */
+void output_init_job(fetch_job *j, const char *outfile);
+
 /* Sends bytes of job j to its -o file, or to stdout if it is j's turn,
  * or else keeps them until it is.  0 or -1/errno. */
 int output_bytes(fetch_job *j, const char *data, size_t len);

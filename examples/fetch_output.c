@@ -66,6 +66,38 @@ int output_write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* ---- where a URL's bytes go ---- */
+
+/* -O: the last segment of the URL's path (query and fragment cut off),
+ * malloc'd; NULL if there is none ("http://h/" or "http://h"). */
+static char *remote_name(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *path = strchr(host ? host + 3 : url, '/');
+    if (!path)
+        return NULL;
+    size_t end = strcspn(path, "?#");
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    return end > start ? strndup(path + start, end - start) : NULL;
+}
+
+void output_init_job(fetch_job *j, const char *outfile)
+{
+    j->out_fd = -1;
+    if (outfile == FETCH_REMOTE_NAME) {
+        j->remote_name = remote_name(j->url);
+        j->outfile = j->remote_name;
+        if (!j->outfile)
+            j->aborted = FETCH_ABORT_NO_NAME; /* or out of memory: no name either */
+    } else if (outfile && strcmp(outfile, "-") == 0) {
+        j->explicit_stdout = true; /* curl's -o -: stdout, binary or not */
+    } else {
+        j->outfile = outfile;
+    }
+}
+
 /* Out with what j kept, to stdout; a failure reading the temporary file
  * is the spill's, not stdout's. */
 int output_flush(fetch_job *j)

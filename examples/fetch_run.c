@@ -388,37 +388,6 @@ static http_client_opts client_opts(fetch_run *run)
     };
 }
 
-/* -O: the last segment of the URL's path (query and fragment cut off),
- * malloc'd; NULL if there is none ("http://h/" or "http://h"). */
-static char *remote_name(const char *url)
-{
-    const char *host = strstr(url, "://");
-    const char *path = strchr(host ? host + 3 : url, '/');
-    if (!path)
-        return NULL;
-    size_t end = strcspn(path, "?#");
-    size_t start = end;
-    while (start > 0 && path[start - 1] != '/')
-        start--;
-    return end > start ? strndup(path + start, end - start) : NULL;
-}
-
-/* Where the k-th URL goes: -o FILE, -O, or stdout (no -o, or -o -). */
-static void init_outfile(fetch_job *j, const char *outfile)
-{
-    j->out_fd = -1;
-    if (outfile == FETCH_REMOTE_NAME) {
-        j->remote_name = remote_name(j->url);
-        j->outfile = j->remote_name;
-        if (!j->outfile)
-            j->aborted = FETCH_ABORT_NO_NAME; /* or out of memory: no name either */
-    } else if (outfile && strcmp(outfile, "-") == 0) {
-        j->explicit_stdout = true; /* curl's -o -: stdout, binary or not */
-    } else {
-        j->outfile = outfile;
-    }
-}
-
 /* Fills in the jobs; whether any of them writes to stdout, to a file. */
 static void init_jobs(fetch_run *run, bool *to_stdout, bool *to_files)
 {
@@ -431,7 +400,7 @@ static void init_jobs(fetch_run *run, bool *to_stdout, bool *to_files)
         j->url = o->urls[i];
         j->content_length = -1;
         spill_init(&j->pending);
-        init_outfile(j, i < o->n_outfiles ? o->outfiles[i] : NULL);
+        output_init_job(j, i < o->n_outfiles ? o->outfiles[i] : NULL);
         *to_files = *to_files || j->outfile != NULL;
         *to_stdout = *to_stdout || j->outfile == NULL;
     }

@@ -215,9 +215,11 @@ t_remote_name() { # needs fetchcli (-O)
     mkdir -p "$WORK/dl"
     (cd "$WORK/dl" && "$abs" -O "$BASE/r/0?x=1#f" 2>"$WORK/err")
     rc=$?
+    strip_asan_note "$WORK/err"
     expect_rc 0; expect_file "$WORK/dl/0" "arrived"
     (cd "$WORK/dl" && "$abs" -O "$BASE/" 2>"$WORK/err")
     rc=$?
+    strip_asan_note "$WORK/err"
     expect_rc 23; expect_error_line "$BASE/" "no file name"
 }
 
