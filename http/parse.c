@@ -1,12 +1,13 @@
-/* parse.c - HTTP/1.1 response head, body framing, chunked decoding.
+/* parse.c - HTTP/1.1 response head and body framing (the chunked decoder
+ * is in parse_chunked.c).
  *
  * Three small machines over the caller's bytes (contracts in parse.h):
  *   1. http_parse_response finds the blank line that ends the head,
  *      scanning only the bytes that are new since the last call, and then
  *      parses the whole head in one pass.
  *   2. http_framing_of applies RFC 9112 section 6.3's rules in order.
- *   3. http_chunked_feed is a byte-at-a-time state machine, so chunked
- *      input may be split anywhere.
+ *   3. http_chunked_feed (parse_chunked.c) is a byte-at-a-time state
+ *      machine, so chunked input may be split anywhere.
  *
  * Simple on purpose: the head is read twice, once to find its end and once
  * to parse it.  A faster parser (picohttpparser) parses as bytes arrive
@@ -17,27 +18,9 @@
 #include <string.h>
 
 #include "parse.h"
+#include "parse_chars.h"
 
-#define CHUNK_EXT_MAX 4096   /* bytes of chunk extension on one size line */
-#define TRAILERS_MAX 65536   /* bytes of trailer lines after the last chunk */
-
-/* ---- character classes (ASCII only: never the locale's ctype) ---- */
-
-static bool is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_ows(unsigned char c)    /* "optional whitespace" */
-{
-    return c == ' ' || c == '\t';
-}
-
-/* Control characters other than tab: never allowed in a line's text. */
-static bool is_bad_ctl(unsigned char c)
-{
-    return (c < 0x20 && c != '\t') || c == 0x7f;
-}
+/* ---- character classes (the shared ones are in parse_chars.h) ---- */
 
 /* RFC 9110 tchar: the characters of a header name. */
 static bool is_token_char(unsigned char c)
@@ -51,17 +34,6 @@ static bool is_token_char(unsigned char c)
     default:
         return false;
     }
-}
-
-static int hex_value(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static unsigned char ascii_lower(unsigned char c)
@@ -426,148 +398,4 @@ int http_framing_of(int status, bool head_request, int minor_version,
     if (out->kind == HTTP_BODY_CLOSE)
         out->keep_alive = false;
     return te == TE_UNSUPPORTED ? -2 : 0;
-}
-
-/* ---- the chunked decoder (RFC 9112 section 7.1) ----
- *
- * The body is   1*( size [ext] CRLF  data CRLF )  "0" [ext] CRLF
- *               *( trailer-line CRLF )  CRLF
- * read one byte at a time through these states:
- *
- *   CK_SIZE           hex digits of a chunk size (zero-initialised start)
- *   CK_EXT            after the digits, up to the line end: an extension
- *                     (";name=value", quoted strings...) skipped unread
- *   CK_SIZE_LF        the size line's CR came; its LF must follow
- *   CK_DATA           `size` payload bytes still to come
- *   CK_DATA_CR        the chunk's data is over; CR (or bare LF) must follow
- *   CK_DATA_LF        that CR came; its LF must follow
- *   CK_TRAILER_START  start of a line after the last chunk: a trailer line,
- *                     or the blank line that ends the body
- *   CK_TRAILER        inside a trailer line, skipped unread
- *   CK_FINAL_LF       the final blank line's CR came; its LF must follow
- *   CK_DONE           the body is over; no more bytes are consumed
- *
- * Bare LF is accepted wherever CR LF is expected.
- */
-enum {
-    CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
-    CK_TRAILER_START, CK_TRAILER, CK_FINAL_LF, CK_DONE
-};
-
-/* The transitions below return 0 so that a case can end in one of them. */
-static int enter(http_chunked *c, int state)
-{
-    c->state = state;
-    return 0;
-}
-
-/* (c->size is already 0: the chunk's data counted it down.) */
-static int begin_size_line(http_chunked *c)
-{
-    c->digits = 0;
-    return enter(c, CK_SIZE);
-}
-
-/* The size line is over: a chunk's data follows, or the trailers. */
-static int end_size_line(http_chunked *c)
-{
-    return enter(c, c->size > 0 ? CK_DATA : CK_TRAILER_START);
-}
-
-static int size_byte(http_chunked *c, unsigned char ch)
-{
-    int v = hex_value(ch);
-    if (v >= 0) {
-        if (c->size > UINT64_MAX >> 4)
-            return -1;                 /* a 17th significant digit */
-        c->size = c->size << 4 | (uint64_t)v;
-        c->digits++;
-        return 0;
-    }
-    if (c->digits == 0)
-        return -1;                     /* no size at all */
-    if (ch == ';' || is_ows(ch)) {
-        c->ext_len = 1;
-        return enter(c, CK_EXT);
-    }
-    if (ch == '\r')
-        return enter(c, CK_SIZE_LF);
-    return ch == '\n' ? end_size_line(c) : -1;    /* else "1g", "0x10" */
-}
-
-/* A byte of a trailer line: counted against the limit, otherwise unread. */
-static int trailer_byte(http_chunked *c, unsigned char ch)
-{
-    if (++c->trailer_len > TRAILERS_MAX)
-        return -1;
-    return ch == '\n' ? enter(c, CK_TRAILER_START) : 0;
-}
-
-/* One framing byte (any state but CK_DATA and CK_DONE).  0, or -1. */
-static int framing_byte(http_chunked *c, unsigned char ch)
-{
-    switch (c->state) {
-    case CK_SIZE:
-        return size_byte(c, ch);
-    case CK_EXT:
-        if (ch == '\r')
-            return enter(c, CK_SIZE_LF);
-        if (ch == '\n')
-            return end_size_line(c);
-        return is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX ? -1 : 0;
-    case CK_SIZE_LF:
-        return ch == '\n' ? end_size_line(c) : -1;
-    case CK_DATA_CR:                   /* anything else: the chunk was
-                                          longer than its size */
-        if (ch == '\r')
-            return enter(c, CK_DATA_LF);
-        return ch == '\n' ? begin_size_line(c) : -1;
-    case CK_DATA_LF:
-        return ch == '\n' ? begin_size_line(c) : -1;
-    case CK_TRAILER_START:
-        if (ch == '\r')
-            return enter(c, CK_FINAL_LF);
-        if (ch == '\n')
-            return enter(c, CK_DONE);
-        c->state = CK_TRAILER;
-        return trailer_byte(c, ch);    /* the first byte of a trailer line */
-    case CK_TRAILER:
-        return trailer_byte(c, ch);
-    case CK_FINAL_LF:
-        return ch == '\n' ? enter(c, CK_DONE) : -1;
-    }
-    return -1;                         /* CK_DATA, CK_DONE: not framing */
-}
-
-long http_chunked_feed(http_chunked *c, const char *buf, size_t len,
-                       const char **data, size_t *data_len)
-{
-    size_t i = 0;
-    if (len > LONG_MAX)
-        len = LONG_MAX;                /* the rest is consumed by the next call */
-    *data = buf;
-    *data_len = 0;
-    while (i < len && c->state != CK_DONE) {
-        if (c->state == CK_DATA) {
-            size_t run = len - i;
-            if (run > c->size)
-                run = (size_t)c->size;
-            *data = buf + i;
-            *data_len = run;
-            c->size -= run;
-            i += run;
-            if (c->size == 0)
-                c->state = CK_DATA_CR;
-            break;                     /* one run of payload per call */
-        }
-        if (framing_byte(c, (unsigned char)buf[i]) < 0)
-            return -1;
-        i++;
-    }
-    return (long)i;
-}
-
-bool http_chunked_done(const http_chunked *c)
-{
-    return c->state == CK_DONE;
 }

@@ -46,7 +46,7 @@ enum {
 /* The longest URL accepted (and the longest a redirect may produce):
  * far above any real one, low enough that a hostile Location cannot make
  * the client allocate without bound. */
-#define HTTP_URL_MAX (1024 * 1024)
+#define HTTP_URL_MAX ((size_t)1024 * 1024)
 
 typedef struct http_url {
     char host[256];         /* NUL-terminated; an IPv6 literal without its

@@ -210,8 +210,10 @@ static char *normalize(const char *s, int *code)
         free(b.p);
         return NULL;
     }
-    char *fit = realloc(b.p, b.len + 1);
-    return fit ? fit : b.p;
+    char *fit = realloc(b.p, b.len + 1);   /* give back the worst case's room */
+    if (fit)
+        b.p = fit;
+    return b.p;
 }
 
 char *http_url_normalize(const char *s, int *code)
@@ -268,7 +270,10 @@ char *http_url_join(const char *base, const char *loc, int *code)
     }
     if (url_scheme_len(loc) > 0)
         return normalize(loc, code);               /* absolute */
-    split(base, &u);                               /* cannot fail: base parsed */
+    if (split(base, &u) != HTTP_URL_OK) {
+        *code = HTTP_URL_NO_SCHEME;                /* cannot happen: base parsed */
+        return NULL;
+    }
     builder b = {malloc(strlen(base) + loc_len + 2), 0};
     if (!b.p) {
         *code = HTTP_URL_MALFORMED;
