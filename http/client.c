@@ -69,8 +69,8 @@ static const char *const messages[] = {
     [-HTTP_E_CANCELLED] = "cancelled",
     [-HTTP_E_BAD_REQUEST] = "bad request (method or header)",
     [-HTTP_E_UNSUPPORTED_CODING] = "unsupported transfer coding (only chunked)",
-    [-HTTP_E_NOT_REPLAYABLE] = "redirect needs the request body again, "
-                               "but it came from a stream",
+    [-HTTP_E_NOT_REPLAYABLE] = ("redirect needs the request body again, "
+                                "but it came from a stream"),
     [-HTTP_E_SEND_BODY] = "could not read the request body",
     [-HTTP_E_SEND_BODY_SHORT] = "request body shorter than its announced length",
     [-HTTP_E_SEND_BODY_LONG] = "request body longer than its announced length",

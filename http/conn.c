@@ -196,7 +196,7 @@ void ba_conn_consume(struct conn *c, size_t n)
 
 int ba_conn_grow_headers(struct conn *c, size_t max_head)
 {
-    size_t most = max_head / (sizeof "a:\r\n" - 1) + 1; /* the shortest line */
+    size_t most = max_head / (sizeof "a:\n" - 1) + 1; /* the shortest line (bare LF) */
     if (c->max_headers >= most)
         return HTTP_E_HEAD_TOO_LARGE;
     size_t n = c->max_headers * 2 < most ? c->max_headers * 2 : most;
