@@ -16,9 +16,8 @@
 
 #include "fetch.h"
 
-/* curl's exit 26: a local file named by -d @FILE, -T or -w @FILE could
- * not be read. */
-#define FETCH_EXIT_READ 26
+/* A local file named by -d @FILE, -T or -w @FILE that cannot be read is
+ * FETCH_EXIT_READ (curl's 26, in fetch.h). */
 
 /* fetch_opts.max_redirs for --max-redirs -1: no limit, as curl's -1. */
 #define FETCH_REDIRS_UNLIMITED INT_MAX

@@ -57,19 +57,32 @@ static const variable *find_variable(const char *name, size_t len)
     return NULL;
 }
 
+/* The field at var's offset, read with memcpy: the table knows its type. */
 static void print_value(const variable *var, const fetch_writeout *v, FILE *out)
 {
     const char *at = (const char *)v + var->offset;
+    int i;
+    uint64_t size;
+    double seconds;
+    const char *s;
     switch (var->kind) {
-    case VALUE_CODE: fprintf(out, "%03d", *(const int *)at); break;
-    case VALUE_INT: fprintf(out, "%d", *(const int *)at); break;
-    case VALUE_SIZE: fprintf(out, "%llu", (unsigned long long)*(const uint64_t *)at); break;
-    case VALUE_TIME: fprintf(out, "%.6f", *(const double *)at); break;
-    case VALUE_STRING: {
-        const char *s = *(const char *const *)at;
+    case VALUE_CODE:
+    case VALUE_INT:
+        memcpy(&i, at, sizeof i);
+        fprintf(out, var->kind == VALUE_CODE ? "%03d" : "%d", i);
+        break;
+    case VALUE_SIZE:
+        memcpy(&size, at, sizeof size);
+        fprintf(out, "%llu", (unsigned long long)size);
+        break;
+    case VALUE_TIME:
+        memcpy(&seconds, at, sizeof seconds);
+        fprintf(out, "%.6f", seconds);
+        break;
+    case VALUE_STRING:
+        memcpy(&s, at, sizeof s);
         fputs(s ? s : "", out);
         break;
-    }
     }
 }
 
