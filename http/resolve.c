@@ -96,14 +96,20 @@ static bool job_done(const struct job *j)
     return read(j->efd, &n, sizeof n) == (ssize_t)sizeof n;
 }
 
-/* Joins the thread (done, or about to be) and frees the job. */
-static void job_free(struct job *j)
+/* Joins the thread (done, or about to be: writing the eventfd is the last
+ * thing it does) and frees the job.  The result goes to *res, or is freed
+ * if res is NULL.  Returns getaddrinfo's code. */
+static int job_end(struct job *j, struct addrinfo **res)
 {
-    pthread_join(j->thread, NULL);
-    coro_close(j->efd);
-    if (j->res)
+    pthread_join(j->thread, NULL); /* from here on, what it wrote is ours */
+    int gai_err = j->gai_err;
+    if (res)
+        *res = j->res;
+    else if (j->res)
         freeaddrinfo(j->res);
+    coro_close(j->efd);
     free(j);
+    return gai_err;
 }
 
 /* SUSPENDS.  Waits for the thread; 0 or -1 with ETIMEDOUT/ECANCELED. */
@@ -126,7 +132,7 @@ static void *job_orphan_main(void *arg)
     struct job *j = arg;
     while (!job_done(j))
         coro_wait(j->efd, CORO_READ, CORO_NEVER); /* nobody cancels us */
-    job_free(j);
+    job_end(j, NULL);
     return NULL;
 }
 
@@ -135,7 +141,7 @@ static void job_abandon(struct job *j)
 {
     coro_opts opts = {.name = "http-resolve", .detached = true};
     if (!coro_spawn(job_orphan_main, j, &opts))
-        job_free(j); /* no memory: wait for the thread here, blocking */
+        job_end(j, NULL); /* no memory: wait for the thread here, blocking */
 }
 
 static int resolve_name(const char *host, const char *port, int64_t deadline_ns,
@@ -150,10 +156,7 @@ static int resolve_name(const char *host, const char *port, int64_t deadline_ns,
         errno = saved;
         return -1;
     }
-    *gai_err = j->gai_err;
-    *res = j->res;
-    j->res = NULL; /* ours now */
-    job_free(j);
+    *gai_err = job_end(j, res);
     if (*gai_err != 0) {
         errno = *gai_err == EAI_MEMORY ? ENOMEM : ENOENT;
         return -1;
