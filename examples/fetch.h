@@ -1,10 +1,16 @@
 /* fetch.h - the pieces of the fetch command, a small curl on bareawait.
  *
- *   fetch_main.c    the command line -> fetch_opts; main()
+ *   fetch_main.c    main(), -h, -V; the command line is in fetch_cli.h
+ *                   (fetch_args.c, fetch_cli.c, fetch_glob.c)
+ *   fetch_request.c the request the options ask for one URL
+ *   fetch_writeout.c -w FORMAT for one URL
  *   fetch_run.c     the coroutines: open the client, one request per URL
  *                   (at most --parallel-max at once), close; exit codes
  *   fetch_output.c  bytes to stdout in URL order or to -o files, the -i and
  *                   -v heads, the progress bar
+ *   fetch_spill.c   a body waiting for its turn: a small window in memory,
+ *                   the rest in an unlinked temporary file
+ *   fetch_report.c  how a URL ended: its exit code, its error line, -w
  *   fetch_trace.c   --trace: the seed's execution table, as it happens
  *   fetch_demo.c    no URL: a demo server in this process, fetched with --trace
  *
@@ -32,28 +38,40 @@ enum {
     FETCH_EXIT_MALFORMED = 8,    /* bad or over-limit response */
     FETCH_EXIT_TRUNCATED = 18,   /* body shorter than announced */
     FETCH_EXIT_HTTP_ERROR = 22,  /* status >= 400 with -f */
-    FETCH_EXIT_WRITE = 23,       /* stdout or -o file could not be written */
+    FETCH_EXIT_WRITE = 23,       /* stdout or -o file could not be written,
+                                    binary body refused on a terminal */
+    FETCH_EXIT_READ = 26,        /* the request body (-T FILE) could not be read */
     FETCH_EXIT_NOMEM = 27,
     FETCH_EXIT_TIMEOUT = 28,
     FETCH_EXIT_ABORTED = 42,     /* stopped for no reason of ours (cancelled) */
     FETCH_EXIT_REDIRECTS = 47,
     FETCH_EXIT_EMPTY_REPLY = 52,
-    FETCH_EXIT_RECV = 56         /* connection reset while receiving */
+    FETCH_EXIT_RECV = 56,        /* connection reset while receiving */
+    FETCH_EXIT_CODING = 61,      /* a Transfer-Encoding fetch cannot decode */
+    FETCH_EXIT_REWIND = 65       /* a 307/308 needs the streamed body again */
 };
 
 /* What the command line asked for. */
 typedef struct fetch_opts {
-    const char **urls;          /* in command-line order */
+    const char **urls;          /* in command-line order, globs expanded in
+                                   curl's order, "http://" added where the
+                                   argument had no scheme */
     size_t n_urls;
     const char **outfiles;      /* -o FILE: the k-th names the k-th URL's file
-                                   ("-" is stdout, as in curl) */
+                                   ("-" is stdout, as in curl), "#1" already
+                                   replaced; FETCH_REMOTE_NAME for -O; NULL:
+                                   stdout */
     size_t n_outfiles;
-    const char **headers;       /* -H "Name: value", in order */
+    const char **headers;       /* the lines to send: -H's in order ("Name:"
+                                   and "Name;" forms too), then User-Agent
+                                   (-A), Referer (-e) and -d's Content-Type
+                                   where -H did not name them */
     size_t n_headers;
     bool include_head;          /* -i (and -I): status line and headers first */
     bool head_only;             /* -I: a HEAD request */
     bool follow;                /* -L */
-    int max_redirs;             /* --max-redirs; -1 = the client's default */
+    int max_redirs;             /* --max-redirs; -1 = the client's default;
+                                   INT_MAX = no limit (--max-redirs -1) */
     int64_t max_time_ms;        /* -m; 0 = no limit */
     int64_t connect_timeout_ms; /* --connect-timeout; 0 = the client's default */
     bool fail;                  /* -f: status >= 400 is an error (exit 22) */
@@ -62,8 +80,9 @@ typedef struct fetch_opts {
     bool trace;                 /* --trace: the execution table on stderr */
     int parallel_max;           /* --parallel-max: requests at once (50) */
     /* ---- curl's habits (fetch_main.c fills them) ---- */
-    const char *user_agent;     /* -A; NULL = the client's default */
-    const char *referer;        /* -e: sent as Referer */
+    const char *user_agent;     /* -A; NULL = the client's default (already
+                                   in headers as "User-Agent: ...") */
+    const char *referer;        /* -e: sent as Referer (already in headers) */
     const char *userpwd;        /* -u user:password (Basic) */
     const char *method;         /* -X; NULL = GET, or HEAD (-I), POST (-d),
                                    PUT (-T) */
@@ -71,11 +90,14 @@ typedef struct fetch_opts {
                                    (several -d joined with '&', @file read in) */
     size_t data_len;
     bool has_data;              /* -d was given (even an empty one) */
-    const char *upload_file;    /* -T FILE: PUT its contents, streamed */
-    const char *write_out;      /* -w FORMAT, after each URL */
-    bool fail_with_body;        /* --fail-with-body: -f but the body is written */
+    const char *upload_file;    /* -T FILE: PUT its contents, streamed, to
+                                   every URL ("-": stdin, one URL only) */
+    const char *write_out;      /* -w FORMAT, after each URL (@FILE read in) */
+    bool fail_with_body;        /* --fail-with-body: -f but the body is written
+                                   (fail is false then: curl refuses both) */
     int retry;                  /* --retry N: transient failures tried again */
-    const char *proxy;          /* -x, or http_proxy from the environment */
+    const char *proxy;          /* -x, or http_proxy from the environment, as
+                                   "http://host:port"; NULL = none */
     const char *no_proxy;       /* --noproxy, or no_proxy / NO_PROXY */
     int64_t read_timeout_ms;    /* silence allowed while reading; 0 = none, as
                                    curl (-m and --connect-timeout bound a
@@ -106,31 +128,75 @@ typedef struct fetch_writeout {
 struct fetch_run;
 
 /* Why one of our callbacks stopped a request (http_send then returns
- * HTTP_E_ABORTED); a write error is told by fetch_job.write_errno. */
+ * HTTP_E_ABORTED), or why it was never sent; a write error is told by
+ * fetch_job.write_errno. */
 typedef enum fetch_abort {
     FETCH_ABORT_NONE,
     FETCH_ABORT_STATUS,    /* -f and a status >= 400 */
-    FETCH_ABORT_REDIRECTS  /* -L --max-redirs 0 and a redirect */
+    FETCH_ABORT_REDIRECTS, /* -L --max-redirs 0 and a redirect */
+    FETCH_ABORT_BINARY,    /* a body with NUL bytes for a terminal, no -o - */
+    FETCH_ABORT_RETRY,     /* --retry and a transient status: try again */
+    FETCH_ABORT_NO_NAME    /* -O and a URL without a file name: not sent */
 } fetch_abort;
+
+/* Where a request was when it stopped: what a timeout interrupted. */
+typedef enum fetch_phase {
+    FETCH_PHASE_CONNECT,   /* resolving and connecting */
+    FETCH_PHASE_HEAD,      /* request sent, waiting for the response head */
+    FETCH_PHASE_BODY       /* head in, receiving the body */
+} fetch_phase;
+
+/* Stdout bytes of one URL that wait for earlier URLs (fetch_spill.c):
+ * the first FETCH_SPILL_WINDOW bytes in memory, and once they overflow,
+ * all of them in an unlinked temporary file.  Bounded memory whatever
+ * the body's size. */
+typedef struct fetch_spill {
+    char *mem;               /* the window (also the copy buffer), or NULL */
+    size_t mem_len;          /* bytes in it, while fd < 0 */
+    int fd;                  /* the temporary file, or -1 */
+    uint64_t file_len;       /* bytes in it */
+} fetch_spill;
+
+/* What -w reports about the timing of a URL: coro_now() values, 0 = not
+ * reached. */
+typedef struct fetch_times {
+    int64_t start_ns;        /* the (last) try began */
+    int64_t resolved_ns;     /* HTTP_EV_RESOLVED (or a reused connection) */
+    int64_t connected_ns;    /* HTTP_EV_CONNECTED (or a reused connection) */
+    int64_t first_byte_ns;   /* HTTP_EV_FIRST_BYTE, else the final head */
+    int64_t end_ns;          /* http_send returned */
+} fetch_times;
 
 /* One URL: its request, where its bytes go, and how it ended. */
 typedef struct fetch_job {
     struct fetch_run *run;
     size_t index;            /* position among the URLs, from 0 */
-    const char *url;
-    const char *outfile;     /* -o FILE, or NULL for stdout */
+    const char *url;         /* as given */
+    char *last_url;          /* where redirects led (malloc'd), NULL: url */
+    int redirects;           /* hops followed (HTTP_EV_REDIRECT) */
+    const char *method;      /* the method sent (fetch_request_init's) */
+    const char *outfile;     /* -o FILE (or -O's name), or NULL for stdout */
+    char *remote_name;       /* -O's name, malloc'd (outfile points here) */
+    bool explicit_stdout;    /* -o -: a binary body may go to a terminal */
     int out_fd;              /* the open -o file, else -1 */
     const coro_t *co;        /* the coroutine doing the request */
-    char *pending;           /* stdout bytes waiting for earlier URLs */
-    size_t pending_len;
-    size_t pending_cap;
+    fetch_spill pending;     /* stdout bytes waiting for earlier URLs */
+    uint64_t stdout_bytes;   /* this try's bytes already written to stdout */
     int64_t content_length;  /* announced body size, -1 unknown */
     uint64_t received;       /* body bytes so far */
+    uint64_t head_bytes;     /* bytes of every head received (-w) */
+    char *content_type;      /* the final head's, malloc'd, or NULL */
+    fetch_phase phase;       /* what the request was doing */
+    fetch_times t;
+    int tries;               /* requests sent so far (--retry) */
+    int64_t retry_after_ms;  /* the last head's Retry-After, -1 none */
+    bool not_retried;        /* transient, but bytes were out: no retry */
     bool done;               /* http_send has returned */
     int err;                 /* what http_send returned: 0 or HTTP_E_* */
     int err_errno;           /* errno just after http_send */
     fetch_abort aborted;     /* our reason when err is HTTP_E_ABORTED */
     int write_errno;         /* != 0: writing the output failed with this */
+    bool spill_failed;       /* ... and it was the temporary file */
     int status;              /* final status, 0 if no head arrived */
     char reason[64];         /* its reason phrase */
 } fetch_job;
@@ -144,10 +210,11 @@ typedef struct fetch_run {
     size_t running;          /* jobs spawned and not yet done */
     size_t finished;         /* jobs done */
     size_t turn;             /* first job not yet retired: it alone may write
-                                to stdout; later ones buffer */
+                                to stdout; later ones keep their bytes */
     coro_t *waiter;          /* the fetch coroutine, parked for a free slot */
     int64_t start_ns;        /* coro_now() at the start, for the progress bar */
     bool progress;           /* draw the progress bar */
+    bool stdout_tty;         /* stdout is a terminal: no binary bodies */
     int64_t progress_last_ns;/* when it was last drawn; 0 = not on screen */
 } fetch_run;
 
@@ -164,8 +231,15 @@ coro_t *fetch_spawn(const fetch_opts *o, bool joinable, int *exit_code);
 /* Fills *req with the request the options ask for j's URL: method (-X,
  * -I, -d, -T), URL, headers (-H, -A, -e), body (-d, -T) and credentials
  * (-u); every callback and the sink are left NULL for the caller.
- * Whatever it points to lives as long as j and its options. */
+ * Whatever it points to lives as long as j and its options, except -T's
+ * file: fetch_request_init opens it (a body_source reading it) and
+ * fetch_request_done closes it.  If the file cannot be opened, the body
+ * source fails and http_send returns HTTP_E_SEND_BODY. */
 void fetch_request_init(const fetch_job *j, http_request *req);
+
+/* Releases what fetch_request_init took for req (-T's file); call it
+ * once after http_send, on every path. */
+void fetch_request_done(const fetch_job *j, http_request *req);
 
 /* ---- fetch_output.c (the functions return -1 with errno on write errors) ---- */
 
@@ -179,6 +253,11 @@ void output_guard_stdio(void);
  * making stdout non-blocking would change it for whoever shares it. */
 int output_write_all(int fd, const char *data, size_t len);
 
+/* Where j's bytes go, from its -o name: a file, -O's name (the last
+ * segment of the URL's path; none: j->aborted = FETCH_ABORT_NO_NAME), or
+ * stdout (NULL, or "-", which also lets a binary body to a terminal). */
+void output_init_job(fetch_job *j, const char *outfile);
+
 /* Sends bytes of job j to its -o file, or to stdout if it is j's turn,
  * or else keeps them until it is.  0 or -1/errno. */
 int output_bytes(fetch_job *j, const char *data, size_t len);
@@ -186,19 +265,87 @@ int output_bytes(fetch_job *j, const char *data, size_t len);
 /* Writes j's kept bytes to stdout (it is j's turn now).  0 or -1/errno. */
 int output_flush(fetch_job *j);
 
-/* Writes the head of r as the server sent it, for -i.  0 or -1/errno. */
+/* Writes the head of r as the server sent it, for -i (each hop's, with
+ * -L, then the final one's).  0 or -1/errno. */
 int output_head(fetch_job *j, const http_response *r);
 
+/* The size of r's head as output_head writes it (-w %{size_header}). */
+size_t output_head_size(const http_response *r);
+
 /* -v: the request head as "> " lines, the response head as "< " lines,
- * and the client's events as "* " lines, all on stderr. */
-void output_verbose_request(const char *head, size_t len);
-void output_verbose_response(const http_response *r);
-void output_verbose_event(http_event ev, int fd, const char *detail);
+ * and the client's events as "* " lines, all on stderr; with several
+ * URLs each line starts with its URL's "[#n] " (j may be NULL: none). */
+void output_verbose_request(const fetch_job *j, const char *head, size_t len);
+void output_verbose_response(const fetch_job *j, const http_response *r);
+void output_verbose_event(const fetch_job *j, http_event ev, int fd, const char *detail);
 
 /* The progress bar on stderr: redrawn at most 10 times a second once the
  * run is older than half a second; output_progress_end ends its line. */
 void output_progress(fetch_run *run);
 void output_progress_end(fetch_run *run);
+
+/* ---- fetch_spill.c (a body waiting for its turn; -1 with errno) ---- */
+
+/* Where the temporary files go: $TMPDIR, else /tmp. */
+const char *spill_dir(void);
+
+void spill_init(fetch_spill *s);
+
+/* Keeps len more bytes: 0 or -1/errno (no memory, no temporary file,
+ * disk full). */
+int spill_add(fetch_spill *s, const char *data, size_t len);
+
+bool spill_empty(const fetch_spill *s);
+
+/* Writes every kept byte to fd, in order, and empties s: 0 or -1/errno;
+ * *reading tells whether reading the temporary file failed (else it was
+ * writing fd). */
+int spill_drain(fetch_spill *s, int fd, bool *reading);
+
+/* Forgets the kept bytes (a retry starts the body again); frees the file. */
+void spill_discard(fetch_spill *s);
+
+/* spill_discard, and frees the window. */
+void spill_free(fetch_spill *s);
+
+/* ---- fetch_retry.c (--retry) ---- */
+
+/* A head with a transient status, while a try is left and its bytes could
+ * still be taken back: on_head stops the try and it is sent again. */
+bool retry_this_head(const fetch_job *j, const http_response *r);
+
+/* r's Retry-After in milliseconds (whole seconds only), -1 if none. */
+int64_t retry_after_header(const http_response *r);
+
+/* How long to wait before trying j again after a failed try, or -1: no
+ * retry (not transient, or no try left). */
+int64_t retry_wait_ms(const fetch_job *j);
+
+/* Throws away what the failed try wrote; false if it cannot (bytes
+ * already on stdout: j->not_retried; a file that cannot be cut:
+ * j->write_errno). */
+bool retry_rewind(fetch_job *j);
+
+/* "fetch: URL: why; trying again in 2 s (1 retry left)" on stderr, unless -s. */
+void retry_announce(fetch_job *j, int64_t wait_ms);
+
+/* ---- fetch_report.c (how a URL ended) ---- */
+
+/* curl's exit code for j. */
+int report_exit_code(const fetch_job *j);
+
+/* Why j failed, as its error line says it after the URLs ("could not
+ * connect: Connection refused"), into out; "" if it did not. */
+void report_reason(const fetch_job *j, char *out, size_t size);
+
+/* The one error line of a failed j on stderr ("fetch: URL: reason"; after
+ * redirects "fetch: URL -> LAST: reason"; long URLs shortened). */
+void report_error(fetch_job *j);
+
+/* -w: j's values (fetch_writeout) through fetch_write_out on stdout, at
+ * j's turn.  Times are seconds from the start of j's last try.  0 or
+ * -1/errno. */
+int report_write_out(fetch_job *j);
 
 /* ---- fetch_trace.c (no-ops unless fetch_trace_begin was called) ---- */
 

@@ -3,7 +3,9 @@
  * A body goes to its -o file as it arrives, or to stdout.  Stdout is
  * shared by every URL and must show the bodies in URL order, so only the
  * job whose turn it is (run->turn, see fetch_run.c) writes there; the
- * others keep their bytes in memory until their turn comes.
+ * others keep their bytes (fetch_spill.c: a small window in memory, the
+ * rest in a temporary file) until their turn comes, when they are copied
+ * out in one go and the job writes straight through from then on.
  *
  * Writes are plain blocking write() loops: stdout may be a pipe, and
  * putting it in non-blocking mode would change it for every process that
@@ -64,34 +66,56 @@ int output_write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Keeps bytes until it is j's turn, doubling the buffer as it fills. */
-static int keep(fetch_job *j, const char *data, size_t len)
+/* ---- where a URL's bytes go ---- */
+
+/* -O: the last segment of the URL's path (query and fragment cut off),
+ * malloc'd; NULL if there is none ("http://h/" or "http://h"). */
+static char *remote_name(const char *url)
 {
-    if (j->pending_len + len > j->pending_cap) {
-        size_t cap = j->pending_cap ? j->pending_cap : 4096;
-        while (cap < j->pending_len + len)
-            cap *= 2;
-        char *p = realloc(j->pending, cap);
-        if (!p)
-            return -1; /* errno = ENOMEM */
-        j->pending = p;
-        j->pending_cap = cap;
-    }
-    memcpy(j->pending + j->pending_len, data, len);
-    j->pending_len += len;
-    return 0;
+    const char *host = strstr(url, "://");
+    const char *path = strchr(host ? host + 3 : url, '/');
+    if (!path)
+        return NULL;
+    size_t end = strcspn(path, "?#");
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    return end > start ? strndup(path + start, end - start) : NULL;
 }
 
+void output_init_job(fetch_job *j, const char *outfile)
+{
+    j->out_fd = -1;
+    if (outfile == FETCH_REMOTE_NAME) {
+        j->remote_name = remote_name(j->url);
+        j->outfile = j->remote_name;
+        if (!j->outfile)
+            j->aborted = FETCH_ABORT_NO_NAME; /* or out of memory: no name either */
+    } else if (outfile && strcmp(outfile, "-") == 0) {
+        j->explicit_stdout = true; /* curl's -o -: stdout, binary or not */
+    } else {
+        j->outfile = outfile;
+    }
+}
+
+/* Out with what j kept, to stdout; a failure reading the temporary file
+ * is the spill's, not stdout's. */
 int output_flush(fetch_job *j)
 {
-    if (j->outfile || j->pending_len == 0)
+    if (j->outfile || spill_empty(&j->pending))
         return 0;
-    int rc = write_stdout(j->pending, j->pending_len);
-    int e = errno;
-    free(j->pending);
-    j->pending = NULL;
-    j->pending_len = j->pending_cap = 0;
-    errno = e;
+    if (stdout_closed_errno) {
+        spill_discard(&j->pending);
+        errno = stdout_closed_errno;
+        return -1;
+    }
+    uint64_t kept = j->pending.fd >= 0 ? j->pending.file_len : j->pending.mem_len;
+    bool reading;
+    int rc = spill_drain(&j->pending, STDOUT_FILENO, &reading);
+    if (rc < 0 && reading)
+        j->spill_failed = true;
+    if (rc == 0)
+        j->stdout_bytes += kept;
     return rc;
 }
 
@@ -99,27 +123,38 @@ int output_bytes(fetch_job *j, const char *data, size_t len)
 {
     if (j->outfile)
         return output_write_all(j->out_fd, data, len);
-    if (j->index != j->run->turn)
-        return keep(j, data, len);
-    if (output_flush(j) < 0)
+    if (j->index != j->run->turn) {
+        if (spill_add(&j->pending, data, len) < 0) {
+            j->spill_failed = true;
+            return -1;
+        }
+        return 0;
+    }
+    if (output_flush(j) < 0 || write_stdout(data, len) < 0)
         return -1;
-    return write_stdout(data, len);
+    j->stdout_bytes += len;
+    return 0;
 }
 
 /* ---- -i: the head as the server sent it ---- */
 
+size_t output_head_size(const http_response *r)
+{
+    size_t size = strlen("HTTP/1.1 000 \r\n\r\n") + strlen(r->reason);
+    for (size_t i = 0; i < r->n_headers; i++)
+        size += strlen(r->headers[i].name) + strlen(r->headers[i].value) + strlen(": \r\n");
+    return size;
+}
+
 int output_head(fetch_job *j, const http_response *r)
 {
     /* Rebuilt from the parsed response: names as the server spelled them,
-     * values without surrounding blanks.  Only the final response's head:
-     * after -L, the redirects' heads are not shown (curl shows them). */
-    size_t size = 64 + strlen(r->reason);
-    for (size_t i = 0; i < r->n_headers; i++)
-        size += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 4;
+     * values without surrounding blanks. */
+    size_t size = output_head_size(r) + 1;
     char *head = malloc(size);
     if (!head)
         return -1;
-    size_t n = (size_t)snprintf(head, size, "HTTP/1.%d %d %s\r\n", r->minor_version,
+    size_t n = (size_t)snprintf(head, size, "HTTP/1.%d %03d %s\r\n", r->minor_version,
                                 r->status, r->reason);
     for (size_t i = 0; i < r->n_headers; i++)
         n += (size_t)snprintf(head + n, size - n, "%s: %s\r\n", r->headers[i].name,
@@ -134,9 +169,20 @@ int output_head(fetch_job *j, const http_response *r)
 
 /* ---- -v: the conversation on stderr, marked like curl's ---- */
 
-void output_verbose_request(const char *head, size_t len)
+/* "[#2] " when there are several URLs, else "". */
+static const char *tag(const fetch_job *j, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (j && j->run->n_jobs > 1)
+        snprintf(out, size, "[#%zu] ", j->index + 1);
+    return out;
+}
+
+void output_verbose_request(const fetch_job *j, const char *head, size_t len)
 {
     /* One "> " line per line of the head, the final blank one included. */
+    char t[32];
+    tag(j, t, sizeof t);
     const char *p = head;
     const char *end = head + len;
     while (p < end) {
@@ -144,30 +190,34 @@ void output_verbose_request(const char *head, size_t len)
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         if (n > 0 && p[n - 1] == '\r')
             n--;
-        fprintf(stderr, "> %.*s\n", (int)n, p);
+        fprintf(stderr, "%s> %.*s\n", t, (int)n, p);
         p = nl ? nl + 1 : end;
     }
 }
 
-void output_verbose_response(const http_response *r)
+void output_verbose_response(const fetch_job *j, const http_response *r)
 {
-    fprintf(stderr, "< HTTP/1.%d %d %s\n", r->minor_version, r->status, r->reason);
+    char t[32];
+    tag(j, t, sizeof t);
+    fprintf(stderr, "%s< HTTP/1.%d %03d %s\n", t, r->minor_version, r->status, r->reason);
     for (size_t i = 0; i < r->n_headers; i++)
-        fprintf(stderr, "< %s: %s\n", r->headers[i].name, r->headers[i].value);
-    fprintf(stderr, "< \n");
+        fprintf(stderr, "%s< %s: %s\n", t, r->headers[i].name, r->headers[i].value);
+    fprintf(stderr, "%s< \n", t);
 }
 
-void output_verbose_event(http_event ev, int fd, const char *detail)
+void output_verbose_event(const fetch_job *j, http_event ev, int fd, const char *detail)
 {
     const char *d = detail ? detail : "";
+    char t[32];
+    tag(j, t, sizeof t);
     switch (ev) {
-    case HTTP_EV_RESOLVING: fprintf(stderr, "* Resolving %s\n", d); break;
-    case HTTP_EV_RESOLVED: fprintf(stderr, "* Resolved to %s\n", d); break;
-    case HTTP_EV_CONNECTING: fprintf(stderr, "*   Trying %s...\n", d); break;
-    case HTTP_EV_CONNECTED: fprintf(stderr, "* Connected to %s (fd %d)\n", d, fd); break;
-    case HTTP_EV_REUSED: fprintf(stderr, "* Re-using a kept-alive connection (fd %d)\n", fd); break;
-    case HTTP_EV_REDIRECT: fprintf(stderr, "* Following the redirect to %s\n", d); break;
-    case HTTP_EV_BODY_DONE: fprintf(stderr, "* Body complete: %s bytes\n", d); break;
+    case HTTP_EV_RESOLVING: fprintf(stderr, "%s* Resolving %s\n", t, d); break;
+    case HTTP_EV_RESOLVED: fprintf(stderr, "%s* Resolved to %s\n", t, d); break;
+    case HTTP_EV_CONNECTING: fprintf(stderr, "%s*   Trying %s...\n", t, d); break;
+    case HTTP_EV_CONNECTED: fprintf(stderr, "%s* Connected to %s (fd %d)\n", t, d, fd); break;
+    case HTTP_EV_REUSED: fprintf(stderr, "%s* Re-using a kept-alive connection (fd %d)\n", t, fd); break;
+    case HTTP_EV_REDIRECT: fprintf(stderr, "%s* Following the redirect to %s\n", t, d); break;
+    case HTTP_EV_BODY_DONE: fprintf(stderr, "%s* Body complete: %s bytes\n", t, d); break;
     case HTTP_EV_REQUEST_SENT:  /* shown as the "> " lines */
     case HTTP_EV_HEAD_RECEIVED: /* shown as the "< " lines */
     case HTTP_EV_FIRST_BYTE:    /* only timed (-w), not shown */

@@ -15,10 +15,19 @@
  *
  * Output order: bodies reach stdout in URL order, whatever order they
  * arrive in.  run->turn is the first URL not yet retired; only it writes to
- * stdout, later ones keep their bytes in memory.  When a job is done, every
- * done job at the head of the line is retired (its kept bytes written, its
- * error line printed) and the turn passes on.  The price: a later URL's
- * body sits in memory until every earlier one is written.
+ * stdout, later ones keep their bytes (fetch_spill.c: up to a small window
+ * in memory, the rest in an unlinked temporary file, so memory stays
+ * bounded whatever the bodies weigh).  When a job is done, every done job
+ * at the head of the line is retired (its kept bytes copied out, its -w
+ * line and error line printed) and the turn passes on; the new head of the line
+ * copies out what it kept so far and writes straight through from then on.
+ *
+ * --retry: a try that failed in a way curl calls transient (a timeout, or
+ * a 408, 429, 500, 502, 503, 504 status) is sent again after 1 s, 2 s,
+ * 4 s... (or the server's Retry-After seconds), its partial body thrown
+ * away first: an -o file is cut back to empty, kept stdout bytes are
+ * forgotten.  Bytes already written to stdout cannot be taken back; then
+ * the failure stands and its error line says why it was not retried.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,122 +42,93 @@
  * only touched when used, so being generous costs address space only. */
 #define FETCH_STACK (256 * 1024)
 
-/* ---- exit codes and the error line ---- */
-
-/* curl's exit code for what http_send returned. */
-static int exit_code_of_error(int err)
-{
-    switch (err) {
-    case HTTP_OK: return FETCH_EXIT_OK;
-    case HTTP_E_SCHEME: return FETCH_EXIT_UNSUPPORTED;
-    case HTTP_E_URL: return FETCH_EXIT_URL;
-    case HTTP_E_RESOLVE: return FETCH_EXIT_RESOLVE;
-    case HTTP_E_CONNECT: return FETCH_EXIT_CONNECT;
-    case HTTP_E_CONNECT_TIMEOUT:
-    case HTTP_E_READ_TIMEOUT:
-    case HTTP_E_TOTAL_TIMEOUT: return FETCH_EXIT_TIMEOUT;
-    case HTTP_E_MALFORMED:
-    case HTTP_E_HEAD_TOO_LARGE:
-    case HTTP_E_BODY_TOO_LARGE: return FETCH_EXIT_MALFORMED;
-    case HTTP_E_TRUNCATED: return FETCH_EXIT_TRUNCATED;
-    case HTTP_E_RESET: return FETCH_EXIT_RECV;
-    case HTTP_E_EMPTY_REPLY: return FETCH_EXIT_EMPTY_REPLY;
-    case HTTP_E_TOO_MANY_REDIRECTS: return FETCH_EXIT_REDIRECTS;
-    case HTTP_E_NOMEM: return FETCH_EXIT_NOMEM;
-    case HTTP_E_BAD_REQUEST: return FETCH_EXIT_USAGE;
-    default: return FETCH_EXIT_ABORTED; /* ABORTED without a reason of ours, CANCELLED */
-    }
-}
-
-/* The exit code of one job: a write error first, then our own reasons. */
-static int exit_code_of(const fetch_job *j)
-{
-    if (j->write_errno)
-        return FETCH_EXIT_WRITE;
-    if (j->aborted == FETCH_ABORT_STATUS)
-        return FETCH_EXIT_HTTP_ERROR;
-    if (j->aborted == FETCH_ABORT_REDIRECTS)
-        return FETCH_EXIT_REDIRECTS;
-    return exit_code_of_error(j->err);
-}
-
-/* The limit behind a timeout, to say so in the error line: "-m 0.2". */
-static void timeout_hint(const fetch_job *j, char *out, size_t size)
-{
-    const fetch_opts *o = j->run->o;
-    if (j->err == HTTP_E_TOTAL_TIMEOUT)
-        snprintf(out, size, ": -m %g", (double)o->max_time_ms / 1000);
-    else if (j->err == HTTP_E_CONNECT_TIMEOUT && o->connect_timeout_ms > 0)
-        snprintf(out, size, ": --connect-timeout %g", (double)o->connect_timeout_ms / 1000);
-    else
-        out[0] = '\0';
-}
-
-/* The one line that says what went wrong with j and where, on stderr.
- * -s does not hide it (curl's -sS, not curl's -s). */
-static void report(fetch_job *j)
-{
-    char why[320];
-    int e = j->err_errno;
-    if (j->write_errno)
-        snprintf(why, sizeof why, "could not write to %s: %s",
-                 j->outfile ? j->outfile : "stdout", strerror(j->write_errno));
-    else if (j->aborted == FETCH_ABORT_STATUS)
-        snprintf(why, sizeof why, "the server answered %d %s (-f)", j->status, j->reason);
-    else if (j->aborted == FETCH_ABORT_REDIRECTS)
-        snprintf(why, sizeof why, "too many redirects: %d %s with --max-redirs 0",
-                 j->status, j->reason);
-    else if (j->err == HTTP_E_SCHEME)
-        snprintf(why, sizeof why, "unsupported protocol: fetch speaks http:// only "
-                 "(TLS is out of scope for bareawait)");
-    else if ((j->err == HTTP_E_CONNECT || j->err == HTTP_E_RESET) && e)
-        snprintf(why, sizeof why, "%s: %s", http_strerror(j->err), strerror(e));
-    else {
-        char hint[48];
-        timeout_hint(j, hint, sizeof hint);
-        snprintf(why, sizeof why, "%s%s", http_strerror(j->err), hint);
-    }
-    output_progress_end(j->run); /* the bar's line must not swallow ours */
-    fprintf(stderr, "fetch: %s: %s\n", j->url, why);
-}
-
 /* ---- the output's turn ---- */
+
+/* j's turn has come: out with what it kept. */
+static void flush_kept(fetch_job *j)
+{
+    if (!j->write_errno && output_flush(j) < 0)
+        j->write_errno = errno;
+}
 
 /* Lets every done job at the head of the line out, in URL order. */
 static void retire(fetch_run *run)
 {
     while (run->turn < run->n_jobs && run->jobs[run->turn].done) {
         fetch_job *j = &run->jobs[run->turn];
-        if (!j->write_errno && output_flush(j) < 0)
+        flush_kept(j);
+        if (run->o->write_out && report_write_out(j) < 0 && !j->write_errno)
             j->write_errno = errno;
-        if (exit_code_of(j) != FETCH_EXIT_OK)
-            report(j);
-        free(j->pending);
-        j->pending = NULL;
+        if (report_exit_code(j) != FETCH_EXIT_OK)
+            report_error(j);
+        spill_free(&j->pending);
         run->turn++;
     }
     /* The next in line writes straight to stdout from now on: out with
      * what it kept so far.  A failure stops it at its next body bytes. */
-    if (run->turn < run->n_jobs) {
-        fetch_job *next = &run->jobs[run->turn];
-        if (!next->write_errno && output_flush(next) < 0)
-            next->write_errno = errno;
-    }
+    if (run->turn < run->n_jobs)
+        flush_kept(&run->jobs[run->turn]);
 }
 
 /* ---- one request ---- */
+
+/* A redirect was followed: the error line names where it led. */
+static void record_hop(fetch_job *j, const char *next_url)
+{
+    j->phase = FETCH_PHASE_CONNECT;
+    if (j->last_url && strcmp(j->last_url, next_url) == 0)
+        return; /* told twice: by on_redirect and by HTTP_EV_REDIRECT */
+    char *copy = strdup(next_url);
+    if (!copy)
+        return; /* the line names an older URL; nothing else is lost */
+    free(j->last_url);
+    j->last_url = copy;
+}
+
+/* A redirect that failed before it was followed (to https://, to an
+ * unusable URL, or wanting a streamed body again): the client told no
+ * callback where it led, but the redirect's response is in resp.  The
+ * error line names the Location as the server sent it. */
+static void record_failed_hop(fetch_job *j, const http_response *resp)
+{
+    const char *loc = resp ? http_response_header(resp, "Location") : NULL;
+    bool before_hop = j->err == HTTP_E_SCHEME || j->err == HTTP_E_URL ||
+                      j->err == HTTP_E_NOT_REPLAYABLE;
+    if (j->run->o->follow && loc && loc[0] && before_hop && resp->status / 100 == 3)
+        record_hop(j, loc);
+}
+
+/* Records what -w and the error line want of the final head. */
+static void note_head(fetch_job *j, const http_response *r)
+{
+    j->status = r->status;
+    snprintf(j->reason, sizeof j->reason, "%s", r->reason);
+    j->content_length = r->content_length;
+    j->phase = FETCH_PHASE_BODY;
+    j->head_bytes += output_head_size(r);
+    j->retry_after_ms = retry_after_header(r);
+    if (!j->t.first_byte_ns)
+        j->t.first_byte_ns = coro_now();
+    const char *type = http_response_header(r, "Content-Type");
+    free(j->content_type);
+    j->content_type = type ? strdup(type) : NULL;
+}
 
 /* http_request.on_head: the final response's head, before its body. */
 static int on_head(void *user, const http_response *r)
 {
     fetch_job *j = user;
     const fetch_opts *o = j->run->o;
-    j->status = r->status;
-    snprintf(j->reason, sizeof j->reason, "%s", r->reason);
-    j->content_length = r->content_length;
+    note_head(j, r);
     if (o->verbose)
-        output_verbose_response(r);
-    if (o->fail && r->status >= 400) {
+        output_verbose_response(j, r);
+    if (retry_this_head(j, r)) {
+        j->aborted = FETCH_ABORT_RETRY;
+        return -1;
+    }
+    /* -f: the status fails the URL, after -i's head (as curl). */
+    bool failed = o->fail && !o->fail_with_body && r->status >= 400;
+    if (failed && !o->include_head) {
         j->aborted = FETCH_ABORT_STATUS;
         return -1;
     }
@@ -160,8 +140,9 @@ static int on_head(void *user, const http_response *r)
         return -1;
     }
     /* The -o file is created only now, when there is something to put in
-     * it; a refused connection leaves no empty file behind. */
-    if (j->outfile) {
+     * it; a refused connection leaves no empty file behind.  A retry
+     * keeps it open and cuts it back instead. */
+    if (j->outfile && j->out_fd < 0) {
         j->out_fd = open(j->outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (j->out_fd < 0) {
             j->write_errno = errno;
@@ -172,16 +153,46 @@ static int on_head(void *user, const http_response *r)
         j->write_errno = errno;
         return -1;
     }
+    if (failed) {
+        j->aborted = FETCH_ABORT_STATUS;
+        return -1;
+    }
     return 0;
+}
+
+/* http_request.on_redirect: -i writes every hop's head, -v shows it. */
+static int on_redirect(void *user, const http_response *hop, const char *next_url)
+{
+    fetch_job *j = user;
+    const fetch_opts *o = j->run->o;
+    j->head_bytes += output_head_size(hop);
+    record_hop(j, next_url);
+    if (o->verbose)
+        output_verbose_response(j, hop);
+    if (o->include_head && output_head(j, hop) < 0) {
+        j->write_errno = errno;
+        return -1;
+    }
+    return 0;
+}
+
+/* A body with a NUL byte, on its way to a terminal nobody asked for. */
+static bool binary_for_terminal(const fetch_job *j, const char *data, size_t len)
+{
+    return !j->outfile && !j->explicit_stdout && j->run->stdout_tty && memchr(data, 0, len);
 }
 
 /* http_request.sink: body bytes as they arrive. */
 static int on_body(void *user, const char *data, size_t len)
 {
     fetch_job *j = user;
-    j->received += len;
     if (j->write_errno)
         return -1; /* stdout broke while retiring an earlier URL */
+    if (binary_for_terminal(j, data, len)) {
+        j->aborted = FETCH_ABORT_BINARY;
+        return -1;
+    }
+    j->received += len;
     if (output_bytes(j, data, len) < 0) {
         j->write_errno = errno;
         return -1;
@@ -194,30 +205,67 @@ static int on_body(void *user, const char *data, size_t len)
 /* http_request.on_request: -v shows the request head. */
 static void on_request(void *user, const char *head, size_t len)
 {
-    (void)user;
-    output_verbose_request(head, len);
+    output_verbose_request(user, head, len);
 }
 
-/* SUSPENDS.  `response = await client.get(url)` for one job. */
-static void fetch_one(fetch_job *j)
+/* Forgets what a failed try left in j (but not its -o file). */
+static void reset_try(fetch_job *j)
+{
+    free(j->last_url);
+    free(j->content_type);
+    j->last_url = j->content_type = NULL;
+    j->redirects = 0;
+    j->received = j->head_bytes = j->stdout_bytes = 0;
+    j->content_length = j->retry_after_ms = -1;
+    j->phase = FETCH_PHASE_CONNECT;
+    j->err = j->err_errno = j->status = 0;
+    j->reason[0] = '\0';
+    j->aborted = FETCH_ABORT_NONE;
+    j->t = (fetch_times){.start_ns = coro_now()};
+}
+
+/* SUSPENDS.  One try: `response = await client.get(url)`. */
+static void try_once(fetch_job *j)
 {
     fetch_run *run = j->run;
-    const fetch_opts *o = run->o;
     http_request req;
     fetch_request_init(j, &req);
     req.sink = on_body;
     req.sink_user = j;
     req.on_head = on_head;
-    req.on_request = o->verbose ? on_request : NULL;
+    req.on_redirect = on_redirect;
+    req.on_request = run->o->verbose ? on_request : NULL;
     req.user = j;
-    j->co = coro_self();
+    j->method = req.method;
+    reset_try(j);
+    j->tries++;
     fetch_trace_awaiting(j, run->n_jobs);
     http_response *resp = NULL;
     errno = 0;
     j->err = http_send(run->client, &req, &resp);
     j->err_errno = errno;
+    j->t.end_ns = coro_now();
+    fetch_request_done(j, &req);
+    record_failed_hop(j, resp);
     fetch_trace_received(j, run->n_jobs);
     http_response_free(resp);
+}
+
+/* SUSPENDS.  Every try of one URL, until one counts. */
+static void fetch_one(fetch_job *j)
+{
+    j->co = coro_self();
+    if (j->aborted != FETCH_ABORT_NO_NAME) {
+        for (;;) {
+            try_once(j);
+            int64_t wait_ms = retry_wait_ms(j);
+            if (wait_ms < 0 || !retry_rewind(j))
+                break;
+            retry_announce(j, wait_ms);
+            if (coro_sleep_until(coro_deadline_in(wait_ms)) < 0)
+                break; /* cancelled: the last try's failure stands */
+        }
+    }
     if (j->out_fd >= 0 && close(j->out_fd) < 0 && !j->write_errno)
         j->write_errno = errno; /* e.g. EDQUOT: the data never made it */
     j->out_fd = -1;
@@ -276,7 +324,7 @@ static void gather(fetch_run *run)
 }
 
 /* The job whose coroutine is running, for the client's events. */
-static const fetch_job *job_of_self(const fetch_run *run)
+static fetch_job *job_of_self(fetch_run *run)
 {
     const coro_t *self = coro_self();
     for (size_t i = 0; i < run->n_jobs; i++)
@@ -285,59 +333,100 @@ static const fetch_job *job_of_self(const fetch_run *run)
     return NULL;
 }
 
-/* http_client_opts.on_event: -v's "*" lines and --trace's indented ones. */
+/* What an event tells about j: the phase a timeout would interrupt, the
+ * moments -w reports, the redirects followed. */
+static void track(fetch_job *j, http_event ev, const char *detail)
+{
+    int64_t now = coro_now();
+    switch (ev) {
+    case HTTP_EV_RESOLVING:
+    case HTTP_EV_CONNECTING: j->phase = FETCH_PHASE_CONNECT; break;
+    case HTTP_EV_RESOLVED: j->t.resolved_ns = now; break;
+    case HTTP_EV_CONNECTED: j->t.connected_ns = now; break;
+    case HTTP_EV_REUSED: j->t.resolved_ns = j->t.connected_ns = now; break;
+    case HTTP_EV_REQUEST_SENT: j->phase = FETCH_PHASE_HEAD; break;
+    case HTTP_EV_FIRST_BYTE: j->t.first_byte_ns = now; break;
+    case HTTP_EV_REDIRECT:
+        j->redirects++;
+        if (detail)
+            record_hop(j, detail);
+        break;
+    case HTTP_EV_HEAD_RECEIVED:
+    case HTTP_EV_BODY_DONE: break;
+    }
+}
+
+/* http_client_opts.on_event: what we track, -v's "*" lines and --trace's
+ * indented ones. */
 static void on_event(void *user, http_event ev, int fd, const char *detail)
 {
     fetch_run *run = user;
+    fetch_job *j = job_of_self(run);
+    if (j)
+        track(j, ev, detail);
     if (run->o->verbose)
-        output_verbose_event(ev, fd, detail);
-    fetch_trace_http_event(job_of_self(run), run->n_jobs, ev, fd, detail);
+        output_verbose_event(j, ev, fd, detail);
+    fetch_trace_http_event(j, run->n_jobs, ev, fd, detail);
 }
 
 static http_client_opts client_opts(fetch_run *run)
 {
     const fetch_opts *o = run->o;
-    bool events = o->verbose || o->trace;
     return (http_client_opts){
         .connect_timeout_ms = o->connect_timeout_ms,
+        /* no silence limit unless asked for: curl has none */
+        .read_timeout_ms = o->read_timeout_ms > 0 ? o->read_timeout_ms : -1,
         .total_timeout_ms = o->max_time_ms,
         .max_per_host = o->parallel_max, /* the client must not queue below our limit */
         .follow_redirects = o->follow && o->max_redirs != 0,
+        /* -1: the client's default; --max-redirs -1 arrives as INT_MAX */
         .max_redirects = o->max_redirs > 0 ? o->max_redirs : 0,
-        .on_event = events ? on_event : NULL,
+        .on_event = on_event,
         .event_user = run,
+        .proxy = o->proxy,
+        .no_proxy = o->no_proxy,
     };
 }
 
-/* Fills in the jobs; whether any of them writes to a file. */
-static bool init_jobs(fetch_run *run)
+/* Fills in the jobs; whether any of them writes to stdout, to a file. */
+static void init_jobs(fetch_run *run, bool *to_stdout, bool *to_files)
 {
     const fetch_opts *o = run->o;
-    bool files = false;
+    *to_stdout = *to_files = false;
     for (size_t i = 0; i < run->n_jobs; i++) {
         fetch_job *j = &run->jobs[i];
         j->run = run;
         j->index = i;
         j->url = o->urls[i];
-        j->outfile = i < o->n_outfiles ? o->outfiles[i] : NULL;
-        if (j->outfile && strcmp(j->outfile, "-") == 0)
-            j->outfile = NULL; /* curl's -o -: stdout */
-        j->out_fd = -1;
         j->content_length = -1;
-        files = files || j->outfile != NULL;
+        spill_init(&j->pending);
+        output_init_job(j, i < o->n_outfiles ? o->outfiles[i] : NULL);
+        *to_files = *to_files || j->outfile != NULL;
+        *to_stdout = *to_stdout || j->outfile == NULL;
     }
-    return files;
 }
 
 /* The exit code: the first failure in URL order. */
 static int first_failure(const fetch_run *run)
 {
     for (size_t i = 0; i < run->n_jobs; i++) {
-        int code = exit_code_of(&run->jobs[i]);
+        int code = report_exit_code(&run->jobs[i]);
         if (code != FETCH_EXIT_OK)
             return code;
     }
     return FETCH_EXIT_OK;
+}
+
+static void free_jobs(fetch_run *run)
+{
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        fetch_job *j = &run->jobs[i];
+        spill_free(&j->pending);
+        free(j->last_url);
+        free(j->content_type);
+        free(j->remote_name);
+    }
+    free(run->jobs);
 }
 
 /* SUSPENDS.  The whole command, on the fetch coroutine; the exit code. */
@@ -353,8 +442,10 @@ static int fetch_all(const fetch_opts *o)
         return FETCH_EXIT_NOMEM;
     }
     fetch_trace_client_opened();
-    bool files = init_jobs(&run);
-    run.progress = files && !o->silent && isatty(STDERR_FILENO);
+    bool to_stdout, to_files;
+    init_jobs(&run, &to_stdout, &to_files);
+    run.progress = to_files && !o->silent && isatty(STDERR_FILENO);
+    run.stdout_tty = to_stdout && isatty(STDOUT_FILENO);
     if (run.n_jobs == 1) {
         run.running = 1;
         fetch_one(&run.jobs[0]);
@@ -367,7 +458,7 @@ static int fetch_all(const fetch_opts *o)
     output_progress_end(&run);
     fetch_trace_returned(&run);
     int code = first_failure(&run);
-    free(run.jobs);
+    free_jobs(&run);
     return code;
 }
 

@@ -267,8 +267,8 @@ void fetch_trace_awaiting(const fetch_job *j, size_t n_jobs)
         snprintf(tr.response, sizeof tr.response, "#%zu awaiting (%zu/%zu in)", j->index + 1,
                  tr.n_received, n_jobs);
     }
-    snprintf(evaluated, sizeof evaluated, "http_send(%s %s)",
-             j->run->o->head_only ? "HEAD" : "GET", j->url);
+    snprintf(evaluated, sizeof evaluated, "http_send(%s %.300s)",
+             j->method ? j->method : "GET", j->url);
     step(3, action, evaluated, "request goes out; coroutine parks");
 }
 

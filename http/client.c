@@ -7,25 +7,46 @@
  *       connect if there is none                  (conn.c, resolve.c)
  *       send and receive                          (exchange.c, parse.c)
  *       give the slot back, keeping the connection if it can be reused
+ *       decide the next hop                       (redirect.c)
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 
 #include "ba_config.h"
 #include "conn.h"
 #include "exchange.h"
 #include "message.h"
+#include "misuse.h"
+#include "redirect.h"
 #include <bareawait/url.h>
 
+#define HOST_KEY_MAX 300 /* "host:port" of a 255-byte host */
+
 struct http_client {
-    http_client_opts opts;  /* with defaults filled in */
+    http_client_opts opts;  /* with defaults filled in; strings are ours */
     char *user_agent;       /* our copy */
+    char *proxy;            /* our copy of opts.proxy, or NULL... */
+    http_url proxy_url;     /* ...parsed (its host and port) */
+    char *no_proxy;         /* our copy, or NULL */
     pool pool;              /* kept-alive connections */
     int in_flight;          /* requests running now */
 };
+
+/* One http_send: what stays the same over its hops. */
+typedef struct request_run {
+    http_client *c;
+    const http_request *req;
+    deadlines dl;
+    bool started;           /* the first hop has set `first` */
+    http_url first;         /* the first URL (only its origin is used) */
+    char *credentials;      /* "user:password" for the first origin, or NULL */
+    size_t credentials_len;
+    int why;                /* errno where the failure happened */
+} request_run;
 
 static const char *const messages[] = {
     [-HTTP_OK] = "ok",
@@ -47,6 +68,12 @@ static const char *const messages[] = {
     [-HTTP_E_ABORTED] = "aborted by the caller",
     [-HTTP_E_CANCELLED] = "cancelled",
     [-HTTP_E_BAD_REQUEST] = "bad request (method or header)",
+    [-HTTP_E_UNSUPPORTED_CODING] = "unsupported transfer coding (only chunked)",
+    [-HTTP_E_NOT_REPLAYABLE] = "redirect needs the request body again, "
+                               "but it came from a stream",
+    [-HTTP_E_SEND_BODY] = "could not read the request body",
+    [-HTTP_E_SEND_BODY_SHORT] = "request body shorter than its announced length",
+    [-HTTP_E_SEND_BODY_LONG] = "request body longer than its announced length",
 };
 
 const char *http_strerror(int err)
@@ -56,16 +83,49 @@ const char *http_strerror(int err)
     return messages[-err];
 }
 
+/* ---- opening and closing ---- */
+
 static int64_t or_default(int64_t v, int64_t dflt)
 {
     return v == 0 ? dflt : v;
 }
 
+/* Copies the option strings; parses the proxy.  0, or -1/errno. */
+static int take_strings(http_client *c)
+{
+    http_client_opts *o = &c->opts;
+    c->user_agent = strdup(o->user_agent ? o->user_agent : "bareawait/" BA_VERSION);
+    c->proxy = o->proxy ? strdup(o->proxy) : NULL;
+    c->no_proxy = o->no_proxy ? strdup(o->no_proxy) : NULL;
+    if (!c->user_agent || (o->proxy && !c->proxy) || (o->no_proxy && !c->no_proxy)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    o->user_agent = c->user_agent;
+    o->proxy = c->proxy;
+    o->no_proxy = c->no_proxy;
+    if (c->proxy && http_url_parse(c->proxy, &c->proxy_url) != HTTP_URL_OK) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+static void free_client(http_client *c)
+{
+    free(c->user_agent);
+    free(c->proxy);
+    free(c->no_proxy);
+    free(c);
+}
+
 http_client *http_client_open(const http_client_opts *opts)
 {
     http_client *c = calloc(1, sizeof *c);
-    if (!c)
-        goto nomem;
+    if (!c) {
+        errno = ENOMEM;
+        return NULL;
+    }
     if (opts)
         c->opts = *opts;
     http_client_opts *o = &c->opts;
@@ -75,38 +135,75 @@ http_client *http_client_open(const http_client_opts *opts)
     o->idle_timeout_ms = or_default(o->idle_timeout_ms, 5000);
     o->max_redirects = o->max_redirects < 0 ? 0 : o->max_redirects ? o->max_redirects : 20;
     o->max_head_bytes = o->max_head_bytes ? o->max_head_bytes : 64 * 1024;
-    c->user_agent = strdup(o->user_agent ? o->user_agent : "bareawait/" BA_VERSION);
-    if (!c->user_agent)
-        goto nomem;
-    o->user_agent = c->user_agent;
+    if (take_strings(c) < 0) {
+        int e = errno;
+        free_client(c);
+        errno = e;
+        return NULL;
+    }
     c->pool.max_per_host = o->max_per_host;
     c->pool.idle_timeout_ns = o->idle_timeout_ms * 1000000;
     return c;
-nomem:
-    free(c);
-    errno = ENOMEM;
-    return NULL;
 }
 
 void http_client_close(http_client *c)
 {
     if (!c)
         return;
-    assert(c->in_flight == 0 && "http_client_close with requests in flight");
+    if (c->in_flight) {
+        char what[96];
+        snprintf(what, sizeof what, "%d requests still in flight on this client",
+                 c->in_flight);
+        ba_misuse("http_client_close", what);
+    }
     ba_pool_close(&c->pool);
-    free(c->user_agent);
-    free(c);
+    free_client(c);
 }
 
-static int pool_error(void)
+/* ---- where a hop connects ---- */
+
+static bool is_ip_literal(const http_url *u)
 {
-    return errno == ECANCELED ? HTTP_E_CANCELLED
-         : errno == ENOMEM ? HTTP_E_NOMEM : HTTP_E_TOTAL_TIMEOUT;
+    struct in_addr a;
+    return u->host_is_ipv6 || inet_pton(AF_INET, u->host, &a) == 1;
 }
 
-/* "host:port", the pool's key, into key[0..300): memcpy and a few
- * digits, not a snprintf on every request. */
-static void host_key(const http_url *u, char key[300])
+/* Whether u's host is on the no_proxy list: equal to a name on it, or
+ * (names, not IP literals) a subdomain of one. */
+static bool bypass_proxy(const char *list, const http_url *u)
+{
+    size_t hlen = strlen(u->host);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t,");
+        const char *name = p;
+        size_t n = strcspn(p, ",");
+        p += n;
+        while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+            n--;
+        if (n > 0 && name[0] == '.') { /* ".example.com" = "example.com" */
+            name++;
+            n--;
+        }
+        if (n == 1 && name[0] == '*')
+            return true;
+        if (n == 0 || n > hlen)
+            continue;
+        if (strncasecmp(u->host + hlen - n, name, n) != 0)
+            continue;
+        if (n == hlen || (!is_ip_literal(u) && u->host[hlen - n - 1] == '.'))
+            return true;
+    }
+    return false;
+}
+
+static bool via_proxy(const http_client *c, const http_url *u)
+{
+    return c->proxy && !(c->no_proxy && bypass_proxy(c->no_proxy, u));
+}
+
+/* "host:port", the pool's key: memcpy and a few digits, not a snprintf
+ * on every request. */
+static void host_key(const http_url *u, char key[HOST_KEY_MAX])
 {
     size_t n = strlen(u->host); /* at most 255 */
     memcpy(key, u->host, n);
@@ -122,29 +219,49 @@ static void host_key(const http_url *u, char key[300])
     key[n] = '\0';
 }
 
-/* SUSPENDS.  One hop: one request and its response, on a kept-alive
- * connection if there is one.  A kept-alive connection may have been
- * closed by the server while idle; if it fails before a single byte of
- * reply, the request is sent once more on a fresh connection. */
-static int hop(http_client *c, const http_url *u, exchange *x)
+/* ---- one hop ---- */
+
+static bool idempotent(const char *method)
 {
-    char key[300];
-    host_key(u, key);
+    static const char *const safe[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
+        if (strcmp(method, safe[i]) == 0)
+            return true;
+    return false;
+}
+
+/* SUSPENDS.  One request and its response to `to` (the origin, or the
+ * proxy), on a kept-alive connection if there is one.  A kept-alive
+ * connection may have been closed by the server while idle; if it fails
+ * before a single byte of reply, the request is sent once more on a fresh
+ * connection -- when `may_retry`: a server may have acted on a request
+ * and died before answering, harmless only for an idempotent method, and
+ * possible only with a body that can be sent again. */
+static int hop(request_run *run, const http_url *to, exchange *x, bool may_retry)
+{
+    http_client *c = run->c;
+    char key[HOST_KEY_MAX];
+    host_key(to, key);
     struct pool_host *host;
     struct conn *conn;
-    if (ba_pool_acquire(&c->pool, key, x->dl->total, &host, &conn) < 0)
-        return pool_error();
+    if (ba_pool_acquire(&c->pool, key, run->dl.total, &host, &conn) < 0) {
+        run->why = errno;
+        return ba_io_error(&run->dl, HTTP_E_TOTAL_TIMEOUT, HTTP_E_NOMEM);
+    }
     int err;
     for (int attempt = 0;; attempt++) {
-        if (conn && c->opts.on_event)
-            c->opts.on_event(c->opts.event_user, HTTP_EV_REUSED, conn->fd, key);
-        if (!conn && (err = ba_conn_open(u->host, u->port, x->dl, &c->opts, &conn)) != 0)
+        if (conn)
+            ba_emit(&c->opts, HTTP_EV_REUSED, conn->fd, key);
+        if (!conn && (err = ba_conn_open(to->host, to->port, &run->dl, &c->opts, &conn))) {
+            run->why = errno;
             break;
+        }
         x->got_bytes = false;
         err = ba_exchange_run(conn, x);
+        run->why = errno;
         bool stale = err && conn->reused && !x->got_bytes &&
                      (err == HTTP_E_RESET || err == HTTP_E_EMPTY_REPLY);
-        if (!stale || attempt > 0)
+        if (!stale || !may_retry || attempt > 0)
             break;
         http_response_free(x->resp);
         x->resp = NULL;
@@ -155,80 +272,147 @@ static int hop(http_client *c, const http_url *u, exchange *x)
     return err;
 }
 
-/* Where a redirect points, resolved against the URL that sent it. */
-static int next_url(const http_response *r, char *url, size_t size)
-{
-    char base[4096];
-    snprintf(base, sizeof base, "%s", url);
-    if (http_url_resolve(base, http_response_header(r, "Location"), url, size) < 0)
-        return HTTP_E_MALFORMED;
-    return 0;
-}
-
 static int url_error(int code)
 {
+    if (code == HTTP_URL_MALFORMED && errno == ENOMEM)
+        return HTTP_E_NOMEM; /* http_url_normalize ran out of memory */
     return code == HTTP_URL_UNSUPPORTED_SCHEME ? HTTP_E_SCHEME : HTTP_E_URL;
 }
 
-/* SUSPENDS.  The redirect loop around hop(). */
-static int send_hops(http_client *c, const http_request *req, const deadlines *dl,
-                     http_response **out)
+/* The first URL's origin and credentials (userpwd, else its userinfo). */
+static int start(request_run *run, const http_url *u)
 {
-    char url[4096];
-    size_t url_len = strlen(req->url);
-    if (url_len >= sizeof url)
-        return HTTP_E_URL;
-    memcpy(url, req->url, url_len + 1);
-    const char *method = req->method ? req->method : "GET";
+    const http_request *req = run->req;
+    run->started = true;
+    run->first = *u;
+    if (req->userpwd) {
+        run->credentials_len = strlen(req->userpwd);
+        run->credentials = strdup(req->userpwd);
+    } else if (u->userinfo) {
+        run->credentials = ba_percent_decode(u->userinfo, u->userinfo_len,
+                                             &run->credentials_len);
+    } else {
+        return 0;
+    }
+    return run->credentials ? 0 : HTTP_E_NOMEM;
+}
+
+/* What the head says of the body: its length, chunked, or none. */
+static int64_t body_length(const http_request *req, const hop_plan *p)
+{
+    if (p->with_body && req->body_source)
+        return req->body_length >= 0 ? req->body_length : BA_BODY_CHUNKED;
+    if (p->with_body)
+        return (int64_t)req->body_len;
+    bool expects_body = strcmp(p->method, "POST") == 0 || strcmp(p->method, "PUT") == 0;
+    return expects_body ? 0 : BA_BODY_NONE;
+}
+
+/* SUSPENDS.  The hop that p describes; *out gets its response, *redirect
+ * whether that is a redirect to follow. */
+static int run_hop(request_run *run, const hop_plan *p, http_response **out,
+                   bool *redirect)
+{
+    http_client *c = run->c;
+    const http_request *req = run->req;
+    http_url u = {0};
+    int code = http_url_parse(p->url, &u);
+    if (code != HTTP_URL_OK)
+        return url_error(code);
+    int err = run->started ? 0 : start(run, &u);
+    if (err)
+        return err;
+    bool cross = !ba_same_origin(&u, &run->first), proxied = via_proxy(c, &u);
+    request_spec spec = {
+        .method = p->method, .url = &u, .absolute_form = proxied,
+        .user_agent = c->user_agent, .headers = req->headers, .n_headers = req->n_headers,
+        .cross_origin = cross, .credentials = cross ? NULL : run->credentials,
+        .credentials_len = run->credentials_len, .body_length = body_length(req, p)};
+    exchange x = {.req = req, .url = p->url, .dl = &run->dl, .with_body = p->with_body,
+                  .head_only = strcmp(p->method, "HEAD") == 0,
+                  .max_head = c->opts.max_head_bytes,
+                  .follow_redirects = c->opts.follow_redirects, .opts = &c->opts};
+    char *head = ba_request_head(&spec, &x.head_len, &err);
+    if (!head)
+        return err;
+    x.head = head;
+    bool replayable = !(p->with_body && req->body_source);
+    err = hop(run, proxied ? &c->proxy_url : &u, &x, idempotent(p->method) && replayable);
+    free(head);
+    *out = x.resp;
+    if (x.resp)
+        x.resp->redirects = 0;
+    *redirect = x.redirect;
+    return err;
+}
+
+/* SUSPENDS.  The redirect loop around run_hop. */
+static int send_hops(request_run *run, hop_plan *plan, http_response **out)
+{
+    const http_request *req = run->req;
     for (int redirects = 0;; redirects++) {
-        http_url u;
-        int code = http_url_parse(url, &u);
-        if (code != HTTP_URL_OK)
-            return url_error(code);
-        exchange x = {.req = req, .url = url, .dl = dl,
-                      .head_only = strcmp(method, "HEAD") == 0,
-                      .max_head = c->opts.max_head_bytes,
-                      .follow_redirects = c->opts.follow_redirects,
-                      .opts = &c->opts};
-        int err;
-        char *head = ba_request_head(method, &u, c->user_agent, req->headers,
-                                  req->n_headers, &x.head_len, &err);
-        if (!head)
+        bool redirect = false;
+        int err = run_hop(run, plan, out, &redirect);
+        if (*out)
+            (*out)->redirects = redirects;
+        if (err || !redirect)
             return err;
-        x.head = head;
-        err = hop(c, &u, &x);
-        free(head);
-        *out = x.resp;
-        if (x.resp)
-            x.resp->redirects = redirects;
-        if (err || !x.redirect)
-            return err;
-        assert(x.resp); /* take_head made it before it set x.redirect */
-        if (redirects >= c->opts.max_redirects)
+        if (redirects >= run->c->opts.max_redirects)
             return HTTP_E_TOO_MANY_REDIRECTS;
-        if ((err = next_url(x.resp, url, sizeof url)) != 0)
+        if ((err = ba_redirect_follow(plan, req, *out)) != 0)
             return err;
-        if (c->opts.on_event)
-            c->opts.on_event(c->opts.event_user, HTTP_EV_REDIRECT, -1, url);
-        if (x.resp->status == 303)
-            method = x.head_only ? "HEAD" : "GET";
-        http_response_free(x.resp);
+        if (req->on_redirect && req->on_redirect(req->user, *out, plan->url) != 0)
+            return HTTP_E_ABORTED;
+        ba_emit(&run->c->opts, HTTP_EV_REDIRECT, -1, plan->url);
+        http_response_free(*out);
         *out = NULL;
     }
+}
+
+/* errno after a failed request: the system's reason, or 0 (client.h). */
+static int reason_for(int err, int why)
+{
+    switch (err) {
+    case HTTP_E_CONNECT:
+    case HTTP_E_RESET:
+    case HTTP_E_SEND_BODY:
+        return why;
+    case HTTP_E_CONNECT_TIMEOUT:
+    case HTTP_E_READ_TIMEOUT:
+    case HTTP_E_TOTAL_TIMEOUT:
+        return ETIMEDOUT;
+    case HTTP_E_CANCELLED: return ECANCELED;
+    case HTTP_E_NOMEM: return ENOMEM;
+    default: return 0;
+    }
+}
+
+/* The whole request's deadline: the request's own, else the client's. */
+static int64_t total_deadline(const http_client *c, const http_request *req)
+{
+    int64_t ms = req->timeout_ms ? req->timeout_ms : c->opts.total_timeout_ms;
+    return ms > 0 ? coro_deadline_in(ms) : CORO_NEVER;
 }
 
 int http_send(http_client *c, const http_request *req, http_response **out)
 {
     *out = NULL;
-    deadlines dl = {
-        .total = c->opts.total_timeout_ms > 0 ? coro_deadline_in(c->opts.total_timeout_ms)
-                                              : CORO_NEVER,
+    request_run run = {.c = c, .req = req, .dl = {
+        .total = total_deadline(c, req),
         .connect_ns = c->opts.connect_timeout_ms < 0 ? -1 : c->opts.connect_timeout_ms * 1000000,
         .read_ns = c->opts.read_timeout_ms < 0 ? -1 : c->opts.read_timeout_ms * 1000000,
-    };
+    }};
+    int code;
+    hop_plan plan = {.url = http_url_normalize(req->url, &code),
+                     .method = req->method ? req->method : "GET",
+                     .with_body = req->body || req->body_source};
     c->in_flight++;
-    int err = send_hops(c, req, &dl, out);
+    int err = plan.url ? send_hops(&run, &plan, out) : url_error(code);
     c->in_flight--;
+    free(plan.url);
+    free(run.credentials);
+    if (err)
+        errno = reason_for(err, run.why);
     return err;
 }
 

@@ -11,8 +11,18 @@
  * at once; connections are kept alive and reused per host:port.
  *
  * Errors: calls return 0 or one of the negative HTTP_E* codes below;
- * http_strerror() names it, and errno still holds the system's reason
- * (ECONNREFUSED, ...) where there was one.
+ * http_strerror() names it.  After http_send (http_get) fails, errno is
+ * the system's reason where there was one, else 0 -- never a stale value:
+ *   HTTP_E_CONNECT          connect's errno (ECONNREFUSED, ENETUNREACH,
+ *                           EMFILE when out of fds...)
+ *   HTTP_E_RESET            ECONNRESET, EPIPE
+ *   HTTP_E_*_TIMEOUT        ETIMEDOUT
+ *   HTTP_E_CANCELLED        ECANCELED
+ *   HTTP_E_NOMEM            ENOMEM
+ *   HTTP_E_SEND_BODY        what the body_source left in errno (0 if it
+ *                           set none)
+ *   every other code        0 (the reply or the request was wrong, not
+ *                           the system: MALFORMED, TRUNCATED, RESOLVE...)
  */
 #ifndef BAREAWAIT_HTTP_CLIENT_H
 #define BAREAWAIT_HTTP_CLIENT_H
@@ -49,7 +59,9 @@ enum {
     HTTP_E_UNSUPPORTED_CODING = -19, /* a Transfer-Encoding other than chunked (gzip...) */
     HTTP_E_NOT_REPLAYABLE = -20,  /* a 307/308 (or a retry) needs the request body
                                      again, but it came from a body_source */
-    HTTP_E_SEND_BODY = -21        /* the request's body_source failed (returned -1) */
+    HTTP_E_SEND_BODY = -21,       /* the request's body_source failed (returned -1) */
+    HTTP_E_SEND_BODY_SHORT = -22, /* body_source ended before body_length bytes */
+    HTTP_E_SEND_BODY_LONG = -23   /* body_source gave more than body_length bytes */
 };
 
 /* A short, lower-case message for an HTTP_E* code ("connection refused"
@@ -67,8 +79,9 @@ typedef enum http_event {
     HTTP_EV_HEAD_RECEIVED,  /* detail: the status line */
     HTTP_EV_BODY_DONE,      /* detail: the body size in bytes */
     HTTP_EV_REDIRECT,       /* detail: the new URL */
-    HTTP_EV_FIRST_BYTE      /* the first byte of the reply arrived (fetch -w
-                               %{time_starttransfer}); detail: NULL */
+    HTTP_EV_FIRST_BYTE      /* the first byte of a reply arrived, once per
+                               hop (fetch -w %{time_starttransfer});
+                               detail: NULL */
 } http_event;
 
 /* fd is the connection's socket, or -1 while there is none yet (RESOLVING,
@@ -93,19 +106,28 @@ typedef struct http_client_opts {
     void *event_user;
     const char *proxy;          /* "http://host:port" of a plain-HTTP proxy, or
                                    NULL: requests go to it in absolute form
-                                   ("GET http://h/p HTTP/1.1"); copied */
-    const char *no_proxy;       /* comma-separated hosts (and their subdomains)
-                                   reached directly; "*" = all; copied */
+                                   ("GET http://h/p HTTP/1.1") with the
+                                   origin's Host; connections are pooled per
+                                   proxy; copied */
+    const char *no_proxy;       /* comma-separated hosts reached directly: a
+                                   name matches itself and its subdomains
+                                   ("example.com" covers a.example.com),
+                                   case-insensitively; IP literals compare
+                                   as written; blanks around names and a
+                                   leading '.' are ignored; "*" = all;
+                                   copied */
 } http_client_opts;
 
 typedef struct http_client http_client; /* opaque */
 
 /* Opens a client (async with ... as client).  opts may be NULL.  Returns
- * NULL with errno = ENOMEM on failure.  Does not suspend. */
+ * NULL with errno = ENOMEM when out of memory, EINVAL when opts->proxy is
+ * not an "http://host[:port]" URL.  Does not suspend. */
 http_client *http_client_open(const http_client_opts *opts);
 
 /* Closes every pooled connection and frees the client.  No request may be
- * in flight on it (asserted).  Does not suspend. */
+ * in flight on it: that is API misuse, which stops the program with a
+ * message in every build.  Does not suspend. */
 void http_client_close(http_client *c);
 
 /* One response header, NUL-terminated copies owned by the response. */
@@ -147,27 +169,39 @@ typedef long (*http_body_fn)(void *user, char *buf, size_t cap);
 typedef int (*http_sink_fn)(void *user, const char *data, size_t len);
 
 typedef struct http_request {
-    const char *method;          /* any method token; NULL = "GET" */
+    const char *method;          /* any method token (RFC 9110 tchars, else
+                                    HTTP_E_BAD_REQUEST); NULL = "GET" */
     const char *url;             /* absolute http:// URL */
     /* Extra header lines, as curl takes them: "Name: value" replaces a
-     * default of the same name (Host, User-Agent, Accept) in its place or
-     * is added; "Name:" (nothing after the colon) removes that default and
-     * sends nothing; "Name;" sends the header with an empty value. */
+     * default of the same name (Host, Authorization, User-Agent, Accept)
+     * in its place or is added; "Name:" (blanks at most after the colon)
+     * removes that default and sends nothing; "Name;" sends "Name:" with
+     * an empty value.  A line with CR, LF or another control byte, or
+     * one naming Content-Length or Transfer-Encoding (the client frames
+     * the body itself), is HTTP_E_BAD_REQUEST. */
     const char *const *headers;
     size_t n_headers;
     /* The request body: body_len bytes at body (kept by the caller until
      * http_send returns; sent with Content-Length), or, when body_source
      * is set, whatever it produces (Content-Length: body_length when that
-     * is >= 0, else Transfer-Encoding: chunked).  Neither: no body. */
+     * is >= 0, else Transfer-Encoding: chunked; a source that gives
+     * fewer or more bytes than body_length is HTTP_E_SEND_BODY_SHORT or
+     * _LONG).  Neither: no body, but POST and PUT send Content-Length: 0.
+     * A kept-alive connection found closed before the first byte of the
+     * reply is retried on a fresh one only for GET, HEAD, PUT, DELETE,
+     * OPTIONS and TRACE, and only without a body_source. */
     const void *body;
     size_t body_len;
     http_body_fn body_source;
     void *body_user;
     int64_t body_length;         /* with body_source: the size if known, else -1 */
-    /* "user:password" for Basic authentication, or NULL: then the URL's
-     * userinfo, if it has one.  Sent to the first URL's origin only: a
-     * redirect to another scheme, host or port drops it (as it drops
-     * Authorization, Cookie, Proxy-Authorization and a caller's Host). */
+    /* "user:password" for Basic authentication, or NULL: then the first
+     * URL's userinfo (percent-decoded), if it has one; a header line
+     * naming Authorization wins over both.  Sent to the first URL's
+     * origin only: a hop to another scheme, host or port goes without it
+     * (and without the caller's Authorization, Cookie,
+     * Proxy-Authorization and Host lines); a hop back to the first
+     * origin has them again. */
     const char *userpwd;
     /* The whole request, redirects included: overrides the client's
      * total_timeout_ms.  0 = the client's; <0 = none for this request.
@@ -184,16 +218,22 @@ typedef struct http_request {
     void (*on_request)(void *user, const char *head, size_t len);
     /* When following: called with each redirect's response (head only,
      * its body is dropped) and the absolute URL it leads to, before that
-     * hop; return -1 to stop with HTTP_E_ABORTED (fetch -i shows each
-     * hop's head).  NULL: not called. */
+     * hop; return -1 to stop with HTTP_E_ABORTED, the redirect's response
+     * then in *out (fetch -i shows each hop's head).  NULL: not called.
+     * A 3xx with an empty or no Location is not a redirect: it is the
+     * answer. */
     int (*on_redirect)(void *user, const http_response *hop, const char *next_url);
     void *user;                  /* for on_head, on_request, on_redirect */
 } http_request;
 
 /* SUSPENDS.  Performs one request (following redirects if the client
  * does).  Returns 0 and a response in *out, or an HTTP_E* code; on error
- * *out is NULL, or -- when a head had arrived (e.g. HTTP_E_TRUNCATED) --
- * the partial response, which the caller frees either way. */
+ * *out is NULL, or -- when a head had arrived (e.g. HTTP_E_TRUNCATED, or
+ * the redirect that was not followed for HTTP_E_TOO_MANY_REDIRECTS,
+ * HTTP_E_NOT_REPLAYABLE) -- the partial response, which the caller frees
+ * either way.  req->url is normalized first (http_url_normalize); a URL
+ * it refuses is HTTP_E_URL (HTTP_E_SCHEME for another scheme): ask
+ * http_url_parse and http_url_strerror why. */
 int http_send(http_client *c, const http_request *req, http_response **out);
 
 /* SUSPENDS.  GET url, collecting the body: `response = await client.get(url)`. */

@@ -36,7 +36,17 @@ static int timeout_code(const deadlines *dl, int step_code)
                                                                : step_code;
 }
 
-static void emit(const http_client_opts *o, http_event ev, int fd, const char *detail)
+int ba_io_error(const deadlines *dl, int step_timeout, int other)
+{
+    switch (errno) {
+    case ETIMEDOUT: return timeout_code(dl, step_timeout);
+    case ECANCELED: return HTTP_E_CANCELLED;
+    case ENOMEM: return HTTP_E_NOMEM;
+    default: return other;
+    }
+}
+
+void ba_emit(const http_client_opts *o, http_event ev, int fd, const char *detail)
 {
     if (o->on_event)
         o->on_event(o->event_user, ev, fd, detail);
@@ -81,16 +91,11 @@ static int connect_one(const struct addrinfo *ai, int64_t deadline)
 static int lookup(const char *host, uint16_t port, const deadlines *dl,
                   const http_client_opts *o, struct addrinfo **res)
 {
-    emit(o, HTTP_EV_RESOLVING, -1, host);
+    ba_emit(o, HTTP_EV_RESOLVING, -1, host);
     int gai_err;
     if (ba_resolve(host, port, step_deadline(dl, dl->connect_ns), res, &gai_err) == 0)
         return 0;
-    switch (errno) {
-    case ETIMEDOUT: return timeout_code(dl, HTTP_E_CONNECT_TIMEOUT);
-    case ECANCELED: return HTTP_E_CANCELLED;
-    case ENOENT: return HTTP_E_RESOLVE;
-    default: return HTTP_E_NOMEM;
-    }
+    return ba_io_error(dl, HTTP_E_CONNECT_TIMEOUT, HTTP_E_RESOLVE);
 }
 
 int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
@@ -103,11 +108,11 @@ int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
     int64_t deadline = step_deadline(dl, dl->connect_ns);
     char where[INET6_ADDRSTRLEN + 16];
     describe(res, where, sizeof where);
-    emit(o, HTTP_EV_RESOLVED, -1, where);
+    ba_emit(o, HTTP_EV_RESOLVED, -1, where);
     int fd = -1, saved = ECONNREFUSED;
     for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
         describe(ai, where, sizeof where);
-        emit(o, HTTP_EV_CONNECTING, -1, where);
+        ba_emit(o, HTTP_EV_CONNECTING, -1, where);
         fd = connect_one(ai, deadline);
         saved = errno;
         if (fd < 0 && (saved == ETIMEDOUT || saved == ECANCELED))
@@ -116,13 +121,14 @@ int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
     freeaddrinfo(res);
     if (fd < 0) {
         errno = saved;
-        if (saved == ETIMEDOUT)
-            return timeout_code(dl, HTTP_E_CONNECT_TIMEOUT);
-        return saved == ECANCELED ? HTTP_E_CANCELLED : HTTP_E_CONNECT;
+        return ba_io_error(dl, HTTP_E_CONNECT_TIMEOUT, HTTP_E_CONNECT);
     }
-    emit(o, HTTP_EV_CONNECTED, fd, where);
+    ba_emit(o, HTTP_EV_CONNECTED, fd, where);
     struct conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->buf = malloc(CONN_FIRST_BUF))) {
+    if (!c || !(c->buf = malloc(CONN_FIRST_BUF)) ||
+        !(c->headers = malloc(CONN_FIRST_HEADERS * sizeof *c->headers))) {
+        if (c)
+            free(c->buf);
         free(c);
         coro_close(fd);
         errno = ENOMEM;
@@ -130,6 +136,7 @@ int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
     }
     c->fd = fd;
     c->cap = CONN_FIRST_BUF;
+    c->max_headers = CONN_FIRST_HEADERS;
     *out = c;
     return 0;
 }
@@ -140,6 +147,7 @@ void ba_conn_close(struct conn *c)
         return;
     coro_close(c->fd);
     free(c->buf);
+    free(c->headers);
     free(c);
 }
 
@@ -147,18 +155,20 @@ long ba_conn_await_reply(struct conn *c, const deadlines *dl)
 {
     switch (coro_wait(c->fd, CORO_READ, step_deadline(dl, dl->read_ns))) {
     case CORO_WOKE_READY: return 0;
-    case CORO_WOKE_TIMEOUT: return timeout_code(dl, HTTP_E_READ_TIMEOUT);
-    case CORO_WOKE_CANCELLED: return HTTP_E_CANCELLED;
+    case CORO_WOKE_TIMEOUT: errno = ETIMEDOUT; break;
+    case CORO_WOKE_CANCELLED: errno = ECANCELED; break;
     }
-    return 0;
+    return ba_io_error(dl, HTTP_E_READ_TIMEOUT, HTTP_E_RESET);
 }
 
 long ba_conn_fill(struct conn *c, size_t limit, const deadlines *dl)
 {
     /* io_read looks at the deadline only when it has to wait: a peer that
      * always has the next bytes ready would otherwise never time out. */
-    if (dl->total != CORO_NEVER && coro_now() >= dl->total)
+    if (dl->total != CORO_NEVER && coro_now() >= dl->total) {
+        errno = ETIMEDOUT;
         return HTTP_E_TOTAL_TIMEOUT;
+    }
     if (c->len == c->cap && c->cap < limit) {
         size_t cap = c->cap * 2 < limit ? c->cap * 2 : limit;
         char *grown = realloc(c->buf, cap);
@@ -175,15 +185,27 @@ long ba_conn_fill(struct conn *c, size_t limit, const deadlines *dl)
         c->len += (size_t)n;
         return n;
     }
-    switch (errno) {
-    case ETIMEDOUT: return timeout_code(dl, HTTP_E_READ_TIMEOUT);
-    case ECANCELED: return HTTP_E_CANCELLED;
-    default: return HTTP_E_RESET; /* ECONNRESET and other socket errors */
-    }
+    return ba_io_error(dl, HTTP_E_READ_TIMEOUT, HTTP_E_RESET); /* ECONNRESET... */
 }
 
 void ba_conn_consume(struct conn *c, size_t n)
 {
     memmove(c->buf, c->buf + n, c->len - n);
     c->len -= n;
+}
+
+int ba_conn_grow_headers(struct conn *c, size_t max_head)
+{
+    size_t most = max_head / (sizeof "a:\r\n" - 1) + 1; /* the shortest line */
+    if (c->max_headers >= most)
+        return HTTP_E_HEAD_TOO_LARGE;
+    size_t n = c->max_headers * 2 < most ? c->max_headers * 2 : most;
+    http_header *grown = realloc(c->headers, n * sizeof *grown);
+    if (!grown) {
+        errno = ENOMEM;
+        return HTTP_E_NOMEM;
+    }
+    c->headers = grown;
+    c->max_headers = n;
+    return 0;
 }

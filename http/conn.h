@@ -13,7 +13,9 @@
 #include <bareawait/coro.h>
 #include "parse.h"
 
-#define CONN_MAX_HEADERS 128 /* response headers we can hold (more: malformed) */
+#define CONN_FIRST_HEADERS 128 /* room for response headers at first; grows */
+/* The name tests/fuzz's model (fz_model.h) checks its first room against. */
+#define CONN_MAX_HEADERS CONN_FIRST_HEADERS
 
 /* The deadlines one request runs under (absolute, on coro_now's clock). */
 typedef struct deadlines {
@@ -33,7 +35,8 @@ struct conn {
     char *buf;                   /* bytes read and not yet consumed: */
     size_t len;                  /*   buf[0..len) */
     size_t cap;                  /*   room in buf */
-    http_header headers[CONN_MAX_HEADERS]; /* the parsed response head */
+    http_header *headers;        /* the parsed response head's headers: */
+    size_t max_headers;          /*   room in headers */
 };
 
 /* SUSPENDS.  Resolves host, then tries each address in turn until one
@@ -59,6 +62,21 @@ long ba_conn_await_reply(struct conn *c, const deadlines *dl);
 
 /* Drops the first n buffered bytes. */
 void ba_conn_consume(struct conn *c, size_t n);
+
+/* Doubles c->headers, for a head with more headers than it holds.  The
+ * count is capped where max_head bytes could not hold more lines ("a:"
+ * and CRLF is the shortest), so that the byte limit, not a count, is the
+ * real limit.  0, or HTTP_E_HEAD_TOO_LARGE (at the cap) or HTTP_E_NOMEM. */
+int ba_conn_grow_headers(struct conn *c, size_t max_head);
+
+/* The HTTP_E* code for a runtime call that failed with errno: ETIMEDOUT
+ * is `step_timeout`, or HTTP_E_TOTAL_TIMEOUT once dl->total has passed;
+ * ECANCELED is HTTP_E_CANCELLED; ENOMEM HTTP_E_NOMEM; anything else
+ * `other`.  The one place where errno becomes a code; errno is kept. */
+int ba_io_error(const deadlines *dl, int step_timeout, int other);
+
+/* Calls o->on_event if there is one. */
+void ba_emit(const http_client_opts *o, http_event ev, int fd, const char *detail);
 
 /* The pool of kept-alive connections (pool.c) is declared in pool.h. */
 #include "pool.h"

@@ -7,33 +7,110 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exchange.h"
 #include <bareawait/io.h>
 #include "message.h"
+#include "misuse.h"
+#include "redirect.h"
+
+#define SOURCE_PIECE 16384  /* what one body_source call may give */
+#define CHUNK_LINE_ROOM 8   /* "4000\r\n": SOURCE_PIECE in hex, CRLF */
 
 static void emit(const exchange *x, http_event ev, int fd, const char *detail)
 {
-    if (x->opts->on_event)
-        x->opts->on_event(x->opts->event_user, ev, fd, detail);
+    ba_emit(x->opts, ev, fd, detail);
 }
 
+/* SUSPENDS.  Writes all of buf; 0 or an HTTP_E* code (RESET when the
+ * server went away: EPIPE, ECONNRESET). */
+static int send_all(struct conn *c, const exchange *x, const void *buf, size_t len)
+{
+    int64_t deadline = x->dl->total;
+    if (x->dl->read_ns >= 0 && coro_now() + x->dl->read_ns < deadline)
+        deadline = coro_now() + x->dl->read_ns;
+    if (io_send(c->fd, buf, len, deadline) < 0)
+        return ba_io_error(x->dl, HTTP_E_READ_TIMEOUT, HTTP_E_RESET);
+    return 0;
+}
+
+/* One piece from the body source, at most SOURCE_PIECE bytes: its size,
+ * 0 at the end, or HTTP_E_SEND_BODY with the errno the source left. */
+static long source_piece(const http_request *req, char *buf)
+{
+    errno = 0; /* a source that fails without saying why leaves 0 */
+    long n = req->body_source(req->body_user, buf, SOURCE_PIECE);
+    if (n > SOURCE_PIECE)
+        ba_misuse("http_send", "body_source returned more bytes than it was given room for");
+    return n < 0 ? HTTP_E_SEND_BODY : n;
+}
+
+/* SUSPENDS (in the source too).  Streams the body source: as it comes
+ * when its length was announced (checking that it keeps to it), else as
+ * one chunk per piece and the last chunk.  buf has CHUNK_LINE_ROOM bytes
+ * before, and 2 after, SOURCE_PIECE for the chunk framing. */
+static int send_source(struct conn *c, const exchange *x, char *buf)
+{
+    const http_request *req = x->req;
+    bool chunked = req->body_length < 0;
+    uint64_t sent = 0;
+    char *data = buf + CHUNK_LINE_ROOM;
+    for (;;) {
+        long n = source_piece(req, data);
+        if (n <= 0) {
+            if (n < 0)
+                return (int)n;
+            break;
+        }
+        sent += (uint64_t)n;
+        if (!chunked && sent > (uint64_t)req->body_length)
+            return HTTP_E_SEND_BODY_LONG;
+        char *at = data;
+        size_t len = (size_t)n;
+        if (chunked) {
+            char line[CHUNK_LINE_ROOM + 1];
+            int ll = snprintf(line, sizeof line, "%lx\r\n", (unsigned long)n);
+            at -= ll;
+            memcpy(at, line, (size_t)ll);
+            memcpy(data + n, "\r\n", 2);
+            len += (size_t)ll + 2;
+        }
+        int err = send_all(c, x, at, len);
+        if (err)
+            return err;
+    }
+    if (!chunked && sent < (uint64_t)req->body_length)
+        return HTTP_E_SEND_BODY_SHORT;
+    return chunked ? send_all(c, x, "0\r\n\r\n", 5) : 0;
+}
+
+static int send_body(struct conn *c, const exchange *x)
+{
+    const http_request *req = x->req;
+    if (!req->body_source)
+        return req->body_len ? send_all(c, x, req->body, req->body_len) : 0;
+    char *buf = malloc(CHUNK_LINE_ROOM + SOURCE_PIECE + 2); /* not on a small stack */
+    if (!buf)
+        return HTTP_E_NOMEM;
+    int err = send_source(c, x, buf);
+    free(buf);
+    return err;
+}
+
+/* SUSPENDS.  The head, then the body if this hop has one.  Simple on
+ * purpose: a body from memory is a second write, not copied behind the
+ * head (a writev would send both in one). */
 static int send_request(struct conn *c, exchange *x)
 {
     if (x->req->on_request)
         x->req->on_request(x->req->user, x->head, x->head_len);
-    int64_t deadline = x->dl->total;
-    if (x->dl->read_ns >= 0 && coro_now() + x->dl->read_ns < deadline)
-        deadline = coro_now() + x->dl->read_ns;
-    if (io_send(c->fd, x->head, x->head_len, deadline) < 0) {
-        if (errno == ECANCELED)
-            return HTTP_E_CANCELLED;
-        if (errno == ETIMEDOUT)
-            return x->dl->total != CORO_NEVER && coro_now() >= x->dl->total
-                       ? HTTP_E_TOTAL_TIMEOUT : HTTP_E_READ_TIMEOUT;
-        return HTTP_E_RESET; /* EPIPE, ECONNRESET: the server went away */
-    }
+    int err = send_all(c, x, x->head, x->head_len);
+    if (!err && x->with_body)
+        err = send_body(c, x);
+    if (err)
+        return err;
     if (x->opts->on_event) { /* the detail costs a snprintf: only for a listener */
         char line[128];
         snprintf(line, sizeof line, "%.*s", (int)(strcspn(x->head, "\r")), x->head);
@@ -55,9 +132,15 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
         return err;
     for (;;) {
         if (c->len > 0) {
-            *nh = CONN_MAX_HEADERS;
+            *nh = c->max_headers;
             int n = http_parse_response(c->buf, c->len, last_len, minor, status,
                                         reason, reason_len, c->headers, nh);
+            if (n == -3) { /* more headers than room: grow, parse again */
+                if ((err = ba_conn_grow_headers(c, x->max_head)) != 0)
+                    return err;
+                last_len = 0;
+                continue;
+            }
             if (n == -1 || (n > 0 && *status == 101))
                 return HTTP_E_MALFORMED; /* 101: we never asked to switch */
             if (n > 0 && interim + (size_t)n > x->max_head)
@@ -79,6 +162,8 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
             return x->got_bytes ? HTTP_E_MALFORMED : HTTP_E_EMPTY_REPLY;
         if (got < 0)
             return got;
+        if (!x->got_bytes)
+            emit(x, HTTP_EV_FIRST_BYTE, c->fd, NULL);
         x->got_bytes = true;
     }
 }
@@ -176,26 +261,20 @@ static int read_body(struct conn *c, exchange *x, const http_framing *f)
     return HTTP_E_MALFORMED;
 }
 
-static bool is_redirect(int status)
-{
-    return status == 301 || status == 302 || status == 303 || status == 307 ||
-           status == 308;
-}
-
 /* The head is parsed: make the response object and decide the framing. */
 static int take_head(struct conn *c, exchange *x, long head_len, int minor,
                      int status, const char *reason, size_t reason_len, size_t nh,
                      http_framing *f)
 {
-    if (http_framing_of(status, x->head_only, minor, c->headers, nh, f) < 0)
-        return HTTP_E_MALFORMED;
+    int framing = http_framing_of(status, x->head_only, minor, c->headers, nh, f);
+    if (framing < 0) /* -2: a coding other than chunked (gzip...) */
+        return framing == -2 ? HTTP_E_UNSUPPORTED_CODING : HTTP_E_MALFORMED;
     x->resp = ba_response_new(x->url, minor, status, reason, reason_len, c->headers, nh);
     if (!x->resp)
         return HTTP_E_NOMEM;
     if (f->kind == HTTP_BODY_LENGTH)
         x->resp->content_length = (int64_t)f->length;
-    x->redirect = x->follow_redirects && is_redirect(status) &&
-                  http_response_header(x->resp, "Location");
+    x->redirect = x->follow_redirects && ba_redirect_location(x->resp) != NULL;
     if (x->opts->on_event) {
         char line[128];
         snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);

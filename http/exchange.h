@@ -15,8 +15,10 @@ typedef struct exchange {
     const http_request *req;      /* callbacks, sink, max_body */
     const char *url;              /* the URL being fetched now */
     bool head_only;               /* a HEAD request: no body follows */
-    const char *head;             /* the request bytes... */
+    const char *head;             /* the request head's bytes... */
     size_t head_len;              /* ...and their length */
+    bool with_body;               /* req's body (body or body_source) follows
+                                     the head, framed as the head says */
     const deadlines *dl;
     size_t max_head;              /* response head limit */
     bool follow_redirects;        /* a 3xx with Location is not final */

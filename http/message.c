@@ -1,10 +1,18 @@
-/* message.c - request heads out, response objects in. */
+/* message.c - request heads out, response objects in.
+ *
+ * The caller's header lines follow curl's rules: "Name: value" replaces a
+ * default line of that name in its place (or is added), "Name:" removes
+ * it, "Name;" sends the name with an empty value.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "message.h"
+
+#define HOST_HEADER_MAX 300 /* "[" + 255-byte host + "]:65535" fits */
+#define HEAD_FIXED_BYTES 256 /* request line words, default names, framing */
 
 /* A response and what it points to, in one allocation. */
 struct response_block {
@@ -13,92 +21,284 @@ struct response_block {
     http_field fields[]; /* then the strings */
 };
 
-/* A caller's header line is "Name: value" with a token name, and no CR, LF
- * or other control byte anywhere (that would smuggle in another header). */
-static int header_line_ok(const char *line)
+/* ---- the caller's header lines ---- */
+
+/* What a caller's line asks for. */
+typedef enum line_kind {
+    LINE_SET,    /* "Name: value": send it as written */
+    LINE_REMOVE, /* "Name:" (blanks at most after the colon): send nothing */
+    LINE_EMPTY   /* "Name;": send "Name:" */
+} line_kind;
+
+typedef struct line_view {
+    const char *text;   /* the whole line */
+    size_t name_len;    /* text[0..name_len) is the name */
+    line_kind kind;
+} line_view;
+
+/* RFC 9110 tchar: what a method or a header name is made of. */
+static bool is_tchar(unsigned char c)
 {
-    const char *colon = strchr(line, ':');
-    if (!colon || colon == line)
-        return 0;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool is_token(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool only_blanks(const char *s)
+{
+    return s[strspn(s, " \t")] == '\0';
+}
+
+/* Takes one caller line apart.  No CR, LF or other control byte may be
+ * anywhere in it (that would smuggle in another header line). */
+static bool view_line(const char *line, line_view *v)
+{
     for (const char *p = line; *p; p++) {
         unsigned char ch = (unsigned char)*p;
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return 0;
-        if (p < colon && (ch == ' ' || ch == '\t'))
-            return 0;
+            return false;
     }
-    return 1;
+    size_t name_len = strcspn(line, ":;");
+    if (!is_token(line, name_len) || line[name_len] == '\0')
+        return false;
+    const char *rest = line + name_len + 1;
+    v->text = line;
+    v->name_len = name_len;
+    if (line[name_len] == ';')
+        v->kind = LINE_EMPTY;
+    else
+        v->kind = only_blanks(rest) ? LINE_REMOVE : LINE_SET;
+    return line[name_len] == ':' || only_blanks(rest); /* "Name;x" is neither */
 }
 
-/* Does one of the caller's headers have this name? */
-static int overridden(const char *name, const char *const *headers, size_t n)
+static bool named(const line_view *v, const char *name)
 {
-    size_t len = strlen(name);
-    for (size_t i = 0; i < n; i++)
-        if (strncasecmp(headers[i], name, len) == 0 && headers[i][len] == ':')
-            return 1;
-    return 0;
+    return strlen(name) == v->name_len && strncasecmp(v->text, name, v->name_len) == 0;
 }
 
-static int method_ok(const char *m)
+/* Lines the client writes itself: the caller may not frame the body. */
+static bool is_framing(const line_view *v)
 {
-    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    return named(v, "Content-Length") || named(v, "Transfer-Encoding");
 }
+
+/* Lines that do not follow a redirect to another origin. */
+static bool is_credential(const line_view *v)
+{
+    return named(v, "Authorization") || named(v, "Cookie") ||
+           named(v, "Proxy-Authorization") || named(v, "Host");
+}
+
+/* ---- writing the head ---- */
 
 /* Appends s at out + *at (the caller sized out). */
-static void put(char *out, size_t *at, const char *s)
+static void put_n(char *out, size_t *at, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     memcpy(out + *at, s, n);
     *at += n;
 }
 
-/* Appends "<prefix><value>\r\n". */
-static void put_line(char *out, size_t *at, const char *prefix, const char *value)
+static void put(char *out, size_t *at, const char *s)
 {
-    put(out, at, prefix);
+    put_n(out, at, s, strlen(s));
+}
+
+static void put_line(char *out, size_t *at, const char *name, const char *value)
+{
+    put(out, at, name);
+    put(out, at, ": ");
     put(out, at, value);
     put(out, at, "\r\n");
 }
 
-char *ba_request_head(const char *method, const http_url *u, const char *user_agent,
-                   const char *const *headers, size_t n, size_t *len, int *err)
+static void put_view(char *out, size_t *at, const line_view *v)
+{
+    if (v->kind == LINE_REMOVE)
+        return;
+    if (v->kind == LINE_EMPTY) {
+        put_n(out, at, v->text, v->name_len);
+        put(out, at, ":\r\n");
+        return;
+    }
+    put(out, at, v->text);
+    put(out, at, "\r\n");
+}
+
+static size_t base64_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
+
+static void put_base64(char *out, size_t *at, const unsigned char *s, size_t n)
+{
+    static const char digits[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        out[(*at)++] = digits[v >> 18 & 63];
+        out[(*at)++] = digits[v >> 12 & 63];
+        out[(*at)++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+        out[(*at)++] = i + 2 < n ? digits[v & 63] : '=';
+    }
+}
+
+/* One default line: the caller's lines of that name in its place, else
+ * the default itself (value NULL: none, unless the caller gives one). */
+static void put_default(char *out, size_t *at, const line_view *v, size_t n,
+                        const char *name, const char *value)
+{
+    bool replaced = false;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].text && named(&v[i], name)) {
+            put_view(out, at, &v[i]);
+            replaced = true;
+        }
+    }
+    if (!replaced && value)
+        put_line(out, at, name, value);
+}
+
+static bool is_default(const line_view *v)
+{
+    return named(v, "Host") || named(v, "Authorization") || named(v, "User-Agent") ||
+           named(v, "Accept");
+}
+
+static void put_request_line(char *out, size_t *at, const request_spec *s,
+                             const char *host)
+{
+    put(out, at, s->method);
+    put(out, at, " ");
+    if (s->absolute_form) {
+        put(out, at, "http://");
+        put(out, at, host);
+    }
+    put_n(out, at, s->url->target, s->url->target_len);
+    put(out, at, " HTTP/1.1\r\n");
+}
+
+static void put_lines(char *out, size_t *at, const request_spec *s, const line_view *v,
+                      const char *host)
+{
+    put_default(out, at, v, s->n_headers, "Host", host);
+    if (s->credentials) {
+        bool replaced = false;
+        for (size_t i = 0; i < s->n_headers; i++)
+            replaced |= v[i].text && named(&v[i], "Authorization");
+        if (!replaced) {
+            put(out, at, "Authorization: Basic ");
+            put_base64(out, at, (const unsigned char *)s->credentials, s->credentials_len);
+            put(out, at, "\r\n");
+        }
+    }
+    put_default(out, at, v, s->n_headers, "Authorization", NULL);
+    put_default(out, at, v, s->n_headers, "User-Agent", s->user_agent);
+    put_default(out, at, v, s->n_headers, "Accept", "*/*");
+    for (size_t i = 0; i < s->n_headers; i++)
+        if (v[i].text && !is_default(&v[i]))
+            put_view(out, at, &v[i]);
+    if (s->body_length == BA_BODY_CHUNKED) {
+        put(out, at, "Transfer-Encoding: chunked\r\n");
+    } else if (s->body_length >= 0) {
+        char digits[32];
+        snprintf(digits, sizeof digits, "%lld", (long long)s->body_length);
+        put_line(out, at, "Content-Length", digits);
+    }
+    put(out, at, "\r\n");
+}
+
+/* Checks every caller line into v[]; a line left out (a credential on a
+ * cross-origin hop) gets text NULL.  Adds the bytes they need to *need. */
+static bool view_lines(const request_spec *s, line_view *v, size_t *need)
+{
+    for (size_t i = 0; i < s->n_headers; i++) {
+        if (!view_line(s->headers[i], &v[i]) || is_framing(&v[i]))
+            return false;
+        *need += strlen(s->headers[i]) + 2;
+        if (s->cross_origin && is_credential(&v[i]))
+            v[i].text = NULL;
+    }
+    return true;
+}
+
+char *ba_request_head(const request_spec *s, size_t *len, int *err)
 {
     *err = HTTP_E_BAD_REQUEST;
-    if (!method_ok(method))
+    if (!is_token(s->method, strlen(s->method)))
         return NULL;
-    size_t need = strlen(method) + u->target_len + strlen(user_agent) + 600;
-    for (size_t i = 0; i < n; i++) {
-        if (!header_line_ok(headers[i]))
-            return NULL;
-        need += strlen(headers[i]) + 2;
+    char host[HOST_HEADER_MAX];
+    http_url_host_header(s->url, host, sizeof host);
+    size_t need = strlen(s->method) + 2 * strlen(host) + s->url->target_len +
+                  strlen(s->user_agent) + HEAD_FIXED_BYTES;
+    if (s->credentials)
+        need += base64_len(s->credentials_len);
+    line_view *v = malloc((s->n_headers ? s->n_headers : 1) * sizeof *v);
+    if (!v) {
+        *err = HTTP_E_NOMEM;
+        return NULL;
     }
+    char *out = NULL;
+    if (!view_lines(s, v, &need))
+        goto done;
     *err = HTTP_E_NOMEM;
-    char *out = malloc(need);
-    if (!out)
-        return NULL;
-    char host[300];
-    http_url_host_header(u, host, sizeof host);
+    if (!(out = malloc(need)))
+        goto done;
     /* memcpy, not snprintf: this runs for every request. */
     size_t at = 0;
-    put(out, &at, method);
-    put(out, &at, " ");
-    memcpy(out + at, u->target, u->target_len);
-    at += u->target_len;
-    put(out, &at, " HTTP/1.1\r\n");
-    if (!overridden("Host", headers, n))
-        put_line(out, &at, "Host: ", host);
-    if (!overridden("User-Agent", headers, n))
-        put_line(out, &at, "User-Agent: ", user_agent);
-    if (!overridden("Accept", headers, n))
-        put(out, &at, "Accept: */*\r\n");
-    for (size_t i = 0; i < n; i++)
-        put_line(out, &at, "", headers[i]);
-    put(out, &at, "\r\n");
+    put_request_line(out, &at, s, host);
+    put_lines(out, &at, s, v, host);
+    out[at] = '\0';
     *len = at;
     *err = HTTP_OK;
+done:
+    free(v);
     return out;
 }
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
+{
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi = s[i] == '%' && i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_value((unsigned char)s[i + 2]) : -1;
+        if (lo >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* ---- responses ---- */
 
 /* Copies len bytes to *at as a NUL-terminated string; advances *at. */
 static const char *stash(char **at, const char *s, size_t len)
@@ -107,6 +307,16 @@ static const char *stash(char **at, const char *s, size_t len)
     memcpy(dst, s, len);
     dst[len] = '\0';
     *at += len + 1;
+    return dst;
+}
+
+/* The same for a header value, each obs-fold becoming one space. */
+static const char *stash_value(char **at, const char *s, size_t len)
+{
+    char *dst = *at;
+    size_t n = http_header_unfold(dst, s, len);
+    dst[n] = '\0';
+    *at += n + 1;
     return dst;
 }
 
@@ -123,7 +333,7 @@ http_response *ba_response_new(const char *url, int minor_version, int status,
     char *at = (char *)&b->fields[n];
     for (size_t i = 0; i < n; i++) {
         b->fields[i].name = stash(&at, h[i].name, h[i].name_len);
-        b->fields[i].value = stash(&at, h[i].value, h[i].value_len);
+        b->fields[i].value = stash_value(&at, h[i].value, h[i].value_len);
     }
     b->body_cap = 0;
     b->pub = (http_response){

@@ -4,23 +4,55 @@
 #ifndef BAREAWAIT_MESSAGE_H
 #define BAREAWAIT_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bareawait/client.h>
 #include "parse.h"
 #include <bareawait/url.h>
 
-/* Builds "METHOD target HTTP/1.1" with Host, User-Agent, Accept and the
- * caller's headers (which replace a default of the same name).  Returns a
- * malloc'd head (*len bytes, NUL-terminated), or NULL with *err =
- * HTTP_E_BAD_REQUEST (a header without a colon or with CR/LF, a bad
- * method) or HTTP_E_NOMEM. */
-char *ba_request_head(const char *method, const http_url *u, const char *user_agent,
-                   const char *const *headers, size_t n, size_t *len, int *err);
+/* body_length of a request_spec that is not a size. */
+#define BA_BODY_NONE (-1)    /* no body, no framing header */
+#define BA_BODY_CHUNKED (-2) /* Transfer-Encoding: chunked */
+
+/* Everything one hop's request head is made of. */
+typedef struct request_spec {
+    const char *method;           /* a token (checked here) */
+    const http_url *url;          /* where it goes */
+    bool absolute_form;           /* through a proxy: "GET http://h:p/x" */
+    const char *user_agent;       /* the default User-Agent */
+    const char *const *headers;   /* the caller's lines, curl's rules */
+    size_t n_headers;
+    bool cross_origin;            /* not the first URL's origin: the caller's
+                                     Authorization, Cookie,
+                                     Proxy-Authorization and Host are left out */
+    const char *credentials;      /* "user:password" bytes for Basic auth, or
+                                     NULL (never given when cross_origin) */
+    size_t credentials_len;
+    int64_t body_length;          /* >= 0: Content-Length; BA_BODY_NONE;
+                                     BA_BODY_CHUNKED */
+} request_spec;
+
+/* Builds "METHOD target HTTP/1.1", then Host, Authorization (Basic, from
+ * credentials), User-Agent and Accept -- each replaced in its place by
+ * the caller's lines of that name, or removed by a "Name:" line -- the
+ * caller's other lines in order, and the body's framing header.  Returns
+ * a malloc'd head (*len bytes, NUL-terminated), or NULL with *err =
+ * HTTP_E_BAD_REQUEST (a method that is not a token; a line that is not
+ * "Name: value", "Name:" or "Name;", has CR, LF or another control byte,
+ * or sets Content-Length or Transfer-Encoding, which the client writes
+ * itself) or HTTP_E_NOMEM. */
+char *ba_request_head(const request_spec *spec, size_t *len, int *err);
+
+/* Percent-decodes s[0..n) ("%41" -> 'A'; a '%' without two hex digits is
+ * kept as it is) into a malloc'd buffer; *out_len bytes, NUL-terminated.
+ * NULL if out of memory. */
+char *ba_percent_decode(const char *s, size_t n, size_t *out_len);
 
 /* Makes a response from a parsed head: one allocation holding the struct,
- * the header array and NUL-terminated copies of every string.  NULL if out
- * of memory. */
+ * the header array and NUL-terminated copies of every string (a folded
+ * value gets one space for each fold).  NULL if out of memory. */
 http_response *ba_response_new(const char *url, int minor_version, int status,
                             const char *reason, size_t reason_len,
                             const http_header *h, size_t n);

@@ -84,7 +84,9 @@ static bool ascii_ieq(const char *a, const char *b, size_t n)
 /* Checks the fixed-position start of a status line, "HTTP/1.x NNN" and
  * the space or line end after it, as far as it has arrived.  -1 at the
  * first byte that cannot be right ("SSH-2.0", "<html>", status 99 or
- * 1000), else 0.  Costs at most 13 byte compares per call. */
+ * 1000), else 0.  Any three digits from 100 to 999 pass, as in curl: a
+ * code we do not know is read like the x00 of its class.  Costs at most
+ * 13 byte compares per call. */
 static int check_status_start(const char *buf, size_t len)
 {
     for (size_t i = 0; i < len && i < STATUS_START_LEN; i++) {
@@ -92,7 +94,7 @@ static int check_status_start(const char *buf, size_t len)
         bool ok;
         switch (i) {
         case 7:  ok = c == '0' || c == '1'; break;    /* minor version */
-        case 9:  ok = c >= '1' && c <= '5'; break;    /* status 100-599 */
+        case 9:  ok = c >= '1' && c <= '9'; break;    /* status 100-999 */
         case 10:
         case 11: ok = is_digit(c); break;
         case 12: ok = c == ' ' || c == '\r' || c == '\n'; break;
@@ -168,31 +170,42 @@ static const char *parse_status_line(const char *p, const char *end,
     return next;
 }
 
-/* Parses one "name: value" line.  Returns the position after it, or NULL
- * if malformed. */
+/* Parses one "name: value" field: its line and the obs-fold lines that
+ * continue it (RFC 9112 section 5.2: a line starting with a space or
+ * tab).  The value runs from its first to its last byte that is not a
+ * space or tab, over the folds: they stay inside it, as they came,
+ * since the buffer is not ours to rewrite (http_header_unfold).
+ * Returns the position after the field, or NULL if malformed. */
 static const char *parse_header_line(const char *p, const char *end,
                                      http_header *h)
 {
     const char *name = p;
     while (p < end && is_token_char((unsigned char)*p))
         p++;
-    /* Catches an empty name, obsolete folding (a line starting with a
-     * space or tab), a space before the colon, and no colon at all. */
+    /* Catches an empty name, a fold with no field before it (a line
+     * starting with a space or tab), a space before the colon, and no
+     * colon at all. */
     if (p == name || p == end || *p != ':')
         return NULL;
     h->name = name;
     h->name_len = (size_t)(p - name);
-    p++;
-    while (p < end && is_ows((unsigned char)*p))
-        p++;
-    const char *next;
-    const char *stop = line_end(p, end, &next);
-    if (!stop)
-        return NULL;
-    while (stop > p && is_ows((unsigned char)stop[-1]))
-        stop--;
-    h->value = p;
-    h->value_len = (size_t)(stop - p);
+    const char *first = NULL, *last = NULL, *next = p + 1;
+    do {
+        const char *text = next;
+        const char *stop = line_end(text, end, &next);
+        if (!stop)
+            return NULL;
+        while (text < stop && is_ows((unsigned char)*text))
+            text++;
+        while (stop > text && is_ows((unsigned char)stop[-1]))
+            stop--;
+        if (text < stop) {
+            first = first ? first : text;
+            last = stop;
+        }
+        h->value = first ? first : stop;   /* an empty value: anywhere after ':' */
+    } while (next < end && is_ows((unsigned char)*next));
+    h->value_len = first ? (size_t)(last - first) : 0;
     return next;
 }
 
@@ -220,13 +233,39 @@ int http_parse_response(const char *buf, size_t len, size_t last_len,
     size_t count = 0;
     while (p && !is_blank_line(p, end)) {
         if (count == *num_headers)
-            return -1;                 /* more headers than the caller has room for */
+            return -3;                 /* the caller may grow its array: parse.h */
         p = parse_header_line(p, end, &headers[count++]);
     }
     if (!p)
         return -1;
     *num_headers = count;
     return (int)head_len;
+}
+
+/* Whether c may be part of a fold: the line break, and the blanks on
+ * either side of it. */
+static bool is_fold_byte(unsigned char c)
+{
+    return is_ows(c) || c == '\r' || c == '\n';
+}
+
+size_t http_header_unfold(char *dst, const char *src, size_t len)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        size_t run = i;
+        bool line_break = false;
+        while (run < len && is_fold_byte((unsigned char)src[run]))
+            line_break |= src[run++] == '\n';
+        if (!line_break)
+            run = i + 1;               /* not a fold: copy one byte */
+        if (line_break)
+            dst[out++] = ' ';
+        else
+            dst[out++] = src[i];       /* out <= i: dst == src is fine */
+        i = run;
+    }
+    return out;
 }
 
 int http_header_find(const http_header *h, size_t n, const char *name,
@@ -242,9 +281,9 @@ int http_header_find(const http_header *h, size_t n, const char *name,
 /* ---- body framing ---- */
 
 /* Takes the next element of a comma-separated list (RFC 9110 section
- * 5.6.1) from *cursor..end, trimmed of spaces and tabs; empty elements
- * ("a, , b") come back empty.  *cursor becomes NULL after the last one.
- * Returns false when the list is used up. */
+ * 5.6.1) from *cursor..end, trimmed of spaces, tabs and folds; empty
+ * elements ("a, , b") come back empty.  *cursor becomes NULL after the
+ * last one.  Returns false when the list is used up. */
 static bool list_next(const char **cursor, const char *end,
                       const char **item, size_t *item_len)
 {
@@ -253,9 +292,9 @@ static bool list_next(const char **cursor, const char *end,
         return false;
     const char *comma = memchr(p, ',', (size_t)(end - p));
     const char *stop = comma ? comma : end;
-    while (p < stop && is_ows((unsigned char)*p))
+    while (p < stop && is_fold_byte((unsigned char)*p))
         p++;
-    while (stop > p && is_ows((unsigned char)stop[-1]))
+    while (stop > p && is_fold_byte((unsigned char)stop[-1]))
         stop--;
     *item = p;
     *item_len = (size_t)(stop - p);
@@ -280,22 +319,40 @@ static bool header_lists(const http_header *h, size_t n, const char *name,
     return false;
 }
 
-/* Whether the last transfer coding over all Transfer-Encoding headers is
- * "chunked".  *present: whether there is any Transfer-Encoding header. */
-static bool chunked_is_last(const http_header *h, size_t n, bool *present)
+/* What the Transfer-Encoding headers ask for, all taken together:
+ *   TE_ABSENT       there is none;
+ *   TE_IDENTITY     only "identity" (a no-op) and empty elements;
+ *   TE_CHUNKED      one "chunked", the last coding but for identities;
+ *   TE_UNSUPPORTED  another coding (gzip, deflate, br...) anywhere, or
+ *                   "chunked" before another: we cannot decode the body;
+ *   TE_TWICE        "chunked" more than once (RFC 9112 section 7 forbids
+ *                   it: malformed). */
+enum { TE_ABSENT, TE_IDENTITY, TE_CHUNKED, TE_UNSUPPORTED, TE_TWICE };
+
+static int transfer_coding(const http_header *h, size_t n)
 {
-    bool chunked = false;
-    *present = false;
+    bool present = false, other = false, chunked_last = false;
+    int chunked = 0;
     for (int i = http_header_find(h, n, "Transfer-Encoding", 0); i >= 0;
          i = http_header_find(h, n, "Transfer-Encoding", (size_t)i + 1)) {
         const char *cursor = h[i].value, *item;
-        size_t item_len;
-        *present = true;
-        while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len))
-            if (item_len > 0)
-                chunked = item_len == 7 && ascii_ieq(item, "chunked", 7);
+        size_t len;
+        present = true;
+        while (list_next(&cursor, h[i].value + h[i].value_len, &item, &len)) {
+            if (len == 0 || (len == 8 && ascii_ieq(item, "identity", 8)))
+                continue;
+            chunked_last = len == 7 && ascii_ieq(item, "chunked", 7);
+            chunked += chunked_last;
+            other |= !chunked_last;
+        }
     }
-    return chunked;
+    if (!present)
+        return TE_ABSENT;
+    if (chunked > 1)
+        return TE_TWICE;
+    if (other)
+        return TE_UNSUPPORTED;
+    return chunked_last ? TE_CHUNKED : TE_IDENTITY;
 }
 
 /* Decimal digits to uint64: 0, or -1 if empty, not all digits, or too big. */
@@ -350,14 +407,15 @@ int http_framing_of(int status, bool head_request, int minor_version,
         out->kind = HTTP_BODY_NONE;
         return 0;
     }
-    bool has_te;
-    bool chunked = chunked_is_last(h, n, &has_te);
+    int te = transfer_coding(h, n);
     bool has_cl = http_header_find(h, n, "Content-Length", 0) >= 0;
-    if (has_te) {
+    if (te == TE_TWICE)
+        return -1;
+    if (te != TE_ABSENT) {
         /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3 item 3);
          * a message carrying both is suspect, so the connection is not
          * trusted with another request. */
-        out->kind = chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
+        out->kind = te == TE_CHUNKED ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
         if (has_cl)
             out->keep_alive = false;
     } else if (has_cl) {
@@ -367,7 +425,7 @@ int http_framing_of(int status, bool head_request, int minor_version,
     }
     if (out->kind == HTTP_BODY_CLOSE)
         out->keep_alive = false;
-    return 0;
+    return te == TE_UNSUPPORTED ? -2 : 0;
 }
 
 /* ---- the chunked decoder (RFC 9112 section 7.1) ----

@@ -5,7 +5,8 @@
  * points into the buffer the caller passed in.  No call suspends.
  *
  * The return convention is picohttpparser's: >= 0 bytes consumed,
- * -2 "incomplete, call again with more bytes", -1 malformed.
+ * -2 "incomplete, call again with more bytes", -1 malformed; and -3
+ * "the caller's header array is full" from http_parse_response.
  */
 #ifndef BAREAWAIT_HTTP_PARSE_H
 #define BAREAWAIT_HTTP_PARSE_H
@@ -18,13 +19,17 @@
 extern "C" {
 #endif
 
-/* One header line.  Both strings point into the parsed buffer and are not
- * NUL-terminated.  The value has its leading and trailing spaces and tabs
- * removed and may be empty. */
+/* One header field.  Both strings point into the parsed buffer and are
+ * not NUL-terminated.  The value has its leading and trailing spaces and
+ * tabs removed and may be empty.  A value continued on further lines by
+ * obsolete line folding (RFC 9112 section 5.2: "X: a\r\n  b") is one
+ * value whose bytes include the folds as sent ("a\r\n  b"): CR and LF
+ * appear in a value only there, each LF followed by a space or tab.
+ * Copy it out with http_header_unfold to get "a b". */
 typedef struct http_header {
     const char *name;   /* field name, as sent (case preserved) */
     size_t name_len;
-    const char *value;  /* field value, trimmed */
+    const char *value;  /* field value, trimmed, folds included */
     size_t value_len;
 } http_header;
 
@@ -34,23 +39,37 @@ typedef struct http_header {
  * in the new bytes, so feeding a head one byte at a time stays O(n).
  *
  * Returns > 0, the size of the head: the head is complete and the body
- * starts at buf + ret.  Fills *minor_version (0 or 1), *status (100..599),
- * *reason, *reason_len (may be empty), headers[0..*num_headers).
- * *num_headers is the capacity on entry and the count on return.
+ * starts at buf + ret.  Fills *minor_version (0 or 1), *status (any
+ * three digits, 100..999, as curl takes them), *reason, *reason_len (may
+ * be empty), headers[0..*num_headers).  *num_headers is the capacity on
+ * entry and the count on return.
  *
  * Returns -2 if the head is incomplete: call again with more bytes.  There
  * is no size limit here; the caller decides when -2 has lasted too long.
  *
+ * Returns -3 if the head is complete but has more header fields than
+ * *num_headers: call again with the same buf, len and last_len and a
+ * bigger array (there is no count limit here either: the caller's limit
+ * on the head's bytes bounds it).
+ *
  * Returns -1 if the bytes are not an HTTP/1.x response head: bad status
- * line, bad header line, obsolete line folding, control characters, more
- * headers than the capacity, or a head over INT_MAX bytes.  A reply that
- * does not start like "HTTP/1.x NNN" fails at its first wrong byte, before
- * a full line has arrived.  The output arguments are unspecified after -2
- * and -1. */
+ * line (a status of 2 or 4 digits included), bad header line, a fold
+ * before the first header field, control characters (a bare CR
+ * included), or a head over INT_MAX bytes.  A reply that does not start
+ * like "HTTP/1.x NNN" fails at its first wrong byte, before a full line
+ * has arrived.  The output arguments are unspecified after -1, -2 and
+ * -3. */
 int http_parse_response(const char *buf, size_t len, size_t last_len,
                         int *minor_version, int *status,
                         const char **reason, size_t *reason_len,
                         http_header *headers, size_t *num_headers);
+
+/* Copies a header value src[0..len) into dst (room for len bytes; dst may
+ * be src), each obs-fold -- a line break with the spaces and tabs around
+ * it, "\r\n  " or " \n\t" -- replaced by one space, as RFC 9112 section
+ * 5.2 allows a recipient to.  Other bytes are copied as they are.
+ * Returns the length written (<= len); dst is not NUL-terminated. */
+size_t http_header_unfold(char *dst, const char *src, size_t len);
 
 /* Index of the first of h[start..n) whose name is `name`, compared
  * ASCII-case-insensitively; -1 if there is none. */
@@ -74,18 +93,23 @@ typedef struct http_framing {
 
 /* Decides how the body of a response is delimited (RFC 9112 section 6.3),
  * from the status, whether the request was HEAD, and the headers.
- *   - HEAD request, 1xx, 204, 304: NONE (Content-Length is not looked at).
- *   - Transfer-Encoding whose last coding is "chunked": CHUNKED; a
- *     Transfer-Encoding ending in another coding: CLOSE.  Content-Length
- *     is then ignored, but its presence forbids keep-alive (a message
- *     with both is a smuggling attempt or a broken proxy).
+ *   - HEAD request, 1xx, 204, 304: NONE (Content-Length and
+ *     Transfer-Encoding are not looked at).
+ *   - Transfer-Encoding (over all its headers, "identity" and empty list
+ *     elements ignored): exactly "chunked": CHUNKED; nothing left: CLOSE.
+ *     Content-Length is then ignored, but its presence forbids keep-alive
+ *     (a message with both is a smuggling attempt or a broken proxy).
  *   - Content-Length: LENGTH.  Identical repeats ("5, 5", or two headers
  *     saying 5) are accepted, as RFC 9110 allows.
  *   - Otherwise: CLOSE.
  * keep_alive: HTTP/1.1 unless Connection lists "close"; HTTP/1.0 only if
  * Connection lists "keep-alive" (and not "close"); never with CLOSE.
- * Returns 0 and fills *out, or -1 if a Content-Length is malformed (empty,
- * not all digits, over UINT64_MAX) or Content-Lengths disagree. */
+ * Returns 0 and fills *out;
+ * -2 if Transfer-Encoding names a coding we cannot decode (gzip, deflate,
+ * br, "chunked, gzip": anything but chunked, last): *out is then CLOSE
+ * without keep-alive, so a caller may still pass the raw body on;
+ * -1 if a Content-Length is malformed (empty, not all digits, over
+ * UINT64_MAX), Content-Lengths disagree, or "chunked" comes twice. */
 int http_framing_of(int status, bool head_request, int minor_version,
                     const http_header *h, size_t n, http_framing *out);
 

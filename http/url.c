@@ -1,4 +1,5 @@
-/* url.c - parsing http:// URLs, resolving redirects, the Host header.
+/* url.c - parsing http:// URLs, the Host header, and the old redirect
+ * resolution (normalizing and RFC 3986 joining are in url_join.c).
  *
  * Simple on purpose: a hand-written scan for the one scheme we speak, not
  * a general RFC 3986 parser.  No percent-decoding (the target is sent as
@@ -10,142 +11,164 @@
 #include <string.h>
 
 #include <bareawait/url.h>
-
-static bool is_alpha(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Space, control characters and DEL: never inside a URL we send. */
-static bool is_forbidden(unsigned char c)
-{
-    return c <= 0x20 || c == 0x7f;
-}
-
-static bool has_forbidden(const char *s)
-{
-    for (; *s; s++)
-        if (is_forbidden((unsigned char)*s))
-            return true;
-    return false;
-}
-
-static unsigned char ascii_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
+#include "url_chars.h"
 
 static bool ascii_ieq(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+        if (url_lower((unsigned char)a[i]) != url_lower((unsigned char)b[i]))
             return false;
     return true;
 }
 
-/* Length of the scheme that starts s (RFC 3986: ALPHA *( ALPHA / DIGIT /
- * "+" / "-" / "." ) followed by ':'), or 0 if s does not start with one. */
-static size_t scheme_len(const char *s)
+/* The checks that look at every byte: the length, control bytes, spaces
+ * (in url.h's order).  One pass, bounded by HTTP_URL_MAX. */
+static int check_bytes(const char *s)
 {
-    size_t i = 0;
-    if (!is_alpha((unsigned char)s[0]))
-        return 0;
-    while (is_alpha((unsigned char)s[i]) || is_digit((unsigned char)s[i]) ||
-           s[i] == '+' || s[i] == '-' || s[i] == '.')
-        i++;
-    return s[i] == ':' ? i : 0;
+    bool control = false, space = false;
+    for (size_t i = 0; s[i]; i++) {
+        if (i == HTTP_URL_MAX)
+            return HTTP_URL_TOO_LONG;
+        control |= url_is_control((unsigned char)s[i]);
+        space |= s[i] == ' ';
+    }
+    return control ? HTTP_URL_CONTROL_CHAR : space ? HTTP_URL_SPACE : HTTP_URL_OK;
 }
 
-/* The bytes of a host name or IPv4 literal.  (IPv6 literals are left to
- * inet_pton, which takes hex digits, ':' and a dotted IPv4 tail, and
- * refuses zones such as "%25eth0".) */
+/* The bytes of a host name or IPv4 literal. */
 static bool is_host_char(unsigned char c)
 {
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
+    return url_is_alpha(c) || url_is_digit(c) || c == '-' || c == '.' || c == '_';
 }
 
-/* Copies the host at the start of the authority p..end into u->host.
- * Returns where the host ends (at the ':' of a port, or end), or NULL if
- * it is malformed. */
-static const char *parse_host(const char *p, const char *end, http_url *u)
+/* RFC 6874's ZoneID: unreserved bytes (pct-encoded ones are not taken:
+ * interface names and numbers never need them). */
+static bool is_zone_char(unsigned char c)
 {
-    const char *start = p, *stop, *after;
-    u->host_is_ipv6 = *p == '[';
-    if (u->host_is_ipv6) {
-        start = p + 1;
-        stop = memchr(start, ']', (size_t)(end - start));
-        if (!stop)
-            return NULL;               /* "[::1" */
-        after = stop + 1;
-    } else {
-        stop = memchr(p, ':', (size_t)(end - p));
-        if (!stop)
-            stop = end;
-        after = stop;
-    }
-    size_t len = (size_t)(stop - start);
-    if (len == 0 || len >= sizeof u->host)
-        return NULL;
-    memcpy(u->host, start, len);
-    u->host[len] = '\0';
-    if (u->host_is_ipv6) {
-        struct in6_addr addr;
-        return inet_pton(AF_INET6, u->host, &addr) == 1 ? after : NULL;
-    }
-    for (size_t i = 0; i < len; i++)
-        if (!is_host_char((unsigned char)start[i]))
-            return NULL;               /* "h%41", "h!" */
-    return after;
+    return is_host_char(c) || c == '~';
 }
 
-/* Parses what follows the host: nothing, or ":port".  0, or -1. */
+/* Splits "user:pass@" off the authority p..end: u->userinfo is what comes
+ * before its last '@' (a raw '@' in a password still finds the host).
+ * Returns where the host starts. */
+static const char *parse_userinfo(const char *p, const char *end, http_url *u)
+{
+    const char *at = NULL;
+    for (const char *q = p; q < end; q++)
+        if (*q == '@')
+            at = q;
+    u->userinfo = at ? p : NULL;
+    u->userinfo_len = at ? (size_t)(at - p) : 0;
+    return at ? at + 1 : p;
+}
+
+/* Appends "%zone" to the address in out[0..room) from the bytes between
+ * '%' and ']'.  The zone's '%' may itself be encoded, "%25eth0" (RFC
+ * 6874), or not, "%eth0" (what people type, and curl takes); "%25" alone
+ * is zone "25".  HTTP_URL_OK or HTTP_URL_BAD_IPV6. */
+static int copy_zone(const char *z, const char *close, char *out, size_t room)
+{
+    if (url_zone_encoded(z, (size_t)(close - z)))
+        z += 2;
+    size_t len = (size_t)(close - z);
+    if (len == 0 || len + 2 > room)
+        return HTTP_URL_BAD_IPV6;      /* "[fe80::1%]", or no room for '%' zone NUL */
+    for (size_t i = 0; i < len; i++)
+        if (!is_zone_char((unsigned char)z[i]))
+            return HTTP_URL_BAD_IPV6;
+    out[0] = '%';
+    memcpy(out + 1, z, len);
+    out[len + 1] = '\0';
+    return HTTP_URL_OK;
+}
+
+/* "[address%zone]" at p (the '['): u->host gets "address%zone" as
+ * getaddrinfo takes it.  Sets *after past the ']'. */
+static int parse_ipv6(const char *p, const char *end, http_url *u, const char **after)
+{
+    const char *close = memchr(p, ']', (size_t)(end - p));
+    if (!close)
+        return HTTP_URL_BAD_IPV6;      /* "[::1" */
+    const char *addr = p + 1;
+    const char *pct = memchr(addr, '%', (size_t)(close - addr));
+    size_t len = (size_t)((pct ? pct : close) - addr);
+    if (len == 0 || len >= INET6_ADDRSTRLEN)
+        return HTTP_URL_BAD_IPV6;      /* "[]" */
+    memcpy(u->host, addr, len);
+    u->host[len] = '\0';
+    struct in6_addr bin;
+    if (inet_pton(AF_INET6, u->host, &bin) != 1)
+        return HTTP_URL_BAD_IPV6;      /* "[zz]", "[1:2]", "[h]" */
+    *after = close + 1;
+    return pct ? copy_zone(pct + 1, close, u->host + len, sizeof u->host - len)
+               : HTTP_URL_OK;
+}
+
+/* Copies the host at p..end (an authority without its userinfo) into
+ * u->host.  Sets *after where the host ends (at the ':' of a port, or
+ * end).  HTTP_URL_OK or a code. */
+static int parse_host(const char *p, const char *end, http_url *u, const char **after)
+{
+    u->host_is_ipv6 = p < end && *p == '[';
+    if (u->host_is_ipv6)
+        return parse_ipv6(p, end, u, after);
+    const char *stop = memchr(p, ':', (size_t)(end - p));
+    if (!stop)
+        stop = end;
+    size_t len = (size_t)(stop - p);
+    if (len == 0 || len >= sizeof u->host)
+        return HTTP_URL_BAD_HOST;      /* "http://", "http://:80/", 256 bytes */
+    for (size_t i = 0; i < len; i++)
+        if (!is_host_char((unsigned char)p[i]))
+            return HTTP_URL_BAD_HOST;  /* "h%41", "h!" */
+    memcpy(u->host, p, len);
+    u->host[len] = '\0';
+    *after = stop;
+    return HTTP_URL_OK;
+}
+
+/* Parses what follows the host: nothing, or ":port". */
 static int parse_port(const char *p, const char *end, http_url *u)
 {
     unsigned long port = 0;
     u->port = 80;
     u->port_given = p < end;
     if (p == end)
-        return 0;
+        return HTTP_URL_OK;
     if (*p++ != ':' || p == end)
-        return -1;                     /* "[::1]x", "h:" */
+        return HTTP_URL_BAD_PORT;      /* "[::1]x", "h:" */
     for (; p < end; p++) {
-        if (!is_digit((unsigned char)*p))
-            return -1;
+        if (!url_is_digit((unsigned char)*p))
+            return HTTP_URL_BAD_PORT;
         port = port * 10 + (unsigned long)(*p - '0');
         if (port > 65535)
-            return -1;
+            return HTTP_URL_BAD_PORT;
     }
     if (port == 0)
-        return -1;
+        return HTTP_URL_BAD_PORT;
     u->port = (uint16_t)port;
-    return 0;
+    return HTTP_URL_OK;
 }
 
 int http_url_parse(const char *s, http_url *u)
 {
-    if (has_forbidden(s))
-        return HTTP_URL_MALFORMED;
-    size_t n = scheme_len(s);
+    int code = check_bytes(s);
+    if (code != HTTP_URL_OK)
+        return code;
+    size_t n = url_scheme_len(s);
     if (n == 0 || strncmp(s + n, "://", 3) != 0)
-        return HTTP_URL_MALFORMED;     /* "localhost", "mailto:x" */
+        return HTTP_URL_NO_SCHEME;     /* "localhost", "mailto:x" */
     if (n != 4 || !ascii_ieq(s, "http", 4))
         return HTTP_URL_UNSUPPORTED_SCHEME;
 
     const char *authority = s + n + 3;
     const char *end = authority + strcspn(authority, "/?#");
-    if (authority == end || memchr(authority, '@', (size_t)(end - authority)))
-        return HTTP_URL_MALFORMED;     /* "http://", "http://user@h/" */
-    const char *port = parse_host(authority, end, u);
-    if (!port || parse_port(port, end, u) < 0)
-        return HTTP_URL_MALFORMED;
-
+    const char *host = parse_userinfo(authority, end, u), *port = NULL;
+    if ((code = parse_host(host, end, u, &port)) != HTTP_URL_OK ||
+        (code = parse_port(port, end, u)) != HTTP_URL_OK)
+        return code;
     if (*end == '?')
-        return HTTP_URL_MALFORMED;     /* a query with no path: see url.h */
+        return HTTP_URL_NO_PATH;       /* see url.h */
     size_t len = strcspn(end, "#");
     u->target = len > 0 ? end : "/";
     u->target_len = len > 0 ? len : 1;
@@ -161,8 +184,33 @@ const char *http_url_strerror(int code)
         return "malformed URL (expected http://host[:port][/path])";
     case HTTP_URL_UNSUPPORTED_SCHEME:
         return "unsupported URL scheme (only http:// is supported)";
+    case HTTP_URL_TOO_LONG:
+        return "URL too long (over 1 MiB)";
+    case HTTP_URL_NO_SCHEME:
+        return "not an absolute URL: no scheme (expected http://host[:port][/path])";
+    case HTTP_URL_BAD_HOST:
+        return "bad host name in URL (empty, over 255 bytes, or not letters, digits, '-', '.', '_')";
+    case HTTP_URL_BAD_IPV6:
+        return "bad IPv6 address in URL (expected [address] or [address%25zone])";
+    case HTTP_URL_BAD_PORT:
+        return "bad port number in URL (expected 1 to 65535)";
+    case HTTP_URL_CONTROL_CHAR:
+        return "control character in URL (CR, LF, TAB, NUL or DEL)";
+    case HTTP_URL_SPACE:
+        return "space in URL (percent-encode it as %20)";
+    case HTTP_URL_NO_PATH:
+        return "query without a path in URL (expected http://host/?query)";
     }
     return "unknown URL error";
+}
+
+/* Space, control characters and DEL: refused in an old-style Location. */
+static bool has_forbidden(const char *s)
+{
+    for (; *s; s++)
+        if (*s == ' ' || url_is_control((unsigned char)*s))
+            return true;
+    return false;
 }
 
 /* out = base[0..keep) + glue + loc.  0, or -1 if it does not fit. */
@@ -190,7 +238,7 @@ int http_url_resolve(const char *base, const char *loc, char *out, size_t size)
     size_t keep;                       /* how much of base survives */
     const char *glue = "";             /* what goes between it and loc */
 
-    if (scheme_len(loc) > 0)
+    if (url_scheme_len(loc) > 0)
         keep = 0;                                      /* "http://other/" */
     else if (loc[0] == '/' && loc[1] == '/')
         keep = scheme_end + 1;                         /* keep "http:" */
@@ -229,7 +277,8 @@ int http_url_host_header(const http_url *u, char *out, size_t size)
         while (d > 0)
             port[plen++] = digits[--d];
     }
-    size_t hlen = strlen(u->host), br = u->host_is_ipv6 ? 1 : 0;
+    size_t br = u->host_is_ipv6 ? 1 : 0;
+    size_t hlen = br ? strcspn(u->host, "%") : strlen(u->host); /* no zone */
     size_t n = br + hlen + br + plen;
     if (n >= size) {
         if (size > 0)

@@ -14,7 +14,11 @@
  * or for `lifetime` seconds (argv[1], default 120) so that a crashed test
  * leaves nothing behind.
  *
- * Routes (any method; HEAD gets the head only):
+ * The request's body (Content-Length or chunked) is read before the
+ * answer, whatever the route, so that keep-alive stays in step.
+ *
+ * Routes (any method; HEAD gets the head only; a route matches the
+ * target's path, before any '?'):
  *   /ok              200 "hello from fetch_testserver\n"
  *   /slow300         the same after 300 ms
  *   /slow-body       1.6 MiB in 16 pieces, 40 ms apart (the progress bar)
@@ -35,6 +39,21 @@
  *   /echo-headers    the request's header lines as the body
  *   /conn            "connection N\n": which accepted connection this is
  *   /stats           "connections N\n": how many were accepted
+ *   /te-gzip         Transfer-Encoding: gzip (fetch exits 61), close
+ *   /echo            200, the request as read: request line, every header
+ *                    line, blank line, then the body (chunks joined)
+ *   /redirect-to?status=N&url=URL  N (default 302) to URL, percent-decoded
+ *   /binary          "binary\n" then the 256 byte values 0..255 (NUL bytes)
+ *   /big/N           N MiB of the /big64m pattern
+ *   /slow/MS         "slow\n" after MS milliseconds
+ *   /retry/N/ID      503 for the first N requests with this ID, then 200
+ *                    "ok after N\n"
+ *   /type            Content-Type: text/plain; charset=utf-8
+ *   /p/REST          "REST\n": the rest of the target (globbed URLs)
+ *   http://HOST/PATH an absolute target (a request to a proxy) is routed
+ *                    by PATH: the server plays the proxy (-x tests)
+ *
+ * The routes are in fetch_testserver_routes.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,325 +62,172 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
 
-#define HEAD_MAX 16384
+#include "fetch_testserver.h"
+
 #define CONN_STACK (128 * 1024)
+#define READ_DEADLINE_MS 30000
 
-typedef struct conn {
-    int fd;
-    int serial; /* 1 for the first accepted connection, ... */
-} conn;
-
-typedef struct request {
-    char method[16];
-    char path[512];
-    const char *headers; /* the header lines after the request line */
-    size_t headers_len;  /* up to and including the blank line */
-    bool head_only;      /* a HEAD request: no body in the answer */
-} request;
-
-static int accepted; /* connections so far */
-
-/* ---- writing answers ---- */
-
-static int put(conn *c, const char *data, size_t len)
-{
-    return io_write(c->fd, data, len, coro_deadline_in(10000)) < 0 ? -1 : 0;
-}
-
-static int put_str(conn *c, const char *s)
-{
-    return put(c, s, strlen(s));
-}
-
-/* A complete answer with a Content-Length; 0 keeps the connection. */
-static int answer(conn *c, const request *r, int status, const char *reason,
-                  const char *extra_headers, const char *body, size_t len)
-{
-    char head[1024];
-    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n",
-                     status, reason, len, extra_headers ? extra_headers : "");
-    if (put(c, head, (size_t)n) < 0)
-        return -1;
-    return r->head_only ? 0 : put(c, body, len);
-}
-
-static int text(conn *c, const request *r, int status, const char *reason, const char *body)
-{
-    return answer(c, r, status, reason, NULL, body, strlen(body));
-}
-
-/* Ends the connection with RST instead of FIN. */
-static int reset(conn *c)
-{
-    struct linger lg = {.l_onoff = 1, .l_linger = 0};
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    return -1; /* the caller closes */
-}
-
-static int pause_ms(int ms)
-{
-    return coro_sleep_until(coro_deadline_in(ms));
-}
-
-/* ---- the routes: each returns 0 to keep the connection, -1 to close ---- */
-
-static int route_ok(conn *c, const request *r)
-{
-    return text(c, r, 200, "OK", "hello from fetch_testserver\n");
-}
-
-static int route_slow300(conn *c, const request *r)
-{
-    return pause_ms(300) < 0 ? -1 : text(c, r, 200, "OK", "slow\n");
-}
-
-static int route_slow_body(conn *c, const request *r)
-{
-    static char piece[100 * 1024];
-    memset(piece, 's', sizeof piece);
-    char head[128];
-    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", 16 * sizeof piece);
-    if (put_str(c, head) < 0)
-        return -1;
-    if (r->head_only)
-        return 0;
-    for (int i = 0; i < 16; i++)
-        if (pause_ms(40) < 0 || put(c, piece, sizeof piece) < 0)
-            return -1;
-    return 0;
-}
-
-static int route_big64m(conn *c, const request *r)
-{
-    static char block[64 * 1024];
-    for (size_t i = 0; i < sizeof block; i++)
-        block[i] = (i % 64 == 63) ? '\n' : (char)('a' + (i / 64) % 26);
-    size_t total = (size_t)64 << 20;
-    char head[128];
-    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", total);
-    if (put_str(c, head) < 0)
-        return -1;
-    for (size_t sent = 0; !r->head_only && sent < total; sent += sizeof block)
-        if (put(c, block, sizeof block) < 0)
-            return -1;
-    return 0;
-}
-
-static int route_404(conn *c, const request *r)
-{
-    return text(c, r, 404, "Not Found", "not found\n");
-}
-
-static int route_status(conn *c, const request *r)
-{
-    int status = atoi(r->path + strlen("/status/"));
-    if (status < 100 || status > 599)
-        status = 400;
-    char body[32];
-    snprintf(body, sizeof body, "status %d\n", status);
-    return text(c, r, status, "Scripted", body);
-}
-
-static int redirect(conn *c, const request *r, const char *to)
-{
-    char loc[600];
-    snprintf(loc, sizeof loc, "Location: %s\r\n", to);
-    return answer(c, r, 302, "Found", loc, "redirecting\n", 12);
-}
-
-static int route_redirect_to_ok(conn *c, const request *r) { return redirect(c, r, "/ok"); }
-static int route_redirect_loop(conn *c, const request *r) { return redirect(c, r, "/redirect-loop"); }
-
-static int route_r(conn *c, const request *r)
-{
-    int n = atoi(r->path + strlen("/r/"));
-    if (n <= 0)
-        return text(c, r, 200, "OK", "arrived\n");
-    char to[32];
-    snprintf(to, sizeof to, "/r/%d", n - 1);
-    return redirect(c, r, to);
-}
-
-static int route_chunked(conn *c, const request *r)
-{
-    if (put_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") < 0)
-        return -1;
-    return r->head_only ? 0 : put_str(c, "6\r\nhello \r\n8\r\nchunked\n\r\n0\r\n\r\n");
-}
-
-static int route_chunked_bad(conn *c, const request *r)
-{
-    (void)r;
-    put_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
-    return -1;
-}
-
-static int route_truncated(conn *c, const request *r)
-{
-    (void)r;
-    put_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly 10 b\n");
-    return -1;
-}
-
-static int route_empty(conn *c, const request *r)
-{
-    (void)c, (void)r;
-    return -1;
-}
-
-static int route_reset(conn *c, const request *r)
-{
-    (void)r;
-    put_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial");
-    pause_ms(50); /* let the bytes leave before the RST */
-    return reset(c);
-}
-
-static int route_reset_early(conn *c, const request *r)
-{
-    (void)r;
-    return reset(c);
-}
-
-static int route_nothttp(conn *c, const request *r)
-{
-    (void)r;
-    put_str(c, "SSH-2.0-OpenSSH_9.2\r\n");
-    return -1;
-}
-
-static int route_hang(conn *c, const request *r)
-{
-    (void)r;
-    char buf[512];
-    while (io_read(c->fd, buf, sizeof buf, CORO_NEVER) > 0)
-        ; /* until the client gives up and closes */
-    return -1;
-}
-
-static int route_cl_negative(conn *c, const request *r)
-{
-    (void)r;
-    put_str(c, "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello");
-    return -1;
-}
-
-static int route_headers_huge(conn *c, const request *r)
-{
-    (void)r;
-    char line[520];
-    if (put_str(c, "HTTP/1.1 200 OK\r\n") < 0)
-        return -1;
-    for (int i = 0; i < 200; i++) {
-        int n = snprintf(line, sizeof line, "X-Filler-%03d: %0500d\r\n", i, 0);
-        if (put(c, line, (size_t)n) < 0)
-            return -1;
-    }
-    put_str(c, "Content-Length: 2\r\n\r\nhi");
-    return -1;
-}
-
-static int route_echo_headers(conn *c, const request *r)
-{
-    return answer(c, r, 200, "OK", NULL, r->headers, r->headers_len);
-}
-
-static int route_conn(conn *c, const request *r)
-{
-    char body[48];
-    snprintf(body, sizeof body, "connection %d\n", c->serial);
-    return text(c, r, 200, "OK", body);
-}
-
-static int route_stats(conn *c, const request *r)
-{
-    char body[48];
-    snprintf(body, sizeof body, "connections %d\n", accepted);
-    return text(c, r, 200, "OK", body);
-}
-
-typedef struct route {
-    const char *path;  /* exact, or a prefix if it ends with '/' */
-    int (*fn)(conn *c, const request *r);
-} route;
-
-static const route routes[] = {
-    {"/ok", route_ok}, {"/slow300", route_slow300}, {"/slow-body", route_slow_body},
-    {"/big64m", route_big64m}, {"/404", route_404}, {"/status/", route_status},
-    {"/redirect-to-ok", route_redirect_to_ok}, {"/redirect-loop", route_redirect_loop},
-    {"/r/", route_r}, {"/chunked", route_chunked}, {"/chunked-bad", route_chunked_bad},
-    {"/truncated", route_truncated}, {"/empty", route_empty}, {"/reset", route_reset},
-    {"/reset-early", route_reset_early}, {"/nothttp", route_nothttp}, {"/hang", route_hang},
-    {"/cl-negative", route_cl_negative}, {"/headers-huge", route_headers_huge},
-    {"/echo-headers", route_echo_headers}, {"/conn", route_conn}, {"/stats", route_stats},
-};
-
-static int dispatch(conn *c, const request *r)
-{
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        const char *p = routes[i].path;
-        size_t n = strlen(p);
-        bool prefix = p[n - 1] == '/';
-        if (prefix ? strncmp(r->path, p, n) == 0 : strcmp(r->path, p) == 0)
-            return routes[i].fn(c, r);
-    }
-    return text(c, r, 404, "Not Found", "no such route\n");
-}
+int accepted; /* connections so far */
 
 /* ---- connections ---- */
 
-/* SUSPENDS.  Reads one request head into buf; its length, 0 at EOF, -1. */
-static long read_head(conn *c, char *buf, size_t *have)
+/* SUSPENDS.  Reads more bytes after c->buf's; -1 at EOF, on error, or
+ * when the buffer is full. */
+static int read_more(conn *c)
+{
+    if (c->have == HEAD_MAX)
+        return -1;
+    ssize_t n = io_read(c->fd, c->buf + c->have, HEAD_MAX - c->have,
+                        coro_deadline_in(READ_DEADLINE_MS));
+    if (n <= 0)
+        return -1;
+    c->have += (size_t)n;
+    c->buf[c->have] = '\0';
+    return 0;
+}
+
+/* Drops the first n buffered bytes (they were used). */
+static void consume(conn *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->have - n);
+    c->have -= n;
+    c->buf[c->have] = '\0';
+}
+
+/* SUSPENDS.  The length of what ends with the first `end` in the buffer
+ * (a line, a head), reading until it is there; -1 if it never comes. */
+static long read_until(conn *c, const char *end)
 {
     for (;;) {
-        buf[*have] = '\0';
-        char *end = strstr(buf, "\r\n\r\n");
-        if (end)
-            return end + 4 - buf;
-        if (*have == HEAD_MAX)
+        c->buf[c->have] = '\0';
+        char *at = strstr(c->buf, end);
+        if (at)
+            return at + strlen(end) - c->buf;
+        if (read_more(c) < 0)
             return -1;
-        ssize_t n = io_read(c->fd, buf + *have, HEAD_MAX - *have, CORO_NEVER);
-        if (n <= 0)
-            return n;
-        *have += (size_t)n;
     }
 }
 
-/* "GET /path HTTP/1.1" and the header lines after it. */
-static int parse_request(char *buf, size_t head_len, request *r)
+/* The value of header `name` in r's head, or NULL. */
+static const char *header_value(const request *r, const char *name, char *out, size_t size)
 {
-    if (sscanf(buf, "%15s %511s", r->method, r->path) != 2)
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line; line = strstr(line, "\r\n")) {
+        line += line[0] == '\r' ? 2 : 0;
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1 + strspn(line + n + 1, " \t");
+            snprintf(out, size, "%.*s", (int)strcspn(v, "\r\n"), v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+/* SUSPENDS.  Appends the next n body bytes to r->body. */
+static int read_body_bytes(conn *c, request *r, size_t n)
+{
+    if (n > BODY_MAX - r->body_len)
+        return -1;
+    char *b = realloc(r->body, r->body_len + n + 1);
+    if (!b)
+        return -1;
+    r->body = b;
+    while (n > 0) {
+        if (c->have == 0 && read_more(c) < 0)
+            return -1;
+        size_t k = n < c->have ? n : c->have;
+        memcpy(r->body + r->body_len, c->buf, k);
+        r->body_len += k;
+        consume(c, k);
+        n -= k;
+    }
+    return 0;
+}
+
+/* SUSPENDS.  A chunked body: "SIZE\r\n" DATA "\r\n" ... "0\r\n\r\n"
+ * (trailers are not expected from fetch). */
+static int read_chunked(conn *c, request *r)
+{
+    for (;;) {
+        long line = read_until(c, "\r\n");
+        char *end;
+        unsigned long size = line < 0 ? 0 : strtoul(c->buf, &end, 16);
+        if (line < 0 || end == c->buf)
+            return -1;
+        consume(c, (size_t)line);
+        if (size > 0 && read_body_bytes(c, r, size) < 0)
+            return -1;
+        long crlf = read_until(c, "\r\n");
+        if (crlf != 2)
+            return -1;
+        consume(c, 2);
+        if (size == 0)
+            return 0;
+    }
+}
+
+/* SUSPENDS.  The body the head announces, by Content-Length or chunked. */
+static int read_body(conn *c, request *r)
+{
+    char v[64];
+    if (header_value(r, "Transfer-Encoding", v, sizeof v))
+        return strcasecmp(v, "chunked") == 0 ? read_chunked(c, r) : -1;
+    if (!header_value(r, "Content-Length", v, sizeof v))
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end || n > BODY_MAX)
+        return -1;
+    return read_body_bytes(c, r, (size_t)n);
+}
+
+/* SUSPENDS.  The next request on c: its head copied into r, then its
+ * body.  1, 0 at a clean end of the connection, -1 if malformed. */
+static int read_request(conn *c, request *r)
+{
+    memset(r, 0, offsetof(request, head));
+    r->body = NULL;
+    r->body_len = 0;
+    long head = read_until(c, "\r\n\r\n");
+    if (head < 0)
+        return c->have == 0 ? 0 : -1;
+    memcpy(r->head, c->buf, (size_t)head);
+    r->head[head] = '\0';
+    r->head_len = (size_t)head;
+    consume(c, (size_t)head);
+    if (sscanf(r->head, "%15s %511s", r->method, r->path) != 2)
         return -1;
     r->head_only = strcmp(r->method, "HEAD") == 0;
-    const char *eol = strstr(buf, "\r\n");
-    r->headers = eol + 2;
-    r->headers_len = head_len - (size_t)(r->headers - buf);
-    return 0;
+    r->headers = strstr(r->head, "\r\n") + 2;
+    r->headers_len = r->head_len - (size_t)(r->headers - r->head);
+    return read_body(c, r) < 0 ? -1 : 1;
 }
 
 static void *serve(void *arg)
 {
-    conn c = *(conn *)arg;
-    free(arg);
-    char buf[HEAD_MAX + 1];
-    size_t have = 0;
-    long head;
-    while ((head = read_head(&c, buf, &have)) > 0) {
-        request r;
-        if (parse_request(buf, (size_t)head, &r) < 0 || dispatch(&c, &r) < 0)
+    conn *c = arg;
+    request r;
+    int got;
+    while ((got = read_request(c, &r)) > 0) {
+        int rc = dispatch(c, &r);
+        free(r.body);
+        if (rc < 0)
             break;
-        memmove(buf, buf + head, have - (size_t)head);
-        have -= (size_t)head;
     }
-    coro_close(c.fd);
+    if (got < 0)
+        free(r.body);
+    coro_close(c->fd);
+    free(c);
     return NULL;
 }
 
@@ -372,10 +238,10 @@ static void *accept_loop(void *arg)
         int fd = io_accept(lfd, NULL, NULL, CORO_NEVER);
         if (fd < 0) {
             perror("fetch_testserver: accept");
-            pause_ms(10); /* EMFILE and the like: breathe, go on */
+            coro_sleep_until(coro_deadline_in(10)); /* EMFILE and the like: breathe, go on */
             continue;
         }
-        conn *c = malloc(sizeof *c);
+        conn *c = calloc(1, sizeof *c);
         if (!c) {
             coro_close(fd);
             continue;

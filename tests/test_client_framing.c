@@ -362,6 +362,29 @@ out:
     ts_stop(ts);
 }
 
+/* An obs-fold is one space in the value the caller sees, however the
+ * bytes arrive. */
+static void test_folded_header(void *arg)
+{
+    (void)arg;
+    static const ts_step folded[] = {
+        TS_READ(), TS_DRIP("HTTP/1.1 200 OK\r\nX-Fold: a  \r\n  b\r\n\tc\r\nX-Next: n\r\n"
+                           "Content-Length: 2\r\n\r\nok", 3, 0), TS_LOOP()};
+    testserver *ts = ts_start(AF_INET, folded);
+    http_client *c = open_client();
+    http_response *r = NULL;
+    CHECK_INT(http_get(c, ts_url(ts, "/"), &r), HTTP_OK);
+    if (CHECK(r != NULL)) {
+        CHECK_STR(http_response_header(r, "X-Fold"), "a b c");
+        CHECK_STR(http_response_header(r, "X-Next"), "n");
+        CHECK_INT(r->n_headers, 3);
+        CHECK_STR(r->body, "ok");
+    }
+    http_response_free(r);
+    http_client_close(c);
+    ts_stop(ts);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof big_body; i++)
@@ -371,6 +394,7 @@ int main(void)
 
     CHECK_INT(ts_run("framing: each response in one write", test_whole, NULL), 0);
     CHECK_INT(ts_run("framing: one byte at a time", test_byte_at_a_time, NULL), 0);
+    CHECK_INT(ts_run("framing: a folded header is unfolded", test_folded_header, NULL), 0);
     CHECK_INT(ts_run("framing: split at every byte boundary", test_every_split, NULL), 0);
     CHECK_INT(ts_run("framing: a second response on the same connection", test_then_reuse, NULL), 0);
     CHECK_INT(ts_run("framing: an empty body is \"\", not NULL", test_empty_body, NULL), 0);

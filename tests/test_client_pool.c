@@ -369,7 +369,7 @@ static void log_event(void *user, http_event ev, int fd, const char *detail)
 {
     static const char *const names[] = {"RESOLVING", "RESOLVED", "CONNECTING", "CONNECTED",
                                         "REUSED", "REQUEST_SENT", "HEAD_RECEIVED",
-                                        "BODY_DONE", "REDIRECT"};
+                                        "BODY_DONE", "REDIRECT", "FIRST_BYTE"};
     event_log *log = user;
     (void)fd;
     if (ev == HTTP_EV_RESOLVING || ev == HTTP_EV_RESOLVED || ev == HTTP_EV_CONNECTING)
@@ -378,7 +378,7 @@ static void log_event(void *user, http_event ev, int fd, const char *detail)
                        ev == HTTP_EV_BODY_DONE || ev == HTTP_EV_REDIRECT;
     size_t at = strlen(log->text);
     snprintf(log->text + at, sizeof log->text - at, with_detail ? "%s(%s); " : "%s; ",
-             (unsigned)ev < 9 ? names[ev] : "?", detail);
+             (unsigned)ev < sizeof names / sizeof names[0] ? names[ev] : "?", detail);
 }
 
 static void test_events(void *arg)
@@ -391,8 +391,9 @@ static void test_events(void *arg)
                                                          .event_user = &log});
     get_ok(c, ts_url(ts, "/x"), "ok");
     get_ok(c, ts_url(ts, "/y"), "ok");
-    CHECK_STR(log.text, "CONNECTED; REQUEST_SENT(GET /x HTTP/1.1); HEAD_RECEIVED(HTTP/1.1 200 OK); "
-                        "BODY_DONE(2); REUSED; REQUEST_SENT(GET /y HTTP/1.1); "
+    CHECK_STR(log.text, "CONNECTED; REQUEST_SENT(GET /x HTTP/1.1); FIRST_BYTE; "
+                        "HEAD_RECEIVED(HTTP/1.1 200 OK); BODY_DONE(2); REUSED; "
+                        "REQUEST_SENT(GET /y HTTP/1.1); FIRST_BYTE; "
                         "HEAD_RECEIVED(HTTP/1.1 200 OK); BODY_DONE(2); ");
     http_client_close(c);
     ts_stop(ts);

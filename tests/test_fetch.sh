@@ -10,6 +10,9 @@
 #   a few milliseconds; "heavy" runs the h_* tests: 64 MiB and 100 URLs
 #   (suite no-valgrind).
 #
+# The output side's tests (ordered output, every hop, error lines, --retry,
+# -O...) are in test_fetch_output.sh, sourced below.
+#
 # Each test is independent; a failed check prints the test, the line and
 # both sides, and the run goes on.  Loopback only: 127.0.0.1, plus a host
 # name that cannot resolve without the network (the resolver refuses a
@@ -54,7 +57,7 @@ start_server() {
 
 # fail MESSAGE: one failed check, with the test and the line that checked.
 fail() {
-    echo "FAIL $current (test_fetch.sh:${BASH_LINENO[1]}): $*" >&2
+    echo "FAIL $current (${BASH_SOURCE[2]##*/}:${BASH_LINENO[1]}): $*" >&2
     failures=$((failures + 1))
 }
 
@@ -186,21 +189,21 @@ t_max_redirs() {
     fetch -L --max-redirs 3 "$BASE/r/3"
     expect_rc 0; expect_out "arrived"
     fetch -L --max-redirs 2 "$BASE/r/3"
-    expect_rc 47; expect_error_line "$BASE/r/3" "redirect"
+    expect_rc 47; expect_error_line "$BASE/r/3 -> $BASE/r/1" "redirect"
     fetch -L --max-redirs 0 "$BASE/r/1"
     expect_rc 47; expect_error_line "$BASE/r/1" "redirect"
 }
 
 t_max_time_fraction() {
     fetch -m 0.2 "$BASE/hang"
-    expect_rc 28; expect_error_line "$BASE/hang" ": -m 0.2"; expect_faster 1000
+    expect_rc 28; expect_error_line "$BASE/hang" "(-m 0.2) while waiting for the head"; expect_faster 1000
     fetch --max-time 2.5 "$BASE/slow300"
     expect_rc 0; expect_out "slow"
 }
 
 t_connect_timeout() {
     fetch --connect-timeout 0.2 "http://127.0.0.1:$BLACKHOLE/"
-    expect_rc 28; expect_error_line "http://127.0.0.1:$BLACKHOLE/" ": --connect-timeout 0.2"
+    expect_rc 28; expect_error_line "http://127.0.0.1:$BLACKHOLE/" "(--connect-timeout 0.2) while connecting"
     expect_faster 1000
 }
 
@@ -361,7 +364,7 @@ t_exit_1_unsupported_protocol() {
 t_exit_3_malformed_url() {
     fetch "http://:80/"
     expect_rc 3; expect_error_line "http://:80/" ""
-    fetch "not-a-url"
+    fetch "http://[::1/"
     expect_rc 3
 }
 
@@ -413,9 +416,9 @@ t_exit_28_timeout() {
     expect_rc 28
 }
 
-t_exit_47_redirects() {
-    fetch -L "$BASE/redirect-loop"
-    expect_rc 47; expect_error_line "$BASE/redirect-loop" "redirect"
+t_exit_47_redirects() { # -m: a default without a limit must fail, not hang
+    fetch -L -m 20 "$BASE/redirect-loop"
+    expect_rc 47; expect_error_line "$BASE/redirect-loop -> $BASE/redirect-loop" "redirect"
 }
 
 t_exit_52_empty_reply() {
@@ -471,6 +474,10 @@ h_big_body_to_stdout() {
         [ "${kib:-999999}" -lt 16384 ] || fail "peak RSS ${kib} KiB, want < 16384 KiB"
     fi
 }
+
+# ---- the output side's own tests (ordered output, hops, errors, retry) ----
+
+. "$(dirname "${BASH_SOURCE[0]}")/test_fetch_output.sh"
 
 # ---- run them ----
 

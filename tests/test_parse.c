@@ -79,7 +79,11 @@ struct good_case {
     const char *reason;
     size_t num_headers;
     const char *find;       /* a header to look up (any case)... */
-    const char *value;      /* ...and its value */
+    const char *value;      /* ...its value, as it points into the buffer... */
+    const char *unfolded;   /* ...and as http_header_unfold copies it (NULL:
+                               the same as value) */
+    int framing;            /* what http_framing_of returns: 0, or -2 for a
+                               coding we cannot decode */
     http_body_kind kind;
     uint64_t length;        /* HTTP_BODY_LENGTH */
     bool keep_alive;
@@ -175,17 +179,61 @@ static const struct good_case good[] = {
       .body = "abc", .leftover = 1 },
     { "TE gzip, chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
       HELLO_CHUNKS, .minor = 1, .status = 200, .reason = "OK", .num_headers = 1,
-      .kind = HTTP_BODY_CHUNKED, .keep_alive = true, .body = "hello world" },
+      .framing = -2, .kind = HTTP_BODY_CLOSE },
     { "TE in two headers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
       "transfer-encoding: CHUNKED\r\n\r\n", HELLO_CHUNKS, .minor = 1, .status = 200,
+      .reason = "OK", .num_headers = 2, .framing = -2, .kind = HTTP_BODY_CLOSE },
+    { "TE chunked in two headers, identities", "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n"
+      "transfer-encoding: CHUNKED, Identity\r\n\r\n", HELLO_CHUNKS, .minor = 1, .status = 200,
       .reason = "OK", .num_headers = 2, .kind = HTTP_BODY_CHUNKED, .keep_alive = true,
       .body = "hello world" },
+    { "TE identity alone", "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n"
+      "Content-Length: 2\r\n\r\n", "until close", .minor = 1, .status = 200, .reason = "OK",
+      .num_headers = 2, .kind = HTTP_BODY_CLOSE },
+    { "TE gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "\x1f\x8b",
+      .minor = 1, .status = 200, .reason = "OK", .num_headers = 1, .framing = -2,
+      .kind = HTTP_BODY_CLOSE },
+    { "TE deflate on a HEAD: no body to decode", "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+      "deflate\r\n\r\n", "", .head_request = true, .minor = 1, .status = 200, .reason = "OK",
+      .num_headers = 1, .kind = HTTP_BODY_NONE, .keep_alive = true },
+    { "TE chunked folded onto a second line", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n"
+      " chunked\r\n\r\n", "x", .minor = 1, .status = 200, .reason = "OK", .num_headers = 1,
+      .find = "transfer-encoding", .value = "gzip,\r\n chunked", .unfolded = "gzip, chunked",
+      .framing = -2, .kind = HTTP_BODY_CLOSE },
+    { "TE identity, chunked folded", "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity,\n"
+      "\tchunked\r\n\r\n", HELLO_CHUNKS, .minor = 1, .status = 200, .reason = "OK",
+      .num_headers = 1, .kind = HTTP_BODY_CHUNKED, .keep_alive = true, .body = "hello world" },
     { "TE with empty list elements", "HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked,\r\n\r\n",
       HELLO_CHUNKS, .minor = 1, .status = 200, .reason = "OK", .num_headers = 1,
       .kind = HTTP_BODY_CHUNKED, .keep_alive = true, .body = "hello world" },
     { "TE chunked not last", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-      "raw", .minor = 1, .status = 200, .reason = "OK", .num_headers = 1,
+      "raw", .minor = 1, .status = 200, .reason = "OK", .num_headers = 1, .framing = -2,
       .kind = HTTP_BODY_CLOSE },
+    /* any three-digit status, as curl takes it */
+    { "status 600", "HTTP/1.1 600 Odd\r\nContent-Length: 1\r\n\r\n", "x", .minor = 1,
+      .status = 600, .reason = "Odd", .num_headers = 1, .kind = HTTP_BODY_LENGTH, .length = 1,
+      .keep_alive = true },
+    { "status 999, no reason", "HTTP/1.0 999\r\n\r\n", "rest", .minor = 0, .status = 999,
+      .reason = "", .kind = HTTP_BODY_CLOSE },
+    { "status 199 is interim", "HTTP/1.1 199 X\r\nContent-Length: 5\r\n\r\n", "", .minor = 1,
+      .status = 199, .reason = "X", .num_headers = 1, .kind = HTTP_BODY_NONE, .keep_alive = true },
+    /* obs-fold (RFC 9112 5.2): one value, the folds inside it */
+    { "obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n", "",
+      .minor = 1, .status = 200, .reason = "OK", .num_headers = 2, .find = "x",
+      .value = "a\r\n b", .unfolded = "a b", .kind = HTTP_BODY_LENGTH, .keep_alive = true },
+    { "obs-fold, bare LF, tabs, several lines", "HTTP/1.1 200 OK\nX: a \t\n\t\tb\n \n  c d \n\n",
+      "", .minor = 1, .status = 200, .reason = "OK", .num_headers = 1, .find = "x",
+      .value = "a \t\n\t\tb\n \n  c d", .unfolded = "a b c d", .kind = HTTP_BODY_CLOSE },
+    { "obs-fold after an empty value", "HTTP/1.1 200 OK\r\nX:\r\n  b\r\nY: 1\r\n\r\n", "",
+      .minor = 1, .status = 200, .reason = "OK", .num_headers = 2, .find = "x", .value = "b",
+      .kind = HTTP_BODY_CLOSE },
+    { "obs-fold of blanks only", "HTTP/1.1 200 OK\r\nX: a\r\n \t\r\nY:\r\n \r\n\r\n", "",
+      .minor = 1, .status = 200, .reason = "OK", .num_headers = 2, .find = "x", .value = "a",
+      .kind = HTTP_BODY_CLOSE },
+    { "Content-Length folded", "HTTP/1.1 200 OK\r\nContent-Length: 3,\r\n 3\r\n\r\n", "abc",
+      .minor = 1, .status = 200, .reason = "OK", .num_headers = 1, .find = "content-length",
+      .value = "3,\r\n 3", .unfolded = "3, 3", .kind = HTTP_BODY_LENGTH, .length = 3,
+      .keep_alive = true },
     { "TE and CL", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
       HELLO_CHUNKS, .minor = 1, .status = 200, .reason = "OK", .num_headers = 2,
       .kind = HTTP_BODY_CHUNKED, .body = "hello world" },
@@ -210,14 +258,29 @@ static void check_good(const struct good_case *c)
         ok = CHECK(i >= 0) &&
              CHECK_BYTES(h.h[i].value, h.h[i].value_len, c->value, strlen(c->value));
     }
+    if (ok && c->find) {
+        int i = http_header_find(h.h, h.n, c->find, 0);
+        const char *want = c->unfolded ? c->unfolded : c->value;
+        char *out = malloc(h.h[i].value_len + 1);
+        if (!out)
+            abort();
+        size_t n = http_header_unfold(out, h.h[i].value, h.h[i].value_len);
+        ok = CHECK_BYTES(out, n, want, strlen(want));
+        free(out);
+    }
     http_framing f;
-    ok = ok && CHECK_INT(http_framing_of(h.status, c->head_request, h.minor, h.h, h.n, &f), 0) &&
+    ok = ok && CHECK_INT(http_framing_of(h.status, c->head_request, h.minor, h.h, h.n, &f),
+                         c->framing) &&
          CHECK_INT(f.kind, c->kind) && CHECK_INT(f.keep_alive, c->keep_alive) &&
          CHECK_INT(f.length, c->length);
-    /* Room for exactly the headers is enough; one less is an error. */
+    /* Room for exactly the headers is enough; with one less the head is
+     * -3, and a second call with the same arguments and room succeeds
+     * (last_len as a caller that had the head but the last byte has it). */
     ok = ok && CHECK_INT(parse(buf, head_len, 0, c->num_headers, &h), head_len);
     if (ok && c->num_headers > 0)
-        ok = CHECK_INT(parse(buf, head_len, 0, c->num_headers - 1, &h), -1);
+        ok = CHECK_INT(parse(buf, head_len, head_len - 1, c->num_headers - 1, &h), -3) &&
+             CHECK_INT(parse(buf, head_len, head_len - 1, c->num_headers, &h), head_len) &&
+             CHECK_INT(h.n, c->num_headers);
     if (!ok)
         where(c->name, "whole, length", head_len + rest_len);
 
@@ -238,11 +301,12 @@ static const struct { const char *name, *raw; size_t fails_at; } bad_heads[] = {
     { "HTTP/2", "HTTP/2 200\r\n\r\n", 6 },
     { "HTTP/1.2", "HTTP/1.2 200 OK\r\n\r\n", 8 },
     { "two spaces", "HTTP/1.1  200 OK\r\n\r\n", 10 },
-    { "status 99", "HTTP/1.1 99 OK\r\n\r\n", 10 },
+    { "status 99", "HTTP/1.1 99 OK\r\n\r\n", 12 },
     { "status 20", "HTTP/1.1 20 OK\r\n\r\n", 12 },
     { "status 1000", "HTTP/1.1 1000 OK\r\n\r\n", 13 },
     { "status 2OO", "HTTP/1.1 2OO OK\r\n\r\n", 11 },
-    { "status 600", "HTTP/1.1 600 X\r\n\r\n", 10 },
+    { "status 10000", "HTTP/1.1 10000 X\r\n\r\n", 13 },
+    { "status 1 digit", "HTTP/1.1 2 OK\r\n\r\n", 11 },
     { "status 099", "HTTP/1.1 099 X\r\n\r\n", 10 },
     { "tab after status", "HTTP/1.1 200\tOK\r\n\r\n", 13 },
     { "control char in reason", "HTTP/1.1 200 O\x02K\r\n\r\n", 0 },
@@ -251,8 +315,10 @@ static const struct { const char *name, *raw; size_t fails_at; } bad_heads[] = {
     { "space before colon", "HTTP/1.1 200 OK\r\nX-Foo : bar\r\n\r\n", 0 },
     { "empty name", "HTTP/1.1 200 OK\r\n: bar\r\n\r\n", 0 },
     { "bad name char", "HTTP/1.1 200 OK\r\nX(y): 1\r\n\r\n", 0 },
-    { "obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", 0 },
-    { "obs-fold with tab", "HTTP/1.1 200 OK\r\nX: a\n\tb\n\n", 0 },
+    { "obs-fold on the first header line", "HTTP/1.1 200 OK\r\n b\r\nX: a\r\n\r\n", 0 },
+    { "obs-fold with tab on the first line", "HTTP/1.1 200 OK\n\tX: a\n\n", 0 },
+    { "obs-fold with a bare CR", "HTTP/1.1 200 OK\r\nX: a\r\n b\rc\r\n\r\n", 0 },
+    { "obs-fold with a control char", "HTTP/1.1 200 OK\r\nX: a\r\n b\x01\r\n\r\n", 0 },
     { "control char in value", "HTTP/1.1 200 OK\r\nX: a\x01" "b\r\n\r\n", 0 },
     { "DEL in value", "HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", 0 },
     { "bare CR in value", "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", 0 },
@@ -281,6 +347,10 @@ static const struct { const char *name, *headers; } bad_framing[] = {
     { "conflicting list", "Content-Length: 1, 2\r\n" },
     { "overflow", "Content-Length: 99999999999999999999999\r\n" },
     { "UINT64_MAX + 1", "Content-Length: 18446744073709551616\r\n" },
+    { "folded into two numbers", "Content-Length: 1\r\n 2\r\n" },
+    { "chunked twice", "Transfer-Encoding: chunked, chunked\r\n" },
+    { "chunked twice, in two headers", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n" },
+    { "chunked twice, and gzip", "Transfer-Encoding: chunked, gzip, chunked\r\n" },
 };
 
 static void check_bad_framing(void)
@@ -336,6 +406,61 @@ static void check_header_find(void)
     CHECK_INT(http_header_find(h.h, h.n, "x", 99), -1);
 }
 
+/* http_header_unfold on its own, in place and into another buffer. */
+static void check_unfold(void)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        { "", "" },
+        { "abc", "abc" },
+        { "a\r\n b", "a b" },
+        { "a\n\tb", "a b" },
+        { "a \t\r\n \t b", "a b" },          /* the blanks around the break too */
+        { "a\r\n \r\n\tb", "a b" },          /* folds in a row: one space */
+        { "a  b\t\tc", "a  b\t\tc" },        /* blanks without a break stay */
+        { "a\rb", "a\rb" },                   /* not a fold (never in a parsed value) */
+        { "a\r\n b\r\n c", "a b c" },
+        { "\r\n x", " x" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = strlen(cases[i].in);
+        char *in_place = copy(cases[i].in, len), *other = malloc(len + 1);
+        if (!other)
+            abort();
+        size_t a = http_header_unfold(other, cases[i].in, len);
+        size_t b = http_header_unfold(in_place, in_place, len);
+        if (!CHECK_BYTES(other, a, cases[i].out, strlen(cases[i].out)) ||
+            !CHECK_BYTES(in_place, b, cases[i].out, strlen(cases[i].out)))
+            where(cases[i].in, "length", len);
+        free(in_place);
+        free(other);
+    }
+}
+
+/* A head with 1000 header fields: -3 until the array is big enough. */
+static void check_many_headers(void)
+{
+    enum { N = 1000 };
+    char *buf = malloc(N * 16 + 64);
+    http_header *h = malloc((N + 1) * sizeof *h);
+    if (!buf || !h)
+        abort();
+    size_t len = (size_t)sprintf(buf, "HTTP/1.1 200 OK\r\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)sprintf(buf + len, "H%d: v\r\n", i);
+    len += (size_t)sprintf(buf + len, "\r\n");
+    int minor, status, r = -3;
+    const char *reason;
+    size_t reason_len, cap = 1, n = 0, calls = 0;
+    for (; r == -3 && calls < 20; cap *= 2, calls++) {   /* as a caller grows */
+        n = cap < N + 1 ? cap : N + 1;
+        r = http_parse_response(buf, len, 0, &minor, &status, &reason, &reason_len, h, &n);
+    }
+    if (CHECK_INT(r, len) && CHECK_INT(n, N) && CHECK_INT(calls, 11))
+        CHECK_BYTES(h[N - 1].name, h[N - 1].name_len, "H999", 4);
+    free(buf);
+    free(h);
+}
+
 /* A 1 MiB head fed one byte at a time.  With last_len this is O(n); a
  * parser that rescans from the start would take about 5e11 steps here. */
 static void check_big_head(void)
@@ -374,6 +499,8 @@ static const check_case tests[] = {
     {"a 100 Continue head, then the real response", check_two_heads},
     {"repeated headers, and lookup by name", check_header_find},
     {"a 1 MiB head fed one byte at a time", check_big_head},
+    {"http_header_unfold", check_unfold},
+    {"a head with 1000 fields: -3 until the array is big enough", check_many_headers},
 };
 
 int main(void)

@@ -6,7 +6,8 @@
  * connections so that ts_stop can cancel them and wait until the last one
  * has unlinked itself.
  *
- * The helpers of testserver.h that work without a server (request heads,
+ * Reading a request (the TS_READ step) is in testserver_read.c.  The
+ * helpers of testserver.h that work without a server (request heads,
  * places where nothing answers, the lookup stand-in, running a test) and
  * the loopback sockets are in testserver_helpers.c.
  */
@@ -24,52 +25,11 @@
 #include "testserver.h"
 #include "testserver_internal.h"
 
-#define MAX_SCRIPTS 16          /* per-connection scripts of ts_start_scripts */
-#define MAX_REQUEST_HEAD 16384  /* a request head bigger than this ends the
-                                   connection */
 #define BODY_BLOCK 65536        /* SEND_BODY writes this much at a time */
-
-typedef struct ts_conn {
-    struct ts_conn *next;       /* in the server's list of live connections */
-    struct ts_conn **prev_next; /* the pointer that points at us */
-    testserver *ts;
-    coro_t *co;                 /* the coroutine playing the script */
-    int fd;                     /* -1 once closed */
-    int index;                  /* 0 for the first accepted connection... */
-    const ts_step *script;
-    size_t have;                /* bytes in buf not yet taken as a request */
-    char buf[MAX_REQUEST_HEAD]; /* what was read of the next request */
-} ts_conn;
-
-/* Heap strings the server hands out and frees at ts_stop. */
-typedef struct ts_strings {
-    char **items;
-    size_t n, cap;
-} ts_strings;
-
-struct testserver {
-    int family;                 /* AF_INET or AF_INET6 */
-    int lfd;                    /* the listening socket */
-    int port;
-    char authority[64];         /* "127.0.0.1:PORT" or "[::1]:PORT" */
-    const ts_step *scripts[MAX_SCRIPTS]; /* per connection; the last repeats */
-    size_t n_scripts;
-    ts_step fixed[4];           /* the script of ts_start_fixed... */
-    char *fixed_response;       /* ...and the response it sends */
-    coro_t *acceptor;           /* the accept coroutine (joined at stop) */
-    ts_conn *conns;             /* live connections */
-    coro_t *stopper;            /* ts_stop waiting for conns to empty */
-    bool stopping;
-    int accepted;               /* connections accepted */
-    int open_now, open_max;     /* connections open now / at most */
-    ts_strings requests;        /* request heads, in order */
-    int *request_conn;          /* connection index of each request */
-    ts_strings urls;            /* strings returned by ts_url */
-};
 
 /* ---- small helpers ---- */
 
-static int strings_add(ts_strings *s, char *str)
+int ts_strings_add(ts_strings *s, char *str)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
@@ -92,66 +52,8 @@ static void strings_free(ts_strings *s)
     s->n = s->cap = 0;
 }
 
-static char *copy_bytes(const char *p, size_t n)
-{
-    char *c = malloc(n + 1);
-    if (c) {
-        memcpy(c, p, n);
-        c[n] = '\0';
-    }
-    return c;
-}
-
 /* ---- the steps ---- */
 
-/* What play_step tells the connection loop. */
-enum { STEP_NEXT, STEP_AGAIN, STEP_STOP };
-
-/* Where "\r\n\r\n" ends in p[0..n), or 0 if it does not occur. */
-static size_t head_end(const char *p, size_t n)
-{
-    for (size_t i = 3; i < n; i++)
-        if (p[i] == '\n' && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
-            return i + 1;
-    return 0;
-}
-
-static int record_request(ts_conn *cn, size_t len)
-{
-    testserver *ts = cn->ts;
-    char *head = copy_bytes(cn->buf, len);
-    int *grown = realloc(ts->request_conn, (ts->requests.n + 1) * sizeof *grown);
-    if (!head || !grown) {
-        free(head);
-        if (grown)
-            ts->request_conn = grown;
-        return -1;
-    }
-    ts->request_conn = grown;
-    ts->request_conn[ts->requests.n] = cn->index;
-    if (strings_add(&ts->requests, head) < 0) {
-        free(head);
-        return -1;
-    }
-    cn->have -= len;
-    memmove(cn->buf, cn->buf + len, cn->have);
-    return 0;
-}
-
-static int step_read_request(ts_conn *cn)
-{
-    size_t end;
-    while ((end = head_end(cn->buf, cn->have)) == 0) {
-        if (cn->have == sizeof cn->buf)
-            return STEP_STOP; /* absurd head: give up on this client */
-        ssize_t got = io_read(cn->fd, cn->buf + cn->have, sizeof cn->buf - cn->have,
-                              CORO_NEVER);
-        if (got <= 0)
-            return STEP_STOP; /* closed, reset or cancelled */
-        cn->have += (size_t)got;
-    }
-    return record_request(cn, end) < 0 ? STEP_STOP : STEP_NEXT;
-}
 
 /* SUSPENDS.  Sleeps ms (0: just long enough for one pass of the reactor,
  * so the peer gets to read what we wrote before we write more). */
@@ -237,7 +139,7 @@ static int play_step(ts_conn *cn, const ts_step *s)
 {
     switch (s->op) {
     case TS_OP_READ_REQUEST:
-        return step_read_request(cn);
+        return ts_step_read_request(cn);
     case TS_OP_SEND:
         return step_send(cn, s);
     case TS_OP_SEND_BODY:
@@ -411,8 +313,10 @@ void ts_stop(testserver *ts)
     while (ts->conns)
         coro_wait(-1, 0, CORO_NEVER); /* conn_main wakes us at the last one */
     strings_free(&ts->requests);
+    strings_free(&ts->bodies);
     strings_free(&ts->urls);
     free(ts->request_conn);
+    free(ts->body_len);
     free(ts->fixed_response);
     free(ts);
 }
@@ -436,7 +340,7 @@ const char *ts_url(testserver *ts, const char *path)
     if (!url)
         abort(); /* a test cannot go on without it */
     snprintf(url, size, "http://%s%s", ts->authority, path);
-    if (strings_add(&ts->urls, url) < 0)
+    if (ts_strings_add(&ts->urls, url) < 0)
         abort();
     return url;
 }
@@ -464,6 +368,15 @@ int ts_requests(const testserver *ts)
 const char *ts_request(const testserver *ts, int i)
 {
     return i >= 0 && (size_t)i < ts->requests.n ? ts->requests.items[i] : NULL;
+}
+
+const char *ts_request_body(const testserver *ts, int i, size_t *len)
+{
+    if (i < 0 || (size_t)i >= ts->bodies.n)
+        return NULL;
+    if (len)
+        *len = ts->body_len[i];
+    return ts->bodies.items[i];
 }
 
 int ts_request_connection(const testserver *ts, int i)

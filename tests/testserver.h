@@ -19,9 +19,9 @@
  *     CHECK_INT(ts_connections(ts), 1);
  *     ts_stop(ts);
  *
- * Simple on purpose: requests are read as a head only (the client under
- * test sends no bodies), and there is no routing by path -- a connection's
- * script says what its 1st, 2nd... request gets.
+ * Simple on purpose: there is no routing by path -- a connection's
+ * script says what its 1st, 2nd... request gets; a request body is read
+ * and recorded, never answered to (no Expect: 100-continue).
  *
  * Calls marked SUSPENDS must come from a coroutine; the others never
  * switch.  Errors: NULL or -1 with errno.
@@ -40,8 +40,10 @@ struct addrinfo;
 typedef enum ts_op {
     TS_OP_END = 0,      /* end of the script: close the connection */
     TS_OP_READ_REQUEST, /* read up to the blank line that ends a request head
-                           and record the head; if the peer closes (or
-                           resets) first, the connection ends quietly */
+                           and record the head, then its body (by its
+                           Content-Length, or chunked), decoded; if the
+                           peer closes (or resets) first, the connection
+                           ends quietly */
     TS_OP_SEND,         /* write data[0..len) (len 0: strlen(data)); if
                            piece > 0, in pieces of that many bytes with a
                            pause of `ms` (0: one pass of the reactor)
@@ -138,6 +140,12 @@ int ts_requests(const testserver *ts);
 /* The i-th request head received (0-based), NUL-terminated, blank line
  * included; NULL if there is no such request.  Owned by the server. */
 const char *ts_request(const testserver *ts, int i);
+
+/* The i-th request's body, decoded from its Content-Length or chunked
+ * framing, NUL-terminated ("" if it had none), its length in *len (when
+ * len is not NULL); NULL if there is no such request.  Owned by the
+ * server. */
+const char *ts_request_body(const testserver *ts, int i, size_t *len);
 
 /* The 0-based number of the connection the i-th request came on, or -1. */
 int ts_request_connection(const testserver *ts, int i);

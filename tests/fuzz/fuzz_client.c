@@ -149,7 +149,7 @@ static bool documented(int code)
 {
     switch (code) {
     case HTTP_OK: case HTTP_E_MALFORMED: case HTTP_E_TRUNCATED:
-    case HTTP_E_EMPTY_REPLY: case HTTP_E_BODY_TOO_LARGE:
+    case HTTP_E_EMPTY_REPLY: case HTTP_E_BODY_TOO_LARGE: case HTTP_E_UNSUPPORTED_CODING:
         return true;
     }
     return false;  /* RESET, timeouts...: the server never does that */

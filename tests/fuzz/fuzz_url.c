@@ -1,5 +1,5 @@
-/* fuzz_url.c - URL parsing, redirect resolution and the Host header
- * (http/url.h).
+/* fuzz_url.c - URL parsing, normalizing, joining, the old redirect
+ * resolution and the Host header (http/url.h).
  *
  * Input: byte 0 picks the size of the output buffers (bit 7 set: a small
  * size, bits 0-6; clear: 4096), then a URL up to the first NUL byte, then
@@ -8,11 +8,20 @@
  * byte read or written past either is caught.
  *
  * Invariants, beyond memory safety:
- *   - a URL that parses has a sane host, port and target (pointing into
- *     the URL, starting with '/', no fragment, no forbidden byte); its
- *     Host header fits in the 300 bytes message.c gives it, and
- *     "http://" + Host + target parses back to the same host, port and
- *     target;
+ *   - every code returned is a documented one, with a message;
+ *   - a URL that parses has a sane host, port, userinfo and target
+ *     (pointing into the URL, starting with '/', no fragment, no
+ *     forbidden byte); its Host header fits in the 300 bytes message.c
+ *     gives it, and "http://" + Host + target parses back to the same
+ *     host (less its zone), port and target;
+ *   - http_url_normalize and http_url_join return a URL, or NULL and a
+ *     code (never both, never neither); what they return parses, has no
+ *     space, control byte or byte >= 0x80, is at most HTTP_URL_MAX long,
+ *     and normalizes to itself;
+ *   - a URL that parses normalizes (unless too long) to the same host,
+ *     ignoring case, and port; joining "" or "#..." to it gives the same
+ *     as normalizing it; joining a relative reference keeps its host and
+ *     port;
  *   - a Host header written into a smaller buffer is the same string, or
  *     -1 and "" exactly when it does not fit;
  *   - http_url_resolve returns 0 or -1; on 0 the result fits and is the
@@ -24,6 +33,7 @@
  */
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include <bareawait/url.h>
@@ -62,8 +72,21 @@ static bool has_scheme(const char *s)
     return s[i] == ':';
 }
 
+static void check_code(int code)
+{
+    FZ_CHECK(code <= HTTP_URL_OK && code >= HTTP_URL_NO_PATH);
+    FZ_CHECK(strstr(http_url_strerror(code), "unknown") == NULL);
+}
+
 static void check_parsed(const char *s, const http_url *u)
 {
+    if (u->userinfo) {
+        FZ_CHECK(u->userinfo >= s && u->userinfo + u->userinfo_len <= s + strlen(s));
+        FZ_CHECK(u->userinfo[u->userinfo_len] == '@');
+        FZ_CHECK(strcspn(u->userinfo, "/?#") >= u->userinfo_len);
+    } else {
+        FZ_EQ(u->userinfo_len, 0);
+    }
     size_t host_len = strlen(u->host);
     FZ_CHECK(host_len > 0 && host_len < sizeof u->host);
     for (size_t i = 0; i < host_len; i++)
@@ -88,7 +111,8 @@ static void check_round_trip(const http_url *u, const char *host_header)
     snprintf(again, n + 1, "http://%s%.*s", host_header, (int)u->target_len, u->target);
     http_url v;
     FZ_EQ(http_url_parse(again, &v), HTTP_URL_OK);
-    FZ_CHECK(strcmp(v.host, u->host) == 0);
+    size_t host_len = strcspn(u->host, "%");    /* the Host header has no zone */
+    FZ_CHECK(strlen(v.host) == host_len && memcmp(v.host, u->host, host_len) == 0);
     FZ_EQ(v.host_is_ipv6, u->host_is_ipv6);
     FZ_EQ(v.port, u->port);
     FZ_EQ(v.target_len, u->target_len);
@@ -163,6 +187,68 @@ static void check_resolve(const char *base, const http_url *parsed, const char *
     free(out);
 }
 
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if (forbidden((unsigned char)*s) && *s != ' ')
+            return true;
+    return false;
+}
+
+/* What http_url_normalize and http_url_join return: a URL or a code. */
+static void check_normalized(const char *n, int code)
+{
+    check_code(code);
+    FZ_CHECK((n != NULL) == (code == HTTP_URL_OK));
+    if (!n)
+        return;
+    size_t len = strlen(n);
+    FZ_CHECK(len <= HTTP_URL_MAX);
+    for (size_t i = 0; i < len; i++)
+        FZ_CHECK(!forbidden((unsigned char)n[i]) && (unsigned char)n[i] < 0x80);
+    http_url u;
+    FZ_EQ(http_url_parse(n, &u), HTTP_URL_OK);
+    FZ_CHECK(memchr(n, '#', len) == NULL);
+    int again_code = -100;
+    char *again = http_url_normalize(n, &again_code);
+    FZ_EQ(again_code, HTTP_URL_OK);
+    FZ_CHECK(again && strcmp(again, n) == 0);
+    free(again);
+}
+
+/* The same host (ignoring case) and port as the URL it came from. */
+static void check_same_origin(const http_url *u, const char *n)
+{
+    http_url v;
+    FZ_EQ(http_url_parse(n, &v), HTTP_URL_OK);
+    FZ_CHECK(strcasecmp(u->host, v.host) == 0);
+    FZ_EQ(u->port, v.port);
+    FZ_EQ(u->host_is_ipv6, v.host_is_ipv6);
+}
+
+static void check_normalize_join(const char *url, const http_url *parsed, const char *loc)
+{
+    int code = -100;
+    char *n = http_url_normalize(url, &code);
+    check_normalized(n, code);
+    if (parsed && code != HTTP_URL_TOO_LONG) {
+        FZ_EQ(code, HTTP_URL_OK);
+        check_same_origin(parsed, n);
+    }
+    int jcode = -100;
+    char *j = http_url_join(url, loc, &jcode);
+    check_normalized(j, jcode);
+    if (!parsed)
+        FZ_CHECK(j == NULL);
+    if (parsed && (loc[0] == '\0' || loc[0] == '#') && code == HTTP_URL_OK &&
+        !has_control(loc))
+        FZ_CHECK(j && strcmp(j, n) == 0);
+    if (j && !has_scheme(loc) && !(loc[0] == '/' && loc[1] == '/'))
+        check_same_origin(parsed, j);
+    free(n);
+    free(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -177,14 +263,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     http_url u;
     int code = http_url_parse(url, &u);
-    FZ_CHECK(code == HTTP_URL_OK || code == HTTP_URL_MALFORMED ||
-             code == HTTP_URL_UNSUPPORTED_SCHEME);
-    FZ_CHECK(http_url_strerror(code) != NULL);
+    check_code(code);
     if (code == HTTP_URL_OK) {
         check_parsed(url, &u);
         check_host_header(&u, small);
     }
     check_resolve(url, code == HTTP_URL_OK ? &u : NULL, loc, small);
+    check_normalize_join(url, code == HTTP_URL_OK ? &u : NULL, loc);
     free(url);
     free(loc);
     return 0;

@@ -90,16 +90,37 @@ static bool inside(const char *p, size_t n, const char *lo, const char *hi)
     return p >= lo && p <= hi && n <= (size_t)(hi - p);
 }
 
+/* A value's folds: every LF comes right after a CR or not, and right
+ * before a space or tab; unfolded, no CR or LF is left, and the value
+ * keeps its first and last byte. */
+static void check_folds(const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '\r')
+            FZ_CHECK(i + 1 < n && v[i + 1] == '\n');
+        if (v[i] == '\n')
+            FZ_CHECK(i + 1 < n && (v[i + 1] == ' ' || v[i + 1] == '\t'));
+    }
+    char *out = malloc(n ? n : 1);
+    FZ_CHECK(out != NULL);
+    size_t len = http_header_unfold(out, v, n);
+    FZ_CHECK(len <= n);
+    FZ_CHECK(memchr(out, '\n', len) == NULL && memchr(out, '\r', len) == NULL);
+    if (n > 0)
+        FZ_CHECK(len > 0 && out[0] == v[0] && out[len - 1] == v[n - 1]);
+    free(out);
+}
+
 /* The contract of a head that http_parse_response accepted (ret > 0). */
 static void check_head(const model *m, int ret, int minor, int status,
                        const char *reason, size_t reason_len,
-                       const http_header *h, size_t nh)
+                       const http_header *h, size_t nh, size_t cap)
 {
     const char *end = m->buf + ret;
     FZ_CHECK((size_t)ret <= m->have);
     FZ_CHECK(minor == 0 || minor == 1);
-    FZ_CHECK(status >= 100 && status <= 599);
-    FZ_CHECK(nh <= FZ_MAX_HEADERS);
+    FZ_CHECK(status >= 100 && status <= 999);
+    FZ_CHECK(nh <= cap);
     FZ_CHECK(inside(reason, reason_len, m->buf, end));
     for (size_t i = 0; i < nh; i++) {
         FZ_CHECK(h[i].name_len > 0);
@@ -107,7 +128,7 @@ static void check_head(const model *m, int ret, int minor, int status,
         FZ_CHECK(inside(h[i].value, h[i].value_len, m->buf, end));
         FZ_CHECK(h[i].value > h[i].name + h[i].name_len); /* after the colon */
         FZ_CHECK(memchr(h[i].name, ':', h[i].name_len) == NULL);
-        FZ_CHECK(memchr(h[i].value, '\n', h[i].value_len) == NULL);
+        check_folds(h[i].value, h[i].value_len);
         if (h[i].value_len) {  /* trimmed of blanks at both ends */
             FZ_CHECK(h[i].value[0] != ' ' && h[i].value[0] != '\t');
             FZ_CHECK(h[i].value[h[i].value_len - 1] != ' ' &&
@@ -116,8 +137,22 @@ static void check_head(const model *m, int ret, int minor, int status,
     }
 }
 
+/* The header array, grown on -3 as the client grows its own: twice the
+ * room each time, from FZ_MAX_HEADERS. */
+typedef struct headers {
+    http_header *h;
+    size_t cap;
+} headers;
+
+static void grow(headers *hs)
+{
+    hs->cap *= 2;
+    hs->h = realloc(hs->h, hs->cap * sizeof *hs->h);
+    FZ_CHECK(hs->h != NULL);
+}
+
 /* read_head of exchange.c: a final head's length, or an HTTP_E* code. */
-static long read_head(model *m, int *minor, int *status, http_header *h, size_t *nh)
+static long read_head(model *m, int *minor, int *status, headers *hs, size_t *nh)
 {
     size_t last_len = 0;
     bool got_bytes = m->fed > 0;
@@ -125,12 +160,16 @@ static long read_head(model *m, int *minor, int *status, http_header *h, size_t 
         if (m->have > 0) {
             const char *reason;
             size_t reason_len;
-            *nh = FZ_MAX_HEADERS;
+            *nh = hs->cap;
             int n = http_parse_response(m->buf, m->have, last_len, minor, status,
-                                        &reason, &reason_len, h, nh);
-            FZ_CHECK(n == -1 || n == -2 || n > 0);
+                                        &reason, &reason_len, hs->h, nh);
+            FZ_CHECK(n == -1 || n == -2 || n == -3 || n > 0);
+            if (n == -3) {      /* the head is all here: only the array is short */
+                grow(hs);
+                continue;
+            }
             if (n > 0)
-                check_head(m, n, *minor, *status, reason, reason_len, h, *nh);
+                check_head(m, n, *minor, *status, reason, reason_len, hs->h, *nh, hs->cap);
             if (n > 0 && *status >= 200)
                 return n;
             if (n > 0 && *status == 101)
@@ -254,13 +293,19 @@ static int decode(model *m)
     fz_outcome *o = m->out;
     int minor, status;
     size_t nh;
-    http_header h[FZ_MAX_HEADERS];
-    long head_len = read_head(m, &minor, &status, h, &nh);
+    headers hs = {malloc(FZ_MAX_HEADERS * sizeof *hs.h), FZ_MAX_HEADERS};
+    FZ_CHECK(hs.h != NULL);
+    long head_len = read_head(m, &minor, &status, &hs, &nh);
+    http_framing f;
+    int framing = head_len < 0 ? 0 : http_framing_of(status, m->head_only, minor, hs.h, nh, &f);
+    free(hs.h);
     if (head_len < 0)
         return (int)head_len;
-    http_framing f;
-    if (http_framing_of(status, m->head_only, minor, h, nh, &f) < 0)
-        return HTTP_E_MALFORMED;
+    FZ_CHECK(framing == 0 || framing == -1 || framing == -2);
+    if (framing == -2)      /* parse.h: still a CLOSE framing */
+        FZ_CHECK(f.kind == HTTP_BODY_CLOSE && !f.keep_alive);
+    if (framing < 0)        /* the client hands no response back for either */
+        return framing == -2 ? HTTP_E_UNSUPPORTED_CODING : HTTP_E_MALFORMED;
     check_framing(m, status, &f);
     o->response = true;
     o->status = status;

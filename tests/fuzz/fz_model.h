@@ -20,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Response headers the client holds; must equal CONN_MAX_HEADERS
- * (http/conn.h; fuzz_client checks at compile time). */
+/* Response headers the client has room for at first; must equal
+ * CONN_MAX_HEADERS (http/conn.h; fuzz_client checks at compile time).
+ * On -3 (more fields than that) the model doubles its array and parses
+ * again, as the client does: the head's byte limit is the only limit. */
 #define FZ_MAX_HEADERS 128
 
 /* How the stream reaches the decoder. */

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# test_fetch_cli.sh - fetch's command line as curl users rely on it, one
+# row per behaviour, against fetch_testserver.
+#
+#     test_fetch_cli.sh FETCH SERVER SANITIZE
+#
+# A row is
+#
+#     row NAME NEEDS EXIT CHECK... -- FETCH-ARGUMENTS...
+#
+# NEEDS says which branch's work the row depends on besides the command
+# line: "-" (none: it must pass now), "client" (methods, request bodies,
+# -u, "Name;" headers: http/ on the client branch), "fetchout" (-w
+# printing, --retry, -O, --fail-with-body, the proxy handed to the client:
+# fetch_run.c on the fetchout branch), or both ("client+fetchout").  A row
+# whose branch is not in yet is probed for (see probe_*), reported as
+# PENDING and not counted as a failure; FETCH_CLI_STRICT=1 makes it fail.
+#
+# A CHECK is one of
+#     out=TEXT   stdout is TEXT             out:TEXT   stdout contains TEXT
+#     !out:TEXT  stdout lacks TEXT          size=N     stdout is N bytes
+#     err=TEXT   stderr is TEXT ("err=" : empty)
+#     err:TEXT   stderr contains TEXT       !err:TEXT  stderr lacks TEXT
+#     file:PATH|TEXT  PATH holds TEXT      nofile:PATH  PATH does not exist
+#     in:TEXT    (not a check) TEXT is fetch's stdin
+#     env:NAME=VALUE  (not a check) fetch runs with this in its environment
+# A failed check prints the row and both sides.  Exit 0 when every row
+# that could run passed.
+set -u
+
+# Absolute: the rows run fetch in a directory of their own (for -O).
+FETCH=$(realpath "$1") SERVER=$(realpath "$2") SANITIZE=$3
+echo "   (build with sanitizer: $SANITIZE)"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=99"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1"
+# No proxy from the machine's environment may bend the rows.
+unset http_proxy HTTP_PROXY https_proxy no_proxy NO_PROXY all_proxy ALL_PROXY
+WORK=$(mktemp -d)
+server_pid=
+failures=0 rows=0 pending=0
+
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_server() {
+    "$SERVER" 120 >"$WORK/ports" 2>"$WORK/server.err" &
+    server_pid=$!
+    for _ in $(seq 100); do
+        [ -s "$WORK/ports" ] && break
+        sleep 0.05
+    done
+    if ! read -r PORT REFUSED BLACKHOLE PORT6 <"$WORK/ports"; then
+        echo "fetch_testserver did not start: $(cat "$WORK/server.err")" >&2
+        exit 1
+    fi
+    BASE=http://127.0.0.1:$PORT
+}
+
+# ---- running fetch ----
+
+show() { head -c 800 "$1" | cat -v; }
+
+# run_fetch STDIN ENV... -- ARGS: fetch in $WORK/cwd; $rc, $WORK/out, $WORK/err.
+run_fetch() {
+    local input=$1 envs=()
+    shift
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    (cd "$WORK/cwd" && printf '%s' "$input" | env "${envs[@]}" "$FETCH" "$@" \
+        >"$WORK/out" 2>"$WORK/err")
+    rc=$?
+    sed -i "/^==[0-9]*==WARNING: ASan doesn't fully support makecontext/d" "$WORK/err"
+}
+
+# ---- probes: is the other branches' work in? ----
+
+has_client=no has_fetchout=no
+probe() {
+    run_fetch "" -- -d probe=1 "$BASE/echo"
+    grep -q '^POST /echo' "$WORK/out" && grep -q 'probe=1' "$WORK/out" && has_client=yes
+    run_fetch "" -- -s -o /dev/null -w '[%{http_code}]' "$BASE/ok"
+    [ "$(cat "$WORK/out")" = "[200]" ] && has_fetchout=yes
+    echo "   client branch's work: $has_client; fetchout branch's work: $has_fetchout"
+}
+
+# ready NEEDS: can a row with these needs run here?
+ready() {
+    case "$1" in
+        -) return 0 ;;
+        client) [ $has_client = yes ] ;;
+        fetchout) [ $has_fetchout = yes ] ;;
+        client+fetchout) [ $has_client = yes ] && [ $has_fetchout = yes ] ;;
+        *) echo "bad NEEDS $1" >&2; exit 2 ;;
+    esac
+}
+
+# ---- one row ----
+
+bad() {
+    echo "FAIL $name: $*" >&2
+    echo "     fetch ${args[*]}" >&2
+    failures=$((failures + 1))
+}
+
+# check SPEC: one CHECK of the row against what fetch did.
+check() {
+    local spec=$1 got path text
+    case "$spec" in
+        out=*) got=$(cat "$WORK/out")
+               [ "$got" = "${spec#out=}" ] || bad "stdout: got [$(show "$WORK/out")], want [${spec#out=}]" ;;
+        out:*) grep -qF -- "${spec#out:}" "$WORK/out" ||
+               bad "stdout lacks [${spec#out:}]; stdout: [$(show "$WORK/out")]" ;;
+        '!out:'*) ! grep -qF -- "${spec#!out:}" "$WORK/out" ||
+               bad "stdout has [${spec#!out:}]; stdout: [$(show "$WORK/out")]" ;;
+        size=*) got=$(wc -c <"$WORK/out")
+               [ "$got" = "${spec#size=}" ] || bad "stdout: got $got bytes, want ${spec#size=}" ;;
+        err=*) got=$(cat "$WORK/err")
+               [ "$got" = "${spec#err=}" ] || bad "stderr: got [$(show "$WORK/err")], want [${spec#err=}]" ;;
+        err:*) grep -qF -- "${spec#err:}" "$WORK/err" ||
+               bad "stderr lacks [${spec#err:}]; stderr: [$(show "$WORK/err")]" ;;
+        '!err:'*) ! grep -qF -- "${spec#!err:}" "$WORK/err" ||
+               bad "stderr has [${spec#!err:}]; stderr: [$(show "$WORK/err")]" ;;
+        file:*) path=${spec#file:}; text=${path#*|}; path=${path%%|*}
+               got=$(cat "$path" 2>&1)
+               [ "$got" = "$text" ] || bad "$path: got [$got], want [$text]" ;;
+        nofile:*) [ ! -e "${spec#nofile:}" ] || bad "${spec#nofile:} exists" ;;
+        in:*|env:*) ;;
+        *) echo "bad CHECK [$spec] in $name" >&2; exit 2 ;;
+    esac
+}
+
+# row NAME NEEDS EXIT CHECK... -- ARGS...
+row() {
+    name=$1
+    local needs=$2 want=$3 checks=() input="" envs=() c
+    shift 3
+    while [ "$1" != -- ]; do checks+=("$1"); shift; done
+    shift
+    args=("$@")
+    if ! ready "$needs"; then
+        echo "   PENDING $name (needs the $needs branch)"
+        pending=$((pending + 1))
+        [ "${FETCH_CLI_STRICT:-0}" = 1 ] && bad "pending in strict mode"
+        return
+    fi
+    rows=$((rows + 1))
+    for c in "${checks[@]}"; do
+        case "$c" in in:*) input=${c#in:} ;; env:*) envs+=("${c#env:}") ;; esac
+    done
+    rm -rf "$WORK/cwd" && mkdir "$WORK/cwd"
+    run_fetch "$input" "${envs[@]}" -- "$@"
+    [ "$rc" = "$want" ] || bad "exit code: got $rc, want $want; stderr: [$(show "$WORK/err")]"
+    for c in "${checks[@]}"; do check "$c"; done
+}
+
+OK="hello from fetch_testserver"
+
+# ---- the rows ----
+
+rows_options() {
+    local W=$WORK
+    row "bundled -sSo FILE" - 0 "out=" "err=" "file:$W/o1|$OK" -- -sSo "$W/o1" "$BASE/ok"
+    row "bundled -sSoFILE" - 0 "file:$W/o2|$OK" -- -sSo"$W/o2" "$BASE/ok"
+    row "bundled -Lo-" - 0 "out=$OK" -- -Lo- "$BASE/redirect-to-ok"
+    row "bundled -fsSL" - 0 "out=$OK" -- -fsSL "$BASE/redirect-to-ok"
+    row "bundled -sSfL on a 404" - 22 "out=" "err:404" -- -sSfL "$BASE/404"
+    row "-S alone" - 0 "out=$OK" -- -S "$BASE/ok"
+    row "--show-error" - 0 "out=$OK" -- --show-error "$BASE/ok"
+    row "-Z / --parallel" - 0 "out:$OK" "out:hello chunked" -- -Z "$BASE/ok" --parallel "$BASE/chunked"
+    row "--url" - 0 "out=$OK" -- --url "$BASE/ok"
+    row "unknown long option" - 2 "err:unknown option --bogus" -- --bogus "$BASE/ok"
+    row "unknown short option" - 2 "err:unknown option -q" -- -q "$BASE/ok"
+    row "unknown option in a bundle" - 2 "err:unknown option -j" -- -sjL "$BASE/ok"
+    row "value missing at the end of a bundle" - 2 "err:-o needs a value" -- -sSo
+    row "-h lists the new options" - 0 "out:--data-binary" "out:--write-out" "out:--globoff" \
+        "out:--noproxy" "out:--fail-with-body" "out:--remote-name" "out:HTTP_PROXY" -- -h
+    row "schemeless URL is http://" - 0 "out=$OK" -- "127.0.0.1:$PORT/ok"
+    row "--max-redirs -1 is no limit" - 0 "out=arrived" -- -L --max-redirs -1 "$BASE/r/25"
+    row "--max-redirs -2 is bad" - 2 "err:--max-redirs" -- --max-redirs -2 "$BASE/ok"
+    row "--retry bad" - 2 "err:--retry" -- --retry many "$BASE/ok"
+    row "-f with --fail-with-body" - 2 "err:--fail-with-body" -- -f --fail-with-body "$BASE/ok"
+    row "a body with NUL bytes" - 0 size=263 -- "$BASE/binary"
+}
+
+rows_no_url() {
+    row "no URL with -f -o" - 2 "err:no URL specified" "out=" -- -f -o "$WORK/never"
+    row "an empty URL (unset \$URL)" - 2 "err:no URL specified" -- -fsS ""
+    row "no URL with --parallel-max" - 2 "err:no URL specified" -- --parallel-max 3
+    row "no URL with -L" - 2 "err:no URL specified" -- -L
+    row "the demo with -s" - 0 "out:Hello from the demo server" -- -s
+    row "the demo with -v -s --trace" - 0 "out:Hello from the demo server" "err:step 7" -- -v -s --trace
+    row "the demo with -S" - 0 "out:Hello from the demo server" -- -S
+    row "--timeline is not an option yet" - 2 "err:unknown option --timeline" -- --timeline "$WORK/t"
+    row "--trace-json is not an option yet" - 2 "err:unknown option --trace-json" -- --trace-json "$WORK/t"
+}
+
+rows_globs() {
+    local W=$WORK P=$BASE/p
+    row "glob [1-3]" - 0 $'out=1\n2\n3' -- "$P/[1-3]"
+    row "glob [01-10] pads" - 0 $'out=01\n02\n03\n04\n05\n06\n07\n08\n09\n10' -- "$P/[01-10]"
+    row "glob [a-c]" - 0 $'out=a\nb\nc' -- "$P/[a-c]"
+    row "glob [1-10:4] steps" - 0 $'out=1\n5\n9' -- "$P/[1-10:4]"
+    row "glob {x,y}" - 0 $'out=x\ny' -- "$P/{x,y}"
+    row "two globs: rightmost fastest" - 0 $'out=a1\na2\nb1\nb2' -- "$P/{a,b}[1-2]"
+    row "-g: brackets are plain" - 0 "out=[1-3]" -- -g "$P/[1-3]"
+    row "--globoff: braces are plain" - 0 "out={x,y}" -- --globoff "$P/{x,y}"
+    row "escaped bracket" - 0 "out=[1]" -- "$P/\\[1\\]"
+    row "-o '#1' per URL" - 0 "out=" "file:$W/g_1.txt|1" "file:$W/g_2.txt|2" -- \
+        -o "$W/g_#1.txt" "$P/[1-2]"
+    row "-o '#2-#1'" - 0 "file:$W/h_x-1|1x" "file:$W/h_y-2|2y" "file:$W/h_x-2|2x" \
+        "nofile:$W/h_1-x" -- -o "$W/h_#2-#1" "$P/[1-2]{x,y}"
+    row "glob and a plain URL" - 0 $'out=1\n2\n'"$OK" -- "$P/[1-2]" "$BASE/ok"
+    row "bad glob: position" - 3 "err:bad range in URL position" "err:$P/[1-" "err:^" -- "$P/[1-"
+    row "bad glob: backwards range" - 3 "err:bad range" -- "$P/[3-1]"
+    row "bad glob: unmatched brace" - 3 "err:unmatched brace" -- "$P/{a,b"
+    row "bad glob: nested" - 3 "err:nested brace" -- "$P/{a,{b}}"
+    row "glob cap" - 3 "err:expands to more than 100000 URLs" -- "$P/[1-200000]"
+    row "glob cap over two globs" - 3 "err:expands to more than" -- "$P/[1-1000][1-1000]"
+    row "IPv6 address is not a glob" - 7 "!err:bad range" -- "http://[::1]:$REFUSED/"
+}
+
+rows_request() {
+    local W=$WORK E=$BASE/echo
+    printf 'a=1\r\nb=2\n' >"$W/form.txt"
+    printf 'line1\r\nline2\n' >"$W/raw.txt"
+    printf 'uploaded bytes\n' >"$W/up.txt"
+    row "-A is User-Agent" - 0 "out:User-Agent: agent/1.0" "!out:bareawait/" -- -A agent/1.0 "$E"
+    row "-H User-Agent wins over -A" - 0 "out:User-Agent: from-H" "!out:from-A" -- \
+        -A from-A -H "User-Agent: from-H" "$E"
+    row "-e is Referer" - 0 "out:Referer: http://example.com/page" -- -e http://example.com/page "$E"
+    row "-H bad" - 2 "err:-H wants" -- -H "no colon" "$E"
+    row "-H with CR LF" - 2 "err:-H wants" -- -H $'X-A: 1\r\nX-B: 2' "$E"
+    row "-H 'Name:' removes a default" client 0 "!out:Accept:" -- -H "Accept:" "$E"
+    row "-H 'Name;' sends it empty" client 0 "out:X-Empty:" -- -H "X-Empty;" "$E"
+    row "-H 'Name; x' is bad" - 2 "err:-H wants" -- -H "X-Empty; x" "$E"
+    row "-X token" client 0 "out:PATCH /echo HTTP/1.1" -- -X PATCH "$E"
+    row "-X not a token" - 2 "err:-X wants a method" -- -X "GE T" "$E"
+    row "-X wins over -d" client 0 "out:PUT /echo" "out:k=v" -- -X PUT -d k=v "$E"
+    row "-I is HEAD" - 0 "out:HTTP/1.1 200 OK" "!out:GET" -- -I "$E"
+    row "-I with -d" - 2 "err:-I with -d" -- -I -d x=1 "$E"
+    row "-d with -T" - 2 "err:-d with -T" -- -d x=1 -T "$W/up.txt" "$E"
+    row "-d is a form POST" client 0 "out:POST /echo HTTP/1.1" "out:Content-Length: 7" \
+        "out:Content-Type: application/x-www-form-urlencoded" "out:a=1&b=2" -- -d a=1 --data b=2 "$E"
+    row "-d with -H Content-Type" client 0 "out:Content-Type: text/plain" \
+        "!out:x-www-form-urlencoded" -- -H "Content-Type: text/plain" -d hi "$E"
+    row "-d @FILE drops CR and LF" client 0 "out:a=1b=2" "out:Content-Length: 6" -- -d "@$W/form.txt" "$E"
+    row "-d @- reads stdin" client 0 "in:from=stdin" "out:from=stdin" -- -d @- "$E"
+    row "-d @missing" - 26 "err:cannot read $W/missing" -- -d "@$W/missing" "$E"
+    row "--data-binary @FILE as it is" client 0 "out:Content-Length: 13" "out:line1"$'\r' -- \
+        --data-binary "@$W/raw.txt" "$E"
+    row "--data-raw keeps @" client 0 "out:@not-a-file" -- --data-raw @not-a-file "$E"
+    row "-d '' is an empty POST" client 0 "out:POST /echo" "out:Content-Length: 0" -- -d "" "$E"
+    row "-T FILE is a PUT of it" client 0 "out:PUT /echo HTTP/1.1" "out:Content-Length: 15" \
+        "out:uploaded bytes" -- -T "$W/up.txt" "$E"
+    row "-T - reads stdin, chunked" client 0 "in:piped in" "out:PUT /echo" \
+        "out:Transfer-Encoding: chunked" "out:piped in" -- -T - "$E"
+    row "-T missing" - 26 "err:cannot read $W/nope" -- -T "$W/nope" "$E"
+    row "-T a directory" - 26 "err:Is a directory" -- -T "$W" "$E"
+    row "-T - with two URLs" - 2 "err:one URL only" -- -T - "$E" "$E"
+    row "-u user:pass is Basic" client 0 "out:Authorization: Basic dXNlcjpwYXNz" -- -u user:pass "$E"
+    row "-u without a password" - 2 "err:does not prompt" -- -u user "$E"
+}
+
+rows_output() {
+    local W=$WORK
+    printf '%s' '%{http_code} %{method}\n' >"$W/format.txt"
+    row "-w variables" fetchout 0 "out=200 GET 6 $BASE/type 0 text/plain; charset=utf-8" -- \
+        -s -o /dev/null -w '%{http_code} %{method} %{size_download} %{url_effective} %{num_redirects} %{content_type}' \
+        "$BASE/type"
+    row "-w after redirects" fetchout 0 "out=2 $BASE/r/0 200" -- \
+        -sL -o /dev/null -w '%{num_redirects} %{url_effective} %{http_code}' "$BASE/r/2"
+    row "-w the last one wins" fetchout 0 "out=second" -- -s -o /dev/null -w first -w second "$BASE/ok"
+    row "-w after each URL" fetchout 0 $'out=[200]\n[404]' -- -s -o /dev/null -o /dev/null \
+        -w '[%{http_code}]\n' "$BASE/ok" "$BASE/404"
+    row "-w times" fetchout 0 "out:0." -- -s -o /dev/null -w '%{time_total}' "$BASE/ok"
+    row "-w @FILE" fetchout 0 "out=200 GET" -- -s -o /dev/null -w "@$W/format.txt" "$BASE/ok"
+    row "-w unknown variable" fetchout 0 "err:unknown --write-out variable: 'nope'" -- \
+        -s -o /dev/null -w '%{nope}' "$BASE/ok"
+    row "-w %{exitcode} on failure" fetchout 7 "out:7" -- -w '%{exitcode}' "http://127.0.0.1:$REFUSED/"
+    row "-w @missing" - 26 "err:cannot read $W/nope" -- -w "@$W/nope" "$BASE/ok"
+    row "--fail-with-body writes the body" fetchout 22 "out:not found" -- --fail-with-body "$BASE/404"
+    row "--retry 2 rides out two 503s" fetchout 0 "out=ok after 2" -- --retry 2 "$BASE/retry/2/cli-a"
+    row "-O writes the URL's file name" fetchout 0 "file:$W/cwd/hello.txt|hello.txt" -- -O "$BASE/p/hello.txt"
+    row "-O without a file name" fetchout 23 "err:" -- -O "$BASE/"
+}
+
+rows_proxy() {
+    local W=$WORK far=http://far.invalid/echo
+    local refused=127.0.0.1:$REFUSED
+    row "-x host:port" client+fetchout 0 "out:GET $far HTTP/1.1" -- -x "127.0.0.1:$PORT" "$far"
+    row "-x http://host:port" client+fetchout 0 "out:GET $far HTTP/1.1" -- -x "http://127.0.0.1:$PORT" "$far"
+    row "http_proxy from the environment" client+fetchout 0 "env:http_proxy=127.0.0.1:$PORT" \
+        "out:GET $far HTTP/1.1" -- "$far"
+    row "HTTP_PROXY is ignored (httpoxy)" - 0 "env:HTTP_PROXY=$refused" "out=$OK" -- "$BASE/ok"
+    row "no_proxy bypasses http_proxy" - 0 "env:http_proxy=$refused" "env:no_proxy=127.0.0.1" \
+        "out=$OK" -- "$BASE/ok"
+    row "NO_PROXY bypasses http_proxy" - 0 "env:http_proxy=$refused" "env:NO_PROXY=127.0.0.1" \
+        "out=$OK" -- "$BASE/ok"
+    row "--noproxy '*'" - 0 "env:http_proxy=$refused" "out=$OK" -- --noproxy '*' "$BASE/ok"
+    row "-x '' overrides http_proxy" - 0 "env:http_proxy=$refused" "out=$OK" -- -x "" "$BASE/ok"
+    row "http_proxy is used" client+fetchout 7 "env:http_proxy=$refused" -- "$BASE/ok"
+    row "-x socks5:// is refused" - 2 "err:plain http:// proxies only" -- -x socks5://h:1 "$BASE/ok"
+}
+
+start_server
+mkdir "$WORK/cwd"
+probe
+for group in rows_options rows_no_url rows_globs rows_request rows_output rows_proxy; do
+    echo "-- $group"
+    "$group"
+done
+name=server
+args=()
+kill -0 "$server_pid" 2>/dev/null || bad "fetch_testserver died: $(cat "$WORK/server.err")"
+echo "$rows rows run, $pending pending on other branches, $failures failed check(s)"
+[ "$failures" -eq 0 ]
