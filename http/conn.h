@@ -1,5 +1,6 @@
-/* conn.h - one TCP connection to a server, its read buffer, and the pool
- * of kept-alive connections.  Internal to http/.
+/* conn.h - one TCP connection to a server and its read buffer.  The pool
+ * of kept-alive connections is in pool.h, included at the end.  Internal
+ * to http/.
  */
 #ifndef BAREAWAIT_CONN_H
 #define BAREAWAIT_CONN_H
@@ -77,38 +78,7 @@ int ba_io_error(const deadlines *dl, int step_timeout, int other);
 /* Calls o->on_event if there is one. */
 void ba_emit(const http_client_opts *o, http_event ev, int fd, const char *detail);
 
-/* ---- the pool: kept-alive connections and per-host limits ---- */
-
-struct pool_waiter;
-
-struct pool_host {
-    struct pool_host *next;
-    char key[272];               /* "host:port" */
-    int in_use;                  /* connections lent out now */
-    struct conn *idle;           /* kept-alive connections, newest first */
-    struct pool_waiter *waiting; /* requests waiting for a free slot, FIFO */
-    struct pool_waiter *waiting_tail;
-};
-
-typedef struct pool {
-    struct pool_host *hosts;
-    int max_per_host;            /* in_use + idle never exceeds this */
-    int64_t idle_timeout_ns;     /* idle longer than this: closed, not reused */
-} pool;
-
-/* SUSPENDS (when the host is at its limit).  Reserves a slot for key and
- * hands out an idle connection if a fresh one is kept (*out), else
- * *out = NULL and the caller opens one with that slot.  *host tells the
- * caller which host to give the slot back to.  0, or -1 with errno
- * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */
-int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
-                 struct pool_host **host, struct conn **out);
-
-/* Gives the slot back.  c (may be NULL) is kept idle if reusable, else
- * closed.  The next waiting request, if any, gets the slot. */
-void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable);
-
-/* Closes every idle connection and frees the hosts (none may be in use). */
-void ba_pool_close(pool *p);
+/* The pool of kept-alive connections (pool.c) is declared in pool.h. */
+#include "pool.h"
 
 #endif

@@ -6,6 +6,25 @@
  * slot straight to the first waiter (a hand-off, so a newcomer cannot jump
  * the queue) and parks its connection in the idle list if it can carry
  * another request.
+ *
+ * Idle connections are closed when their idle timeout passes, by the
+ * *reaper*: one coroutine per pool, not one timer per connection (the
+ * runtime has no timer callbacks; a timer is a coroutine's deadline).
+ * Its life:
+ *   - the first connection a pool keeps idle spawns it (detached);
+ *   - it sleeps until the oldest idle connection expires, closes every
+ *     expired one, frees hosts left with nothing, and sleeps again;
+ *   - it ends by itself when no connection is idle any more;
+ *   - ba_pool_close tells it to end (stop flag + coro_cancel) and frees
+ *     the pool at once; the reaper's own state outlives the pool until the
+ *     reaper has seen the flag, so close never waits.
+ * Because a sleeping reaper keeps coro_run() going, a program that forgets
+ * http_client_close still ends, one idle timeout after its last request
+ * at most; one that closes its client (fetch) does not wait at all.
+ * Simple on purpose: a wake-up scans every idle connection; a heap of
+ * expiries would make it O(log n) for clients with very many hosts.
+ * take_idle checks the age too, so a reaper that runs late never lets a
+ * stale connection be reused.
  */
 #include <assert.h>
 #include <errno.h>
@@ -85,6 +104,12 @@ static int wait_for_slot(struct pool_host *h, int64_t deadline_ns)
     return -1;
 }
 
+/* Whether c, idle since c->idle_since, has been idle too long at `now`. */
+static bool expired(const pool *p, const struct conn *c, int64_t now)
+{
+    return now - c->idle_since >= p->idle_timeout_ns;
+}
+
 /* The newest idle connection that has not been idle too long; stale ones
  * are closed on the way. */
 static struct conn *take_idle(pool *p, struct pool_host *h)
@@ -93,12 +118,106 @@ static struct conn *take_idle(pool *p, struct pool_host *h)
     while (h->idle) {
         struct conn *c = h->idle;
         h->idle = c->next;
-        if (now - c->idle_since <= p->idle_timeout_ns)
+        if (!expired(p, c, now))
             return c;
         ba_conn_close(c);
     }
     return NULL;
 }
+
+/* ---- the reaper ---- */
+
+struct pool_reaper {
+    pool *p;      /* the pool it works for; NULL: the pool is gone, end */
+    coro_t *co;   /* the reaper coroutine (detached) */
+};
+
+/* When idle connection c expires: a time, never CORO_NEVER (which means
+ * "none idle" to the reaper), even for an absurdly long timeout. */
+static int64_t expiry(const pool *p, const struct conn *c)
+{
+    if (p->idle_timeout_ns >= CORO_NEVER - 1 - c->idle_since)
+        return CORO_NEVER - 1;
+    return c->idle_since + p->idle_timeout_ns;
+}
+
+/* Closes h's expired idle connections.  Returns when the oldest one left
+ * expires, or CORO_NEVER if none is left. */
+static int64_t reap_host(pool *p, struct pool_host *h, int64_t now)
+{
+    int64_t next = CORO_NEVER;
+    struct conn **pp = &h->idle;
+    while (*pp) {
+        struct conn *c = *pp;
+        if (expired(p, c, now)) {
+            *pp = c->next;
+            ba_conn_close(c);
+        } else {
+            int64_t at = expiry(p, c);
+            next = at < next ? at : next;
+            pp = &c->next;
+        }
+    }
+    return next;
+}
+
+/* Closes every expired idle connection and frees the hosts nobody uses
+ * (nothing idle, lent out or waited for).  Returns when the next idle
+ * connection expires, or CORO_NEVER if none is idle. */
+static int64_t reap(pool *p)
+{
+    int64_t now = coro_now(), next = CORO_NEVER;
+    struct pool_host **pp = &p->hosts;
+    while (*pp) {
+        struct pool_host *h = *pp;
+        int64_t at = reap_host(p, h, now);
+        next = at < next ? at : next;
+        if (!h->idle && h->in_use == 0 && !h->waiting) {
+            *pp = h->next;
+            free(h);
+        } else {
+            pp = &h->next;
+        }
+    }
+    return next;
+}
+
+static void *reaper_main(void *arg)
+{
+    struct pool_reaper *r = arg;
+    while (r->p) {
+        int64_t next = reap(r->p);
+        if (next == CORO_NEVER) { /* nothing idle: a later release respawns us */
+            r->p->reaper = NULL;
+            break;
+        }
+        /* A cancel is ba_pool_close telling us to end: r->p is NULL then. */
+        coro_sleep_until(next);
+    }
+    free(r);
+    return NULL;
+}
+
+/* Makes sure a reaper runs for p.  0, or -1 (no memory for it). */
+static int reaper_ensure(pool *p)
+{
+    if (p->reaper)
+        return 0;
+    struct pool_reaper *r = malloc(sizeof *r);
+    if (!r)
+        return -1;
+    r->p = p;
+    coro_opts opts = {.name = "http-idle", .detached = true};
+    r->co = coro_spawn(reaper_main, r, &opts);
+    if (!r->co) {
+        free(r);
+        return -1;
+    }
+    p->reaper = r;
+    return 0;
+}
+
+/* ---- taking and giving back ---- */
 
 int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
                  struct pool_host **host, struct conn **out)
@@ -124,7 +243,9 @@ int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
 
 void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable)
 {
-    if (c && reusable) {
+    /* Without a reaper an idle connection would stay open until the next
+     * request or close: better to close it now. */
+    if (c && reusable && reaper_ensure(p) == 0) {
         c->idle_since = coro_now();
         c->reused = true;
         c->next = h->idle;
@@ -133,11 +254,15 @@ void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable
         ba_conn_close(c);
     }
     slot_pass_on(h);
-    (void)p;
 }
 
 void ba_pool_close(pool *p)
 {
+    if (p->reaper) { /* it frees itself when it sees p is gone */
+        p->reaper->p = NULL;
+        coro_cancel(p->reaper->co);
+        p->reaper = NULL;
+    }
     while (p->hosts) {
         struct pool_host *h = p->hosts;
         p->hosts = h->next;

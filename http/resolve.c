@@ -1,11 +1,22 @@
 /* resolve.c - getaddrinfo on a helper thread, woken through an eventfd.
  *
- * A lookup job is shared by the coroutine and the thread; whichever lets go
- * last frees it.  The eventfd belongs to the coroutine alone.  The thread
- * writes to it under the job's lock, and only if the coroutine has not
- * given up (timeout, cancel); the coroutine marks the job abandoned under
- * the same lock before closing the eventfd.  So the thread never writes to
- * a closed (perhaps reused) fd number, and no fd outlives the lookup.
+ * A lookup job belongs to the coroutine that starts it; the thread only
+ * fills in the result and writes 1 to the job's eventfd.  The thread is
+ * joinable and always joined, and the eventfd is closed only after the
+ * join, so the thread never writes to a closed (perhaps reused) fd number.
+ *
+ * A lookup can be given up while getaddrinfo still runs (the deadline
+ * passed, or the coroutine was cancelled): getaddrinfo cannot be stopped
+ * safely, so the job is handed to a small detached coroutine of its own
+ * ("http-resolve") that waits for the eventfd, joins the thread and frees
+ * the job.  The request returns at once; the runtime does not: coro_run()
+ * returns only once every lookup thread has ended, so no thread outlives
+ * the runtime (or shows up as leaked memory at exit).  The price: a
+ * program whose lookup timed out waits, at its end, for getaddrinfo to
+ * give up too (the resolver's own timeout, resolv.conf's timeout x
+ * attempts).  If even that coroutine cannot be had (out of memory), the
+ * thread is joined on the spot, holding up the scheduler until it ends:
+ * rare, and never wrong.
  * Simple on purpose: one thread per lookup; a resolver pool (or a real
  * async DNS client) would amortise thread creation.
  */
@@ -30,12 +41,9 @@ void http_set_lookup(http_lookup_fn fn)
 }
 
 struct job {
-    atomic_int refs;         /* 2 while both sides hold it */
-    atomic_bool done;        /* the thread has stored its result */
-    pthread_mutex_t lock;    /* guards efd against abandonment */
-    bool abandoned;          /* the coroutine gave up: do not touch efd */
-    int efd;                 /* the coroutine's eventfd */
-    char host[256];
+    pthread_t thread;        /* joined by whoever frees the job */
+    int efd;                 /* written once by the thread when it is done */
+    char host[256];          /* what to look up (the thread's copy) */
     char port[8];
     struct addrinfo *res;    /* the result, owned by the job until taken */
     int gai_err;             /* getaddrinfo's return code */
@@ -47,103 +55,113 @@ static const struct addrinfo tcp_hints = {
     .ai_protocol = IPPROTO_TCP,
 };
 
-static void job_unref(struct job *j)
-{
-    if (atomic_fetch_sub(&j->refs, 1) != 1)
-        return;
-    if (j->res)
-        freeaddrinfo(j->res);
-    pthread_mutex_destroy(&j->lock);
-    free(j);
-}
-
 static void *lookup_thread(void *arg)
 {
     struct job *j = arg;
     http_lookup_fn fn = atomic_load(&lookup_fn);
     j->gai_err = (fn ? fn : getaddrinfo)(j->host, j->port, &tcp_hints, &j->res);
-    atomic_store(&j->done, true);
-    pthread_mutex_lock(&j->lock);
-    if (!j->abandoned) {
-        uint64_t one = 1;
-        ssize_t rc = write(j->efd, &one, sizeof one);
-        (void)rc; /* an eventfd write of 1 cannot fail short of overflow */
-    }
-    pthread_mutex_unlock(&j->lock);
-    job_unref(j);
+    uint64_t one = 1;
+    ssize_t rc = write(j->efd, &one, sizeof one);
+    (void)rc; /* an eventfd write of 1 cannot fail short of overflow */
     return NULL;
 }
 
-/* Starts the thread.  0 or -1/errno. */
-static int job_start(struct job *j)
+/* Makes the job and starts its thread.  The job, or NULL with errno:
+ * ENOMEM, EMFILE/ENFILE (no fd for the eventfd), or pthread_create's
+ * EAGAIN (no thread: the system's limits). */
+static struct job *job_start(const char *host, const char *port)
 {
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(j->host, sizeof j->host, "%s", host);
+    snprintf(j->port, sizeof j->port, "%s", port);
     j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (j->efd < 0)
-        return -1;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int err = pthread_create(&t, &attr, lookup_thread, j);
-    pthread_attr_destroy(&attr);
+    int err = j->efd < 0 ? errno : pthread_create(&j->thread, NULL, lookup_thread, j);
     if (err == 0)
-        return 0;
-    coro_close(j->efd);
+        return j;
+    if (j->efd >= 0)
+        close(j->efd); /* never waited on: the reactor has not seen it */
+    free(j);
     errno = err;
-    return -1;
+    return NULL;
 }
 
-/* Waits for the thread's eventfd write; 0 or -1 with ETIMEDOUT/ECANCELED. */
-static int job_wait(struct job *j, int efd, int64_t deadline_ns)
+/* Whether the thread has written its eventfd (resetting it). */
+static bool job_done(const struct job *j)
 {
-    while (!atomic_load(&j->done)) {
-        coro_wake why = coro_wait(efd, CORO_READ, deadline_ns);
-        if (why == CORO_WOKE_TIMEOUT || why == CORO_WOKE_CANCELLED) {
+    uint64_t n;
+    return read(j->efd, &n, sizeof n) == (ssize_t)sizeof n;
+}
+
+/* Joins the thread (done, or about to be: writing the eventfd is the last
+ * thing it does) and frees the job.  The result goes to *res, or is freed
+ * if res is NULL.  Returns getaddrinfo's code. */
+static int job_end(struct job *j, struct addrinfo **res)
+{
+    pthread_join(j->thread, NULL); /* from here on, what it wrote is ours */
+    int gai_err = j->gai_err;
+    if (res)
+        *res = j->res;
+    else if (j->res)
+        freeaddrinfo(j->res);
+    coro_close(j->efd);
+    free(j);
+    return gai_err;
+}
+
+/* SUSPENDS.  Waits for the thread; 0 or -1 with ETIMEDOUT/ECANCELED. */
+static int job_wait(struct job *j, int64_t deadline_ns)
+{
+    while (!job_done(j)) {
+        coro_wake why = coro_wait(j->efd, CORO_READ, deadline_ns);
+        if (why != CORO_WOKE_READY) {
             errno = why == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
             return -1;
         }
-        uint64_t n;
-        ssize_t rc = read(efd, &n, sizeof n); /* reset the eventfd */
-        (void)rc;
     }
     return 0;
+}
+
+/* The coroutine that sees a given-up lookup through: until its thread has
+ * ended, it keeps the runtime (coro_run) going. */
+static void *job_orphan_main(void *arg)
+{
+    struct job *j = arg;
+    while (!job_done(j))
+        coro_wait(j->efd, CORO_READ, CORO_NEVER); /* nobody cancels us */
+    job_end(j, NULL);
+    return NULL;
+}
+
+/* The coroutine gave up on j: hand it to a coroutine of its own. */
+static void job_abandon(struct job *j)
+{
+    coro_opts opts = {.name = "http-resolve", .detached = true};
+    if (!coro_spawn(job_orphan_main, j, &opts))
+        job_end(j, NULL); /* no memory: wait for the thread here, blocking */
 }
 
 static int resolve_name(const char *host, const char *port, int64_t deadline_ns,
                         struct addrinfo **res, int *gai_err)
 {
-    struct job *j = calloc(1, sizeof *j);
-    if (!j) {
-        errno = ENOMEM;
+    struct job *j = job_start(host, port);
+    if (!j)
+        return -1;
+    if (job_wait(j, deadline_ns) < 0) {
+        int saved = errno;
+        job_abandon(j);
+        errno = saved;
         return -1;
     }
-    atomic_init(&j->refs, 2);
-    pthread_mutex_init(&j->lock, NULL);
-    snprintf(j->host, sizeof j->host, "%s", host);
-    snprintf(j->port, sizeof j->port, "%s", port);
-    if (job_start(j) < 0) {
-        pthread_mutex_destroy(&j->lock);
-        free(j);
-        return -1;
-    }
-    int rc = job_wait(j, j->efd, deadline_ns);
-    int saved = errno;
-    pthread_mutex_lock(&j->lock);
-    j->abandoned = true; /* from here on the thread leaves efd alone */
-    pthread_mutex_unlock(&j->lock);
-    coro_close(j->efd);
-    if (rc == 0) {
-        *gai_err = j->gai_err;
-        *res = j->res;
-        j->res = NULL; /* ours now */
-    }
-    job_unref(j);
-    errno = saved;
-    if (rc == 0 && *gai_err != 0) {
+    *gai_err = job_end(j, res);
+    if (*gai_err != 0) {
         errno = *gai_err == EAI_MEMORY ? ENOMEM : ENOENT;
         return -1;
     }
-    return rc;
+    return 0;
 }
 
 int ba_resolve(const char *host, uint16_t port, int64_t deadline_ns,

@@ -18,9 +18,14 @@ struct addrinfo;
 /* SUSPENDS (for names only).  Resolves host and port into a list of TCP
  * addresses (free it with freeaddrinfo).  Returns 0, or -1 with errno:
  *   ENOENT     the name does not resolve (*gai_err holds getaddrinfo's code)
- *   ETIMEDOUT  the deadline passed first (the thread finishes on its own)
+ *   ETIMEDOUT  the deadline passed first
  *   ECANCELED  the coroutine was cancelled
- *   ENOMEM / EAGAIN  no memory, eventfd or thread */
+ *   EAGAIN     no thread could be started (the system's limits)
+ *   EMFILE / ENFILE  no fd for the eventfd
+ *   ENOMEM     no memory
+ * After ETIMEDOUT or ECANCELED the lookup thread runs on, seen through by
+ * a detached coroutine ("http-resolve") that joins it: coro_run() returns
+ * only once every lookup thread has ended. */
 int ba_resolve(const char *host, uint16_t port, int64_t deadline_ns,
             struct addrinfo **res, int *gai_err);
 

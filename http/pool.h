@@ -1,0 +1,60 @@
+/* pool.h - the client's kept-alive connections, per host:port, and the
+ * per-host limit.  Internal to http/ (conn.h includes it).
+ *
+ * Idle connections are closed when their idle timeout passes, by one
+ * coroutine per pool (the reaper, "http-idle") that exists only while the
+ * pool holds an idle connection.  So coro_run() may wait for it: a program
+ * that never calls http_client_close still ends, at most one idle timeout
+ * after its last request; ba_pool_close stops the reaper at once.
+ */
+#ifndef BAREAWAIT_POOL_H
+#define BAREAWAIT_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "host:port" with room to spare: a host of at most 255 bytes, ':', five
+ * digits and the NUL. */
+#define POOL_KEY_MAX 272
+
+struct conn;
+struct pool_waiter;
+struct pool_reaper;
+
+struct pool_host {
+    struct pool_host *next;
+    char key[POOL_KEY_MAX];      /* "host:port" */
+    int in_use;                  /* connections lent out now */
+    struct conn *idle;           /* kept-alive connections, newest first */
+    struct pool_waiter *waiting; /* requests waiting for a free slot, FIFO */
+    struct pool_waiter *waiting_tail;
+};
+
+typedef struct pool {
+    struct pool_host *hosts;
+    int max_per_host;            /* in_use + idle never exceeds this */
+    int64_t idle_timeout_ns;     /* idle this long: closed, not reused */
+    struct pool_reaper *reaper;  /* the coroutine closing expired idle
+                                    connections; NULL while none is idle */
+} pool;
+
+/* SUSPENDS (when the host is at its limit).  Reserves a slot for key and
+ * hands out an idle connection if a fresh one is kept (*out), else
+ * *out = NULL and the caller opens one with that slot.  *host tells the
+ * caller which host to give the slot back to.  0, or -1 with errno
+ * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */
+int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
+                 struct pool_host **host, struct conn **out);
+
+/* Gives the slot back.  c (may be NULL) is kept idle if reusable, else
+ * closed; a kept one is closed when its idle timeout passes (the first
+ * idle connection of a pool starts the reaper: called from a coroutine).
+ * The next waiting request, if any, gets the slot.  Does not suspend. */
+void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable);
+
+/* Closes every idle connection, stops the reaper and frees the hosts (none
+ * may be in use).  Does not suspend: the reaper is told to end and does
+ * so the next time the scheduler runs it, without waiting for anything. */
+void ba_pool_close(pool *p);
+
+#endif
