@@ -21,8 +21,11 @@
  *   HTTP_E_NOMEM            ENOMEM
  *   HTTP_E_SEND_BODY        what the body_source left in errno (0 if it
  *                           set none)
+ *   HTTP_E_RESOLVE          EAGAIN when no lookup thread could be started,
+ *                           EMFILE/ENFILE when out of fds; 0 when the name
+ *                           does not resolve
  *   every other code        0 (the reply or the request was wrong, not
- *                           the system: MALFORMED, TRUNCATED, RESOLVE...)
+ *                           the system: MALFORMED, TRUNCATED...)
  */
 #ifndef BAREAWAIT_HTTP_CLIENT_H
 #define BAREAWAIT_HTTP_CLIENT_H
@@ -95,8 +98,15 @@ typedef struct http_client_opts {
     int64_t total_timeout_ms;   /* whole request incl. redirects; 0 or <0 = none */
     int max_per_host;           /* connections per host:port; more requests
                                    wait their turn; 0 = 10 */
-    int64_t idle_timeout_ms;    /* idle kept-alive connections older than this
-                                   are closed, not reused; 0 = 5000 */
+    int64_t idle_timeout_ms;    /* a kept-alive connection idle this long is
+                                   closed, even with no further request: by
+                                   one coroutine of the client's own
+                                   ("http-idle"), which sleeps until the next
+                                   expiry and ends when nothing is idle;
+                                   http_client_close stops it at once, and a
+                                   program that never closes its client still
+                                   ends, at most this long after its last
+                                   request; 0 = 5000 */
     bool follow_redirects;      /* follow 301/302/303/307/308 */
     int max_redirects;          /* when following; 0 = 20; <0 = none allowed
                                    (the first redirect is an error) */
