@@ -70,8 +70,8 @@ typedef struct fetch_opts {
     bool include_head;          /* -i (and -I): status line and headers first */
     bool head_only;             /* -I: a HEAD request */
     bool follow;                /* -L */
-    int max_redirs;             /* --max-redirs; -1 = the client's default;
-                                   INT_MAX = no limit (--max-redirs -1) */
+    int max_redirs;             /* --max-redirs; 50 unless given (curl's
+                                   default); INT_MAX = no limit (-1) */
     int64_t max_time_ms;        /* -m; 0 = no limit */
     int64_t connect_timeout_ms; /* --connect-timeout; 0 = the client's default */
     bool fail;                  /* -f: status >= 400 is an error (exit 22) */

@@ -383,7 +383,7 @@ int fetch_args_parse(fetch_cli *c, int argc, char **argv)
     c->o.headers = calloc(room + 3, sizeof *c->o.headers); /* + -A, -e, -d's type */
     if (!c->args || !c->names || !c->o.headers)
         return fetch_no_memory();
-    c->o.max_redirs = -1;
+    c->o.max_redirs = FETCH_REDIRS_DEFAULT;
     c->o.parallel_max = PARALLEL_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];

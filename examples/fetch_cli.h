@@ -21,6 +21,7 @@
 
 /* fetch_opts.max_redirs for --max-redirs -1: no limit, as curl's -1. */
 #define FETCH_REDIRS_UNLIMITED INT_MAX
+#define FETCH_REDIRS_DEFAULT 50 /* curl's --max-redirs when none is given */
 
 /* The parsed command line: fetch's options plus what ends the program
  * before any fetching.  The arrays have room for every argument. */

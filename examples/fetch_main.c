@@ -77,7 +77,7 @@ static void usage(void)
 "      --url URL            one more URL\n"
 "Connections:\n"
 "  -L, --location           follow redirects\n"
-"      --max-redirs N       at most N redirects with -L (default 20; -1: no limit)\n"
+"      --max-redirs N       at most N redirects with -L (default 50; -1: no limit)\n"
 "  -m, --max-time SECS      give up on a URL after SECS (fractions allowed)\n"
 "      --connect-timeout SECS  give up connecting after SECS\n"
 "      --retry N            try a transient failure again, up to N times\n"

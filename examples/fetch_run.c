@@ -379,8 +379,8 @@ static http_client_opts client_opts(fetch_run *run)
         .total_timeout_ms = o->max_time_ms,
         .max_per_host = o->parallel_max, /* the client must not queue below our limit */
         .follow_redirects = o->follow && o->max_redirs != 0,
-        /* -1: the client's default; --max-redirs -1 arrives as INT_MAX */
-        .max_redirects = o->max_redirs > 0 ? o->max_redirs : 0,
+        /* --max-redirs -1 arrives as INT_MAX */
+        .max_redirects = o->max_redirs,
         .on_event = on_event,
         .event_user = run,
         .proxy = o->proxy,
