@@ -1,5 +1,5 @@
-/* url.c - parsing http:// URLs, the Host header, and the old redirect
- * resolution (normalizing and RFC 3986 joining are in url_join.c).
+/* url.c - parsing http:// URLs and the Host header (normalizing and
+ * resolving a redirect against its base, RFC 3986, are in url_join.c).
  *
  * Simple on purpose: a hand-written scan for the one scheme we speak, not
  * a general RFC 3986 parser.  No percent-decoding (the target is sent as
@@ -7,7 +7,6 @@
  * characters: "999.1.1.1" passes here and fails in getaddrinfo.
  */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <bareawait/url.h>
@@ -202,63 +201,6 @@ const char *http_url_strerror(int code)
         return "query without a path in URL (expected http://host/?query)";
     }
     return "unknown URL error";
-}
-
-/* Space, control characters and DEL: refused in an old-style Location. */
-static bool has_forbidden(const char *s)
-{
-    for (; *s; s++)
-        if (*s == ' ' || url_is_control((unsigned char)*s))
-            return true;
-    return false;
-}
-
-/* out = base[0..keep) + glue + loc.  0, or -1 if it does not fit. */
-static int join(char *out, size_t size, const char *base, size_t keep,
-                const char *glue, const char *loc)
-{
-    size_t glue_len = strlen(glue), loc_len = strlen(loc);
-    if (keep + glue_len + loc_len >= size)
-        return -1;
-    memcpy(out, base, keep);
-    memcpy(out + keep, glue, glue_len);
-    memcpy(out + keep + glue_len, loc, loc_len + 1);
-    return 0;
-}
-
-int http_url_resolve(const char *base, const char *loc, char *out, size_t size)
-{
-    const char *sep = strstr(base, "://");
-    if (loc[0] == '\0' || has_forbidden(loc) || !sep)
-        return -1;
-    /* base = scheme "://" authority [path] ["?" query] ["#" fragment] */
-    size_t scheme_end = (size_t)(sep - base);
-    size_t path_start = scheme_end + 3 + strcspn(sep + 3, "/?#");
-    size_t path_end = path_start + strcspn(base + path_start, "?#");
-    size_t keep;                       /* how much of base survives */
-    const char *glue = "";             /* what goes between it and loc */
-
-    if (url_scheme_len(loc) > 0)
-        keep = 0;                                      /* "http://other/" */
-    else if (loc[0] == '/' && loc[1] == '/')
-        keep = scheme_end + 1;                         /* keep "http:" */
-    else if (loc[0] == '/')
-        keep = path_start;
-    else if (loc[0] == '?') {
-        keep = path_end;
-        if (path_end == path_start)
-            glue = "/";                /* "http://h" + "?q": the target needs a path */
-    } else if (loc[0] == '#')
-        keep = path_start + strcspn(base + path_start, "#");
-    else {
-        /* Relative: keep base's directory, up to its last '/'. */
-        keep = path_end;
-        while (keep > path_start && base[keep - 1] != '/')
-            keep--;
-        if (keep == path_start)
-            glue = "/";                /* base had no path at all */
-    }
-    return join(out, size, base, keep, glue, loc);
 }
 
 int http_url_host_header(const http_url *u, char *out, size_t size)

@@ -98,21 +98,6 @@ int http_url_parse(const char *s, http_url *u);
  * error" for other values). */
 const char *http_url_strerror(int code);
 
-/* The old redirect resolution, kept until the client has moved to
- * http_url_join (then it goes): resolves `loc` against `base` into
- * out[0..size), NUL-terminated:
- *   "scheme:..."  absolute, copied as is;
- *   "//host/p"    gets base's scheme;
- *   "/p"          replaces base's path and query;
- *   "?q"          replaces base's query, adding the path "/" if base had
- *                 none ("#f" likewise replaces the fragment);
- *   anything else is relative to base's directory ("a/b" against
- *   "http://h/x/y" is "http://h/x/a/b").
- * "." and ".." segments are copied, not removed (http_url_join removes
- * them).  Returns 0, or -1 if loc is empty or has a space or control
- * character, base has no "://", or out is too small. */
-int http_url_resolve(const char *base, const char *loc, char *out, size_t size);
-
 /* Normalizes an absolute URL the way curl and RFC 3986 section 6 do
  * before it is sent: the scheme and host are lower-cased (not the
  * userinfo, port or an IPv6 zone); spaces and bytes >= 0x80 in the

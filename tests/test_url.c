@@ -1,5 +1,5 @@
-/* test_url.c - http/url: parsing, the old redirect resolution, the Host
- * header.  (http_url_normalize and http_url_join: test_url_join.c.)
+/* test_url.c - http/url: parsing and the Host header.  (http_url_normalize
+ * and http_url_join: test_url_join.c.)
  *
  * Table-driven.  Every parse starts from a struct filled with garbage, so
  * a field the parser forgot to set cannot pass by luck.
@@ -194,54 +194,6 @@ static void check_url_max(void)
 }
 
 static const struct {
-    const char *base, *loc;
-    size_t size;          /* of the output buffer */
-    int ret;
-    const char *out;      /* when ret is 0 */
-} resolves[] = {
-    { "http://a/b/c?q", "http://other:81/x", 64, 0, "http://other:81/x" },
-    { "http://a/b/c?q", "HTTPS://s/", 64, 0, "HTTPS://s/" },
-    { "http://a/b", "//cdn.example/p?x", 64, 0, "http://cdn.example/p?x" },
-    { "http://a:8080/b/c?q#f", "/new?x", 64, 0, "http://a:8080/new?x" },
-    { "http://a", "/x", 64, 0, "http://a/x" },
-    { "http://a/b/c?old#f", "?new", 64, 0, "http://a/b/c?new" },
-    { "http://a", "?q", 64, 0, "http://a/?q" },
-    { "http://a#f", "?q", 64, 0, "http://a/?q" },
-    { "http://a/b?q#f", "#g", 64, 0, "http://a/b?q#g" },
-    { "http://a/b/c", "d", 64, 0, "http://a/b/d" },
-    { "http://a/b/c/", "d/e?f", 64, 0, "http://a/b/c/d/e?f" },
-    { "http://a", "d", 64, 0, "http://a/d" },
-    { "http://a/", "d", 64, 0, "http://a/d" },
-    { "http://a/b/c?x=/y/z", "d", 64, 0, "http://a/b/d" },
-    { "http://a/b/c", "../d", 64, 0, "http://a/b/../d" },     /* not normalised */
-    { "http://a/b", "/xyz", 13, 0, "http://a/xyz" },          /* exactly fits */
-    { "http://a/b", "/xyz", 12, -1, NULL },                         /* one byte short */
-    { "http://a/b", "d", 0, -1, NULL },
-    { "http://a/b", "", 64, -1, NULL },
-    { "http://a/b", "/x\r\nSet-Cookie: y", 64, -1, NULL },
-    { "http://a/b", "/a b", 64, -1, NULL },
-    { "a/b", "c", 64, -1, NULL },
-};
-
-static void check_resolve(void)
-{
-    for (size_t i = 0; i < sizeof resolves / sizeof resolves[0]; i++) {
-        char out[64];
-        memset(out, 'Z', sizeof out);
-        int r = http_url_resolve(resolves[i].base, resolves[i].loc, out, resolves[i].size);
-        bool ok = CHECK_INT(r, resolves[i].ret);
-        if (ok && r == 0) {
-            http_url u;
-            ok = CHECK_STR(out, resolves[i].out);
-            if (ok && strncmp(out, "http://", 7) == 0)
-                ok = CHECK_INT(http_url_parse(out, &u), OK);
-        }
-        if (!ok)
-            fprintf(stderr, "    in case \"%s\" + \"%s\"\n", resolves[i].base, resolves[i].loc);
-    }
-}
-
-static const struct {
     const char *url;
     size_t size;
     int ret;
@@ -285,7 +237,6 @@ int main(void)
     check_host_length();
     check_strerror();
     check_url_max();
-    check_resolve();
     check_host_header();
     return check_summary();
 }

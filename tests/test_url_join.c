@@ -153,18 +153,25 @@ static const struct {
     { RFC_BASE, "g;x=1/../y", "http://a/b/c/y", OK },
     { RFC_BASE, "g?y/./x", "http://a/b/c/g?y/./x", OK },
     { RFC_BASE, "g#s/../x", "http://a/b/c/g", OK },
-    /* bases without a path, with a port, userinfo, a fragment */
+    /* bases without a path, with a port, userinfo, a fragment, a '/' in
+     * the query */
     { "http://h", "x", "http://h/x", OK },
+    { "http://a", "/x", "http://a/x", OK },
     { "http://h", "?q", "http://h/?q", OK },
     { "http://h#f", "?q", "http://h/?q", OK },
     { "http://h", "../x", "http://h/x", OK },
     { "http://U@H:81/a/b?q#f", "c", "http://U@h:81/a/c", OK },
     { "http://h:81/a", "//other/x", "http://other/x", OK },
+    { "http://a/b", "//cdn.example/p?x", "http://cdn.example/p?x", OK },
+    { "http://a:8080/b/c?q#f", "/new?x", "http://a:8080/new?x", OK },
+    { "http://a/b?q#f", "#g", "http://a/b?q", OK },
+    { "http://a/b/c?x=/y/z", "d", "http://a/b/d", OK },
     { "http://h/a/b", "/x/../y?z", "http://h/y?z", OK },
     { "http://[fe80::1%25eth0]:8/a/", "b", "http://[fe80::1%25eth0]:8/a/b", OK },
     /* absolute references, normalized */
     { "http://h/a", "HTTP://Other/./x", "http://other/x", OK },
     { "http://h/a", "http://o", "http://o/", OK },
+    { "http://a/b/c?q", "http://other:81/x", "http://other:81/x", OK },
     /* Locations curl sends fixed: spaces and raw UTF-8 encoded */
     { "http://h/a/b", "new place/caf\xc3\xa9?q r", "http://h/a/new%20place/caf%C3%A9?q%20r", OK },
     { "http://h/a", "/x y", "http://h/x%20y", OK },
