@@ -13,6 +13,9 @@ for lib in "$@"; do
   while read -r where type name; do
     case "$name" in
       coro_*|io_*|http_*|ba_*) ;;
+      # what a sanitizer's instrumentation adds (ASan's one-definition-rule
+      # markers, TSan's and UBSan's hooks) is the compiler's, not ours
+      __odr_asan.*|__asan_*|__tsan_*|__ubsan_*|__sanitizer_*) ;;
       *) echo "$lib: ${where%:} defines $type $name, outside coro_ io_ http_ ba_"; bad=1 ;;
     esac
   done < <("$nm_tool" -A -g --defined-only "$lib" | awk 'NF >= 3 && $(NF-1) ~ /^[A-Z]$/ {print $1, $(NF-1), $NF}')
