@@ -11,6 +11,12 @@
  * first coro_spawn() and is torn down (stacks unmapped, epoll fd closed)
  * when coro_run() returns.
  *
+ * Signals: the thread's signal mask is the thread's, not a coroutine's.  A
+ * switch neither saves nor restores it: a signal one coroutine blocks with
+ * pthread_sigmask stays blocked for every coroutine and for main() until
+ * someone unblocks it, and a new coroutine starts with the mask of the
+ * moment it first runs.  The same with either switch backend.
+ *
  * Errors: -1 and errno, like POSIX.  Calls marked SUSPENDS may park the
  * calling coroutine; every other call returns without switching.  Only a
  * coroutine may call a SUSPENDS function, and not from the trace hook.
