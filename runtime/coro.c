@@ -142,11 +142,11 @@ static void check_unclaimed(const char *call, const struct coro *c)
 {
     if (!c)
         ba_misuse(call, "a NULL handle");
-    if (c->detached)
+    else if (c->detached)
         misuse_handle(call, c, "is detached (nobody may join or detach it again)");
-    if (c->state == CORO_GONE)
+    else if (c->state == CORO_GONE)
         misuse_handle(call, c, "was already joined (its handle is gone)");
-    if (c->joiner) {
+    else if (c->joiner) {
         char what[96];
         snprintf(what, sizeof what, "is already being joined by coroutine %" PRIu64,
                  c->joiner->id);
