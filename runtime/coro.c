@@ -2,14 +2,16 @@
  * cancellation, names, the trace hook and the stack-overflow report.
  * The scheduling itself is in sched.c.
  */
-#include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "misuse.h"
 #include "sched_state.h"
 
 #define MAX_STACK ((size_t)1 << 30) /* refuse absurd stack sizes */
@@ -54,6 +56,10 @@ static size_t stack_request(size_t size)
 
 int coro_reserve(size_t count, size_t stack_size)
 {
+    const struct coro *self = coro_self();
+    if (self && (size_t)((const char *)self - self->stack.lo) < CORO_DEFAULT_STACK)
+        ba_misuse("coro_reserve", "called from a coroutine with a stack smaller than "
+                                  "CORO_DEFAULT_STACK (its helper threads need more)");
     size_t size = stack_size ? stack_size : CORO_DEFAULT_STACK;
     if (size > MAX_STACK) {
         errno = EINVAL;
@@ -78,6 +84,8 @@ int coro_reserve(size_t count, size_t stack_size)
 
 coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
 {
+    if (!fn)
+        ba_misuse("coro_spawn", "fn is NULL");
     size_t size = opts && opts->stack_size ? opts->stack_size : CORO_DEFAULT_STACK;
     if (size > MAX_STACK) {
         errno = EINVAL;
@@ -118,13 +126,51 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
     return c;
 }
 
+/* ---- join and detach: the handle's one owner ---- */
+
+/* A GONE handle's memory is a free stack: only its id is still to be
+ * trusted (the free list's link may have overwritten the end of its name). */
+static _Noreturn void misuse_handle(const char *call, const struct coro *c, const char *what)
+{
+    char line[160];
+    snprintf(line, sizeof line, "coroutine %" PRIu64 " %s", c->id, what);
+    ba_misuse(call, line);
+}
+
+/* What join and detach both need: a live handle nobody else has claimed. */
+static void check_unclaimed(const char *call, const struct coro *c)
+{
+    if (!c)
+        ba_misuse(call, "a NULL handle");
+    else if (c->detached)
+        misuse_handle(call, c, "is detached (nobody may join or detach it again)");
+    else if (c->state == CORO_GONE)
+        misuse_handle(call, c, "was already joined (its handle is gone)");
+    else if (c->joiner) {
+        char what[96];
+        snprintf(what, sizeof what, "is already being joined by coroutine %" PRIu64,
+                 c->joiner->id);
+        misuse_handle(call, c, what);
+    }
+}
+
+/* The handle's memory goes back to the stack pool: c lived there. */
+static void release(struct coro *c)
+{
+    c->state = CORO_GONE;
+    ba_stack_put(&c->stack);
+}
+
 int coro_join(coro_t *c, void **result)
 {
-    assert(c && !c->detached && c != ba_sched.current && !c->joiner);
+    ba_sched_need_coroutine("coro_join");
+    check_unclaimed("coro_join", c);
+    if (c == ba_sched.current)
+        misuse_handle("coro_join", c, "cannot join itself");
     /* Only c's exit ends this wait; a coro_wakeup just loops. */
     while (c->state != CORO_DONE) {
         c->joiner = ba_sched.current;
-        if (coro_wait(-1, 0, CORO_NEVER) == CORO_WOKE_CANCELLED) {
+        if (ba_sched_wait("coro_join", -1, 0, CORO_NEVER) == CORO_WOKE_CANCELLED) {
             c->joiner = NULL;
             errno = ECANCELED;
             return -1;
@@ -132,22 +178,22 @@ int coro_join(coro_t *c, void **result)
     }
     if (result)
         *result = c->result;
-    ba_stack_put(&c->stack); /* c itself lived there: do not touch it again */
+    release(c); /* do not touch c again */
     return 0;
 }
 
 void coro_detach(coro_t *c)
 {
-    assert(c && !c->detached && !c->joiner);
+    check_unclaimed("coro_detach", c);
     if (c->state == CORO_DONE)
-        ba_stack_put(&c->stack);
+        release(c);
     else
         c->detached = true;
 }
 
 void coro_cancel(coro_t *c)
 {
-    if (!c || c->state == CORO_DONE)
+    if (!c || c->state == CORO_DONE || c->state == CORO_GONE)
         return;
     if (c->state == CORO_PARKED)
         ba_sched_wake(c, CORO_WOKE_CANCELLED);
@@ -198,7 +244,10 @@ void ba_sched_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake r
         .reason = reason,
         .at_ns = coro_now(),
     };
+    bool outer = ba_sched.in_trace; /* a hook that spawns traces a SPAWN */
+    ba_sched.in_trace = true;
     ba_sched.trace_fn(&ev, ba_sched.trace_user);
+    ba_sched.in_trace = outer;
 }
 
 /* ---- stack overflow report ----

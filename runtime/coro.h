@@ -11,9 +11,22 @@
  * first coro_spawn() and is torn down (stacks unmapped, epoll fd closed)
  * when coro_run() returns.
  *
+ * Signals: the thread's signal mask is the thread's, not a coroutine's.  A
+ * switch neither saves nor restores it: a signal one coroutine blocks with
+ * pthread_sigmask stays blocked for every coroutine and for main() until
+ * someone unblocks it, and a new coroutine starts with the mask of the
+ * moment it first runs.  The same with either switch backend.
+ *
  * Errors: -1 and errno, like POSIX.  Calls marked SUSPENDS may park the
  * calling coroutine; every other call returns without switching.  Only a
- * coroutine may call a SUSPENDS function (asserted).
+ * coroutine may call a SUSPENDS function, and not from the trace hook.
+ *
+ * API misuse -- breaking a contract below that says "stops the program
+ * (API misuse)" -- is a bug in the caller: the runtime prints one line,
+ * "bareawait: CALL: WHAT (API misuse)", on stderr and calls abort(), in
+ * every build type (NDEBUG or not).  A SUSPENDS call from outside a
+ * coroutine is one, on its first call, even when it would not have had to
+ * wait.
  */
 #ifndef BAREAWAIT_CORO_H
 #define BAREAWAIT_CORO_H
@@ -45,7 +58,8 @@ typedef struct coro_opts {
  * put at the tail of the run queue and starts when the scheduler reaches
  * it (the seed's step 1: "coroutine created, waiting to run").
  * Returns a handle, or NULL with errno = ENOMEM (no stack could be had)
- * or EINVAL (stack_size absurdly large).  Does not suspend. */
+ * or EINVAL (stack_size absurdly large).  A NULL fn stops the program
+ * (API misuse).  Does not suspend. */
 coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
 
 /* Gets the next `count` coro_spawn() calls with this stack_size (0 = the
@@ -62,14 +76,17 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
  * stay committed, as if that many coroutines had run.
  * Does not suspend, but holds up every coroutine while it works (~1 s for
  * a million on the dev VM).  Call it from main() or from a coroutine with
- * a default-sized stack: starting threads needs a few KiB of stack more.  Returns 0, or -1 with errno = ENOMEM (count
+ * a stack of at least CORO_DEFAULT_STACK: starting threads needs a few KiB
+ * of stack more; a smaller one stops the program (API misuse).
+ * Returns 0, or -1 with errno = ENOMEM (count
  * more than the machine's pages, or out of memory or address space),
  * EINVAL (stack_size absurdly large), or an error of epoll_create1 when it
  * starts the runtime. */
 int coro_reserve(size_t count, size_t stack_size);
 
 /* Runs the scheduler until every coroutine has finished, then frees the
- * runtime's resources.  Called from main(), never from a coroutine.
+ * runtime's resources.  Called from main(); from a coroutine (or the trace
+ * hook) it stops the program (API misuse).
  * Returns 0; or -1 with errno = EDEADLK if coroutines remain parked with
  * nothing that could ever wake them (no fd, no deadline, nobody to join):
  * those are abandoned -- their stacks are unmapped without unwinding, and
@@ -96,8 +113,11 @@ enum { CORO_READ = 1, CORO_WRITE = 2 };
  *   - the monotonic clock reaches `deadline_ns` (see coro_now; CORO_NEVER
  *     for none), or
  *   - the coroutine is cancelled.
- * With fd < 0 it only sleeps until the deadline (or cancellation).
- * At most one coroutine may wait on an fd for a given direction (asserted).
+ * With fd < 0 it only sleeps until the deadline (or cancellation), and
+ * events is ignored.
+ * Stops the program (API misuse) when a second coroutine waits on an fd
+ * for a direction another already waits for, or when fd >= 0 and events is
+ * not CORO_READ, CORO_WRITE or both.
  * Returns why it woke. */
 coro_wake coro_wait(int fd, int events, int64_t deadline_ns);
 
@@ -118,8 +138,11 @@ int coro_yield(void);
 /* SUSPENDS.  Waits for `c` to return and stores its result in *result
  * (result may be NULL), then frees the handle.  0 on success.
  * -1/ECANCELED if the caller was cancelled while waiting: the handle stays
- * valid and can be joined again.  c must not be detached, not the caller
- * itself, and have no other joiner (asserted). */
+ * valid and can be joined again.  Stops the program (API misuse) when c is
+ * NULL, detached, the caller itself, already being joined by another
+ * coroutine, or already joined.  (A joined or detached-and-finished
+ * handle is caught only until a later coro_spawn reuses its memory: after
+ * that it names the new coroutine.) */
 int coro_join(coro_t *c, void **result);
 
 /* Makes c, parked in coro_wait, ready again: its wait returns
@@ -129,7 +152,9 @@ int coro_join(coro_t *c, void **result);
 void coro_wakeup(coro_t *c);
 
 /* Gives up the right to join c: its memory is recycled when it returns
- * (at once if it already has).  Does not suspend. */
+ * (at once if it already has).  Stops the program (API misuse) when c is
+ * NULL, already detached, being joined, or already joined (caught as in
+ * coro_join).  Does not suspend. */
 void coro_detach(coro_t *c);
 
 /* Asks c to stop: its current wait -- or, if it is not waiting, its next
@@ -182,7 +207,8 @@ typedef struct coro_event {
 typedef void (*coro_trace_fn)(const coro_event *ev, void *user);
 
 /* Installs (or with NULL removes) the trace hook.  Called synchronously on
- * the coroutine concerned; it must not suspend.  Costs one predictable
+ * the coroutine concerned; a SUSPENDS call (or coro_run) from it stops the
+ * program (API misuse).  Costs one predictable
  * branch per event when off. */
 void coro_set_trace(coro_trace_fn fn, void *user);
 

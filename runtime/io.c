@@ -1,5 +1,9 @@
 /* io.c - "try; on EAGAIN wait; retry" for the syscalls a network client
- * needs.  Each wait is a coro_wait on the fd with the caller's deadline. */
+ * needs.  Each wait is a coro_wait on the fd with the caller's deadline
+ * (ba_sched_wait: the same wait, with the helper's name in any misuse
+ * report).  Each helper checks first that a coroutine called it, even when
+ * its syscall would not block: a helper called from main() is a bug on the
+ * first call, not only on the day the peer is slow. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -7,6 +11,7 @@
 
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
+#include "wait.h"
 
 int io_nonblock(int fd)
 {
@@ -17,9 +22,9 @@ int io_nonblock(int fd)
 }
 
 /* Parks until fd is ready for `events`; 0, or -1 with ETIMEDOUT/ECANCELED. */
-static int wait_ready(int fd, int events, int64_t deadline_ns)
+static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
 {
-    switch (coro_wait(fd, events, deadline_ns)) {
+    switch (ba_sched_wait(call, fd, events, deadline_ns)) {
     case CORO_WOKE_READY:
         return 0;
     case CORO_WOKE_TIMEOUT:
@@ -34,19 +39,21 @@ static int wait_ready(int fd, int events, int64_t deadline_ns)
 
 ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns)
 {
+    ba_sched_need_coroutine("io_read");
     for (;;) {
         ssize_t got = read(fd, buf, n);
         if (got >= 0 || (errno != EAGAIN && errno != EINTR))
             return got;
-        if (errno == EAGAIN && wait_ready(fd, CORO_READ, deadline_ns) < 0)
+        if (errno == EAGAIN && wait_ready("io_read", fd, CORO_READ, deadline_ns) < 0)
             return -1;
     }
 }
 
-/* The loop of io_write and io_send: `put` is write(2) or a send(2) call. */
-static ssize_t put_all(int fd, const void *buf, size_t n, int64_t deadline_ns, int flags,
-                       int use_send)
+/* The loop of io_write and io_send: write(2), or send(2) with flags. */
+static ssize_t put_all(const char *call, int fd, const void *buf, size_t n,
+                       int64_t deadline_ns, int flags, int use_send)
 {
+    ba_sched_need_coroutine(call);
     const char *p = buf;
     size_t left = n;
     while (left > 0) {
@@ -55,7 +62,7 @@ static ssize_t put_all(int fd, const void *buf, size_t n, int64_t deadline_ns, i
             p += put;
             left -= (size_t)put;
         } else if (put < 0 && errno == EAGAIN) {
-            if (wait_ready(fd, CORO_WRITE, deadline_ns) < 0)
+            if (wait_ready(call, fd, CORO_WRITE, deadline_ns) < 0)
                 return -1;
         } else if (put < 0 && errno != EINTR) {
             return -1;
@@ -66,29 +73,31 @@ static ssize_t put_all(int fd, const void *buf, size_t n, int64_t deadline_ns, i
 
 ssize_t io_write(int fd, const void *buf, size_t n, int64_t deadline_ns)
 {
-    return put_all(fd, buf, n, deadline_ns, 0, 0);
+    return put_all("io_write", fd, buf, n, deadline_ns, 0, 0);
 }
 
 ssize_t io_send(int fd, const void *buf, size_t n, int64_t deadline_ns)
 {
     /* MSG_NOSIGNAL: a peer that went away is an EPIPE for this request,
      * not a SIGPIPE that kills the whole process. */
-    return put_all(fd, buf, n, deadline_ns, MSG_NOSIGNAL, 1);
+    return put_all("io_send", fd, buf, n, deadline_ns, MSG_NOSIGNAL, 1);
 }
 
 int io_accept(int lfd, struct sockaddr *addr, socklen_t *len, int64_t deadline_ns)
 {
+    ba_sched_need_coroutine("io_accept");
     for (;;) {
         int fd = accept4(lfd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
             return fd;
-        if (errno == EAGAIN && wait_ready(lfd, CORO_READ, deadline_ns) < 0)
+        if (errno == EAGAIN && wait_ready("io_accept", lfd, CORO_READ, deadline_ns) < 0)
             return -1;
     }
 }
 
 int io_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline_ns)
 {
+    ba_sched_need_coroutine("io_connect");
     if (connect(fd, addr, len) == 0)
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)
@@ -98,7 +107,7 @@ int io_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadl
      * connected, EALREADY if still under way (we were woken for another
      * reason), else the error itself (ECONNREFUSED...). */
     for (;;) {
-        if (wait_ready(fd, CORO_WRITE, deadline_ns) < 0)
+        if (wait_ready("io_connect", fd, CORO_WRITE, deadline_ns) < 0)
             return -1;
         if (connect(fd, addr, len) == 0 || errno == EISCONN)
             return 0;

@@ -7,7 +7,11 @@
  *
  * Every helper marked SUSPENDS may park the caller.  All return -1 with
  * errno on failure; errno ETIMEDOUT means the deadline passed and
- * ECANCELED that the coroutine was cancelled.
+ * ECANCELED that the coroutine was cancelled.  Like every SUSPENDS call
+ * (coro.h), each stops the program (API misuse) when called from outside
+ * a coroutine, even if its syscall would not block, or when a second
+ * coroutine waits on the same fd for the same direction (two readers of
+ * one socket).
  */
 #ifndef BAREAWAIT_IO_H
 #define BAREAWAIT_IO_H

@@ -21,8 +21,9 @@ void ba_reactor_close(void);
 
 /* Records that `waiter` waits for fd to be readable (CORO_READ) and/or
  * writable (CORO_WRITE), and makes sure epoll watches for that.  0, or
- * -1/errno: EPERM means the fd cannot be polled (a regular file: it is
- * always ready); ENOMEM. */
+ * -1/errno: EBUSY if fd already has a waiter for one of those directions
+ * (nothing changed); EPERM means the fd cannot be polled (a regular file:
+ * it is always ready); ENOMEM. */
 int ba_reactor_watch(int fd, int events, void *waiter);
 
 /* Forgets the waiter of fd for `events` (it woke for another reason).

@@ -9,7 +9,6 @@
  * Simple on purpose: timeouts are rounded up to whole milliseconds for
  * epoll_wait; epoll_pwait2 or a timerfd would give nanosecond deadlines.
  */
-#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -99,8 +98,10 @@ int ba_reactor_watch(int fd, int events, void *waiter)
         errno = ENOMEM;
         return -1;
     }
-    assert(!((events & CORO_READ) && e->reader) && "two readers on one fd");
-    assert(!((events & CORO_WRITE) && e->writer) && "two writers on one fd");
+    if (((events & CORO_READ) && e->reader) || ((events & CORO_WRITE) && e->writer)) {
+        errno = EBUSY; /* the scheduler stops the program: API misuse */
+        return -1;
+    }
     uint32_t need = ((events & CORO_READ) ? EPOLLIN : 0u) |
                     ((events & CORO_WRITE) ? EPOLLOUT : 0u);
     /* Only when epoll lacks a bit we need do we pay for an epoll_ctl, and

@@ -14,6 +14,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "misuse.h"
 #include "reactor.h"
 #include "sanitize.h"
 #include "sched_state.h"
@@ -168,6 +170,7 @@ void ba_sched_arrived(void)
         ba_sched.main_co.stack.hi = (char *)from_bottom + from_size;
     }
     if (ba_sched.zombie) {
+        ba_sched.zombie->state = CORO_GONE;
         ba_stack_put(&ba_sched.zombie->stack);
         ba_sched.zombie = NULL;
     }
@@ -184,20 +187,62 @@ void ba_sched_switch_away(void)
     }
 }
 
+/* ---- misuse: coro.h's contracts, checked in every build type ---- */
+
+static _Noreturn void misuse_outside(const char *call)
+{
+    if (ba_sched.in_trace)
+        ba_misuse(call, "called from the trace hook, which must not suspend");
+    ba_misuse(call, "called outside any coroutine");
+}
+
+void ba_sched_need_coroutine(const char *call)
+{
+    /* !up: nothing was spawned yet, or coro_run has returned. */
+    if (__builtin_expect(!ba_sched.up || ba_sched.current == &ba_sched.main_co ||
+                         ba_sched.in_trace, 0))
+        misuse_outside(call);
+}
+
+static _Noreturn void misuse_events(const char *call, int fd, int events)
+{
+    char what[128];
+    snprintf(what, sizeof what, "events %d on fd %d: CORO_READ, CORO_WRITE or both",
+             events, fd);
+    ba_misuse(call, what);
+}
+
+static _Noreturn void misuse_second_waiter(const char *call, int fd, int events)
+{
+    const struct coro *self = ba_sched.current;
+    const char *how = events == CORO_READ ? "read" : events == CORO_WRITE ? "write" : "read and write";
+    char what[192];
+    snprintf(what, sizeof what,
+             "coroutine %" PRIu64 " \"%s\" waits to %s fd %d, which another coroutine "
+             "already waits on (one waiter per fd and direction)",
+             self->id, self->name, how, fd);
+    ba_misuse(call, what);
+}
+
 /* ---- the public waits ---- */
 
-coro_wake coro_wait(int fd, int events, int64_t deadline_ns)
+coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_ns)
 {
+    ba_sched_need_coroutine(call);
     struct coro *self = ba_sched.current;
-    assert(ba_sched.up && self != &ba_sched.main_co && "coro_wait needs a coroutine");
+    if (fd >= 0 && (events & ~(CORO_READ | CORO_WRITE) || events == 0))
+        misuse_events(call, fd, events);
     if (self->cancel_pending) {
         self->cancel_pending = false;
         return CORO_WOKE_CANCELLED;
     }
     /* A regular file cannot be polled (EPERM): it is always ready.  Other
      * failures (ENOMEM) also return at once: the caller's syscall retries. */
-    if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0)
+    if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0) {
+        if (errno == EBUSY)
+            misuse_second_waiter(call, fd, events);
         return CORO_WOKE_READY;
+    }
     self->wait_fd = fd >= 0 ? fd : -1;
     self->wait_events = events;
     if (deadline_ns != CORO_NEVER) {
@@ -212,11 +257,16 @@ coro_wake coro_wait(int fd, int events, int64_t deadline_ns)
     return why;
 }
 
+coro_wake coro_wait(int fd, int events, int64_t deadline_ns)
+{
+    return ba_sched_wait("coro_wait", fd, events, deadline_ns);
+}
+
 int coro_sleep_until(int64_t deadline_ns)
 {
     /* A coro_wakeup is not the time having come: sleep again. */
     for (;;) {
-        coro_wake why = coro_wait(-1, 0, deadline_ns);
+        coro_wake why = ba_sched_wait("coro_sleep_until", -1, 0, deadline_ns);
         if (why == CORO_WOKE_CANCELLED) {
             errno = ECANCELED;
             return -1;
@@ -228,8 +278,8 @@ int coro_sleep_until(int64_t deadline_ns)
 
 int coro_yield(void)
 {
+    ba_sched_need_coroutine("coro_yield");
     struct coro *self = ba_sched.current;
-    assert(ba_sched.up && self != &ba_sched.main_co && "coro_yield needs a coroutine");
     ba_sched_make_ready(self);
     ba_sched_switch_away();
     if (self->cancel_pending) {
@@ -283,11 +333,23 @@ void ba_sched_teardown(void)
     ba_sched.live = 0;
 }
 
+static _Noreturn void misuse_run_nested(void)
+{
+    char what[128];
+    snprintf(what, sizeof what,
+             "called from coroutine %" PRIu64 " \"%s\"; only main() runs the scheduler",
+             ba_sched.current->id, ba_sched.current->name);
+    ba_misuse("coro_run", what);
+}
+
 int coro_run(void)
 {
     if (!ba_sched.up)
         return 0; /* nothing was ever spawned */
-    assert(ba_sched.current == &ba_sched.main_co && "coro_run called from a coroutine");
+    if (ba_sched.in_trace)
+        ba_misuse("coro_run", "called from the trace hook");
+    if (ba_sched.current != &ba_sched.main_co)
+        misuse_run_nested();
     ba_sched_switch_away(); /* main parks until every coroutine is done */
     bool deadlock = ba_sched.deadlock;
     ba_sched_teardown();

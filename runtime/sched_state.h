@@ -11,14 +11,18 @@
 #include "stack.h"
 #include "switch.h"
 #include "timerheap.h"
+#include "wait.h"
 
 /* A coroutine's life:
  *   READY   on the run queue, waiting for the CPU (new ones start here)
  *   RUNNING the one coroutine whose code is executing (ba_sched.current)
  *   PARKED  inside coro_wait: on an fd, a deadline, or another coroutine
  *   DONE    its function returned; the handle waits for coro_join
+ *   GONE    joined, or detached and finished: the memory is a free stack
+ *           now.  Written so that a later join or detach of the stale
+ *           handle can say so -- until a new coro_spawn reuses the stack.
  */
-enum coro_state { CORO_READY, CORO_RUNNING, CORO_PARKED, CORO_DONE };
+enum coro_state { CORO_READY, CORO_RUNNING, CORO_PARKED, CORO_DONE, CORO_GONE };
 
 struct coro {
     switch_ctx ctx;         /* registers saved while not running */
@@ -50,6 +54,7 @@ struct sched {
     uint64_t next_id;         /* id of the next spawn */
     unsigned since_poll;      /* switches since the reactor was last asked */
     bool deadlock;            /* nothing can ever wake the parked ones */
+    bool in_trace;            /* inside the trace hook, which must not suspend */
     struct coro *zombie;      /* finished detached coroutine whose stack is
                                  freed once we are off it */
     timerheap timers;         /* parked coroutines with a deadline */

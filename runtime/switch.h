@@ -2,8 +2,9 @@
  * registers.  Two implementations share this tiny interface, picked by the
  * meson option -Dswitch:
  *   switch_ucontext.c  getcontext/makecontext/swapcontext (the reference;
- *                      glibc's swapcontext also saves the signal mask with
- *                      a sigprocmask syscall on every switch)
+ *                      glibc's swapcontext also swaps the signal mask, with
+ *                      a sigprocmask syscall on every switch, which the
+ *                      backend undoes: see the rule below)
  *   asm                callee-saved registers only (fast); one pair of
  *                      files per architecture, and meson refuses
  *                      -Dswitch=asm on any other:
@@ -31,7 +32,9 @@
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void));
 
 /* Saves the running context into *from and resumes *to.  Returns when
- * something later jumps back to *from. */
+ * something later jumps back to *from.  The signal mask is the thread's:
+ * whatever it is when a switch starts, it still is when the other context
+ * runs (both backends). */
 void ba_switch_jump(switch_ctx *from, switch_ctx *to);
 
 /* The backend's name, "ucontext" or "asm", for reports. */

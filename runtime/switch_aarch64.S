@@ -103,18 +103,18 @@ ba_switch_jump:
 
 /* A new coroutine's first ba_switch_jump "returns" here, with sp a multiple of
  * 16, x29 = 0, x19 = entry and x20 = what to call should entry return. */
-	.globl	switch_trampoline
-	.hidden	switch_trampoline
-	.type	switch_trampoline, %function
+	.globl	ba_switch_trampoline
+	.hidden	ba_switch_trampoline
+	.type	ba_switch_trampoline, %function
 	.p2align 4
-switch_trampoline:
+ba_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined x30	/* the outermost frame: debuggers stop here */
 	blr	x19		/* entry(): never returns... */
 	blr	x20		/* ...but if it did, abort, not run off the stack */
 	brk	#0		/* not reached: entry_returned does not return */
 	.cfi_endproc
-	.size	switch_trampoline, .-switch_trampoline
+	.size	ba_switch_trampoline, .-ba_switch_trampoline
 
 /* This code needs no executable stack; without this note the linker would
  * assume it does. */

@@ -5,15 +5,15 @@
  * switch_aarch64.S and executing `ret`, which jumps to the restored x30.  A
  * coroutine that has never run has no such frame, so ba_switch_make writes one
  * at the top of its stack, as if the coroutine had parked inside
- * ba_switch_jump called from switch_trampoline (in the .S file):
+ * ba_switch_jump called from ba_switch_trampoline (in the .S file):
  *
  *     top = lo + size, rounded down to 16
- *     |  0                 |  0                        |  top - 16  <- sp in the trampoline
- *     |  x29 = 0           |  x30 = switch_trampoline  |  top - 32
- *     |  d8 .. d15 = 0   (8 cells)                     |  top - 96
- *     |  x21 .. x28 = 0  (8 cells)                     |  top - 160
- *     |  x19 = entry       |  x20 = entry_returned     |  top - 176
- *     |  FPCR of creator   |  unused                   |  top - 192  <- ctx->sp
+ *     |  0                 |  0                          |  top - 16  <- sp in the trampoline
+ *     |  x29 = 0           |  x30 = ba_switch_trampoline |  top - 32
+ *     |  d8 .. d15 = 0   (8 cells)                       |  top - 96
+ *     |  x21 .. x28 = 0  (8 cells)                       |  top - 160
+ *     |  x19 = entry       |  x20 = entry_returned       |  top - 176
+ *     |  FPCR of creator   |  unused                     |  top - 192  <- ctx->sp
  *
  * x19 and x20 are callee-saved, so they survive into the trampoline, which
  * calls x19 and, should it return, x20.  x29 = 0 ends the frame-pointer
@@ -48,7 +48,7 @@ struct first_frame {
     uint64_t x21_x28[8];     /* zero: a new coroutine has no values yet */
     uint64_t d8_d15[8];      /* zero, likewise (bit patterns of doubles) */
     uint64_t x29;            /* zero: debuggers stop walking frames here */
-    void (*x30)(void);       /* switch_trampoline, where `ret` goes */
+    void (*x30)(void);       /* ba_switch_trampoline, where `ret` goes */
     uint64_t above[2];       /* zero; the trampoline starts with sp here */
 };
 
@@ -59,7 +59,7 @@ _Static_assert(offsetof(struct first_frame, x29) == 160, "switch_aarch64.S: x29 
 _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_aarch64.S reads ctx->sp at 0");
 
 /* In switch_aarch64.S: `blr x19; blr x20`. */
-void switch_trampoline(void);
+void ba_switch_trampoline(void);
 
 /* Where a coroutine goes if its entry function returns.  It must not --
  * there is no caller to return to -- so say so and abort rather than run
@@ -88,7 +88,7 @@ void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
         .fpcr = fpcr,
         .x19 = entry,
         .x20 = entry_returned,
-        .x30 = switch_trampoline,
+        .x30 = ba_switch_trampoline,
     };
     ctx->sp = f;
 }

@@ -4,12 +4,13 @@
  * ba_switch_jump resumes a context by popping the frame drawn in switch_x86_64.S
  * and executing `ret`.  A coroutine that has never run has no such frame, so
  * ba_switch_make writes one at the top of its stack, as if the coroutine had
- * parked inside ba_switch_jump called from switch_trampoline (in the .S file):
+ * parked inside ba_switch_jump called from ba_switch_trampoline (in the .S
+ * file):
  *
  *     top = lo + size, rounded down to 16
  *     |  0                              |  top - 8    nothing lives above the
  *     |  0                              |  top - 16   trampoline: rsp lands here
- *     |  switch_trampoline              |  top - 24   popped by the first `ret`
+ *     |  ba_switch_trampoline           |  top - 24   popped by the first `ret`
  *     |  rbp = 0                        |             ends the frame-pointer chain
  *     |  rbx = entry                    |             the trampoline calls *rbx...
  *     |  r12 = entry_returned           |             ...then *r12 if it returned
@@ -42,7 +43,7 @@ struct first_frame {
     void (*r12)(void);       /* the trampoline calls this if entry returns */
     void (*rbx)(void);       /* the trampoline calls this first: entry */
     uint64_t rbp;            /* zero: debuggers stop walking frames here */
-    void (*ret)(void);       /* switch_trampoline */
+    void (*ret)(void);       /* ba_switch_trampoline */
     uint64_t above[2];       /* zero; the trampoline starts with rsp here */
 };
 
@@ -50,7 +51,7 @@ _Static_assert(sizeof(struct first_frame) == 80, "layout drawn above");
 _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_x86_64.S reads ctx->sp at 0");
 
 /* In switch_x86_64.S: `call *%rbx; call *%r12`. */
-void switch_trampoline(void);
+void ba_switch_trampoline(void);
 
 /* Where a coroutine goes if its entry function returns.  It must not --
  * there is no caller to return to -- so say so and abort rather than run
@@ -82,7 +83,7 @@ void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
         .x87_cw = x87_cw,
         .r12 = entry_returned,
         .rbx = entry,
-        .ret = switch_trampoline,
+        .ret = ba_switch_trampoline,
     };
     ctx->sp = f;
 }

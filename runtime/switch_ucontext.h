@@ -6,7 +6,8 @@
 #include <ucontext.h>
 
 typedef struct switch_ctx {
-    ucontext_t uc; /* what swapcontext saves and restores */
+    ucontext_t uc;        /* what swapcontext saves and restores */
+    void (*entry)(void);  /* what a new context runs first */
 } switch_ctx;
 
 #endif

@@ -67,17 +67,17 @@ ba_switch_jump:
 
 /* A new coroutine's first ba_switch_jump "returns" here, with rsp a multiple
  * of 16, rbx = entry and r12 = what to call should entry return. */
-	.globl	switch_trampoline
-	.hidden	switch_trampoline
-	.type	switch_trampoline, @function
+	.globl	ba_switch_trampoline
+	.hidden	ba_switch_trampoline
+	.type	ba_switch_trampoline, @function
 	.p2align 4
-switch_trampoline:
+ba_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined rip	/* the outermost frame: debuggers stop here */
 	call	*%rbx		/* entry(): never returns... */
 	call	*%r12		/* ...but if it did, abort, not run off the stack */
 	.cfi_endproc
-	.size	switch_trampoline, .-switch_trampoline
+	.size	ba_switch_trampoline, .-ba_switch_trampoline
 
 /* This code needs no executable stack; without this note the linker would
  * assume it does. */

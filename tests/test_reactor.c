@@ -8,14 +8,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -475,41 +473,8 @@ static void test_level_semantics(void)
     close_pair();
 }
 
-/* ---- the one-waiter-per-direction rule ---- */
-
-static void *wait_read_50ms(void *arg)
-{
-    (void)arg;
-    coro_wait(sv[0], CORO_READ, coro_deadline_in(50));
-    return NULL;
-}
-
-/* coro.h: "At most one coroutine may wait on an fd for a given direction
- * (asserted)".  Two readers on one fd, in a child: it must abort. */
-static void test_second_reader_asserts(void)
-{
-#ifdef NDEBUG
-    printf("     (skipped: assertions are compiled out)\n");
-#else
-    if (!open_pair())
-        return;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2); /* the expected assertion message */
-        coro_spawn(wait_read_50ms, NULL, NULL);
-        coro_spawn(wait_read_50ms, NULL, NULL);
-        coro_run();
-        _exit(0);
-    }
-    int status = 0;
-    CHECK_INT(waitpid(pid, &status, 0), pid);
-    CHECK(WIFSIGNALED(status));
-    CHECK_INT(WIFSIGNALED(status) ? WTERMSIG(status) : -WEXITSTATUS(status), SIGABRT);
-    close_pair();
-#endif
-}
+/* The one-waiter-per-direction rule stops the program in every build
+ * type: test_misuse.c ("two readers on one fd", "two writers on one fd"). */
 
 static const check_case tests[] = {
     {"read wakes on write", test_read_wakes_on_write},
@@ -523,7 +488,6 @@ static const check_case tests[] = {
     {"stray event", test_stray_event},
     {"stale interest does not spin", test_stale_interest_does_not_spin},
     {"level semantics", test_level_semantics},
-    {"second reader on an fd asserts", test_second_reader_asserts},
 };
 
 int main(void)
