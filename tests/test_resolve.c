@@ -24,6 +24,10 @@
 #define SLOW_HOST "slow-400.test" /* answers 400 ms after it is asked */
 #define GIVE_UP_MS 30             /* when the requests give up on it */
 
+/* The threads the process had before any lookup: 1, or more under
+ * qemu-user, whose emulator keeps threads of its own in the process. */
+static int base_threads;
+
 /* Threads of this process (entries in /proc/self/task), or -1. */
 static int count_threads(void)
 {
@@ -61,7 +65,7 @@ static void test_timed_out(void *arg)
     snprintf(j.url, sizeof j.url, "http://%s:9/", SLOW_HOST);
     get_job(&j);
     CHECK_INT(j.err, HTTP_E_CONNECT_TIMEOUT);
-    CHECK_INT(count_threads(), 2); /* the lookup goes on without us */
+    CHECK_INT(count_threads(), base_threads + 1); /* the lookup goes on without us */
     http_client_close(j.c);
 }
 
@@ -124,8 +128,9 @@ static void test_no_thread(void *arg)
 
 int main(void)
 {
-    int threads = count_threads();
-    CHECK_INT(threads, 1);
+    int threads = base_threads = count_threads();
+    if (!check_under_qemu())
+        CHECK_INT(threads, 1);
     /* First: glibc keeps the stacks of joined threads for the next ones,
      * and a child forked after the other cases would need no new stack. */
     if (check_under_qemu())
