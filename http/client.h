@@ -205,6 +205,15 @@ typedef struct http_request {
     http_body_fn body_source;
     void *body_user;
     int64_t body_length;         /* with body_source: the size if known, else -1 */
+    /* The body's Content-Type, or NULL: sent with the body and dropped with
+     * it when a redirect turns the request into a GET (a Content-Type line
+     * among `headers` is the caller's own and stays, as in curl). */
+    const char *body_type;
+    /* With body_source: starts the body over before it must be sent again
+     * (a 307/308 redirect, a 301/302 that keeps PUT, a retry on a fresh
+     * connection); returns 0, or -1 when it cannot (HTTP_E_NOT_REPLAYABLE).
+     * NULL: a body_source is sent once at most.  May suspend. */
+    int (*body_rewind)(void *body_user);
     /* "user:password" for Basic authentication, or NULL: then the first
      * URL's userinfo (percent-decoded), if it has one; a header line
      * naming Authorization wins over both.  Sent to the first URL's
