@@ -20,7 +20,8 @@
  *   HTTP_E_CANCELLED        ECANCELED
  *   HTTP_E_NOMEM            ENOMEM
  *   HTTP_E_SEND_BODY        what the body_source left in errno (0 if it
- *                           set none)
+ *                           set none; ETIMEDOUT past the deadline and
+ *                           ECANCELED are TOTAL_TIMEOUT and CANCELLED)
  *   HTTP_E_RESOLVE          EAGAIN when no lookup thread could be started,
  *                           EMFILE/ENFILE when out of fds; 0 when the name
  *                           does not resolve
@@ -155,8 +156,12 @@ typedef struct http_response {
     int64_t content_length;     /* announced body size, -1 if none (chunked,
                                    until close, HEAD) */
     char *body;                 /* collected body, NUL-terminated (the NUL is
-                                   not counted); NULL when streamed to a sink */
-    size_t body_len;            /* bytes of body received (also when streamed) */
+                                   not counted); NULL when streamed to a sink.
+                                   A followed redirect's body is read and
+                                   dropped: "" (NULL with a sink) */
+    size_t body_len;            /* bytes of body received (also when
+                                   streamed); 0 for a dropped redirect body
+                                   (its bytes still count against max_body) */
     const char *url;            /* the URL that answered (after redirects) */
     int redirects;              /* how many were followed */
 } http_response;
@@ -167,16 +172,24 @@ const char *http_response_header(const http_response *r, const char *name);
 /* Frees a response (NULL is fine). */
 void http_response_free(http_response *r);
 
+/* The two callbacks below run on the requesting coroutine and may
+ * suspend (io_read on a pipe, io_write to one).  deadline_ns is the
+ * request's total deadline (coro_now's clock; CORO_NEVER when it has
+ * none): the client cannot interrupt a callback, so one that waits must
+ * wait no longer than that -- pass it as the deadline of io_read,
+ * io_write, coro_wait.  A callback that fails (-1) with errno ETIMEDOUT
+ * once the deadline has passed ends the request with
+ * HTTP_E_TOTAL_TIMEOUT; one whose coroutine was cancelled (a wait gave
+ * ECANCELED: -1 with errno ECANCELED) with HTTP_E_CANCELLED. */
+
 /* Produces the request body for http_request.body_source: writes at most
  * cap bytes into buf and returns how many, 0 at the end of the body, or -1
- * to stop the request with HTTP_E_SEND_BODY.  It runs on the requesting
- * coroutine and may suspend (reading a pipe with io_read is fine). */
-typedef long (*http_body_fn)(void *user, char *buf, size_t cap);
+ * to stop the request with HTTP_E_SEND_BODY (but see above). */
+typedef long (*http_body_fn)(void *user, char *buf, size_t cap, int64_t deadline_ns);
 
 /* Receives body bytes as they arrive.  Return 0 to go on, -1 to stop the
- * request with HTTP_E_ABORTED.  It runs on the requesting coroutine and
- * may suspend (writing to a pipe with io_write is fine). */
-typedef int (*http_sink_fn)(void *user, const char *data, size_t len);
+ * request with HTTP_E_ABORTED (but see above). */
+typedef int (*http_sink_fn)(void *user, const char *data, size_t len, int64_t deadline_ns);
 
 typedef struct http_request {
     const char *method;          /* any method token (RFC 9110 tchars, else
@@ -226,8 +239,8 @@ typedef struct http_request {
     /* Called with the exact request head bytes written (fetch -v), once
      * per hop. */
     void (*on_request)(void *user, const char *head, size_t len);
-    /* When following: called with each redirect's response (head only,
-     * its body is dropped) and the absolute URL it leads to, before that
+    /* When following: called with each redirect's response (head only:
+     * its body is read and dropped, body "" and body_len 0) and the absolute URL it leads to, before that
      * hop; return -1 to stop with HTTP_E_ABORTED, the redirect's response
      * then in *out (fetch -i shows each hop's head).  NULL: not called.
      * A 3xx with an empty or no Location is not a redirect: it is the

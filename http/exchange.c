@@ -36,15 +36,30 @@ static int send_all(struct conn *c, const exchange *x, const void *buf, size_t l
     return 0;
 }
 
-/* One piece from the body source, at most SOURCE_PIECE bytes: its size,
- * 0 at the end, or HTTP_E_SEND_BODY with the errno the source left. */
-static long source_piece(const http_request *req, char *buf)
+/* The code for a callback (body source, sink) that returned -1: its
+ * errno says whether the request's deadline or a cancel stopped it (the
+ * runtime tells a coroutine of its cancel once: the callback's wait got
+ * it, so the request must pass it on), else it is `own`. */
+static int callback_error(const exchange *x, int own)
 {
+    if (errno == ECANCELED)
+        return HTTP_E_CANCELLED;
+    if (errno == ETIMEDOUT && x->dl->total != CORO_NEVER && coro_now() >= x->dl->total)
+        return HTTP_E_TOTAL_TIMEOUT;
+    return own;
+}
+
+/* One piece from the body source, at most SOURCE_PIECE bytes: its size,
+ * 0 at the end, or HTTP_E_SEND_BODY with the errno the source left
+ * (callback_error's codes). */
+static long source_piece(const exchange *x, char *buf)
+{
+    const http_request *req = x->req;
     errno = 0; /* a source that fails without saying why leaves 0 */
-    long n = req->body_source(req->body_user, buf, SOURCE_PIECE);
+    long n = req->body_source(req->body_user, buf, SOURCE_PIECE, x->dl->total);
     if (n > SOURCE_PIECE)
         ba_misuse("http_send", "body_source returned more bytes than it was given room for");
-    return n < 0 ? HTTP_E_SEND_BODY : n;
+    return n < 0 ? callback_error(x, HTTP_E_SEND_BODY) : n;
 }
 
 /* SUSPENDS (in the source too).  Streams the body source: as it comes
@@ -58,7 +73,12 @@ static int send_source(struct conn *c, const exchange *x, char *buf)
     uint64_t sent = 0;
     char *data = buf + CHUNK_LINE_ROOM;
     for (;;) {
-        long n = source_piece(req, data);
+        /* A source that always has bytes ready never waits on the deadline. */
+        if (x->dl->total != CORO_NEVER && coro_now() >= x->dl->total) {
+            errno = ETIMEDOUT;
+            return HTTP_E_TOTAL_TIMEOUT;
+        }
+        long n = source_piece(x, data);
         if (n <= 0) {
             if (n < 0)
                 return (int)n;
@@ -173,16 +193,20 @@ static int deliver(exchange *x, const char *data, size_t len)
 {
     http_response *r = x->resp;
     size_t max = x->req->max_body;
-    if (max && r->body_len + len > max)
+    uint64_t so_far = x->redirect ? x->dropped : r->body_len;
+    if (max && so_far + len > max)
         return HTTP_E_BODY_TOO_LARGE;
-    if (x->redirect) { /* a redirect's body is read and dropped */
-        r->body_len += len;
+    if (x->redirect) { /* read and dropped: counted apart, never in resp */
+        x->dropped += len;
         return 0;
     }
     if (!x->req->sink)
         return ba_response_append(r, data, len);
     r->body_len += len;
-    return x->req->sink(x->req->sink_user, data, len) == 0 ? 0 : HTTP_E_ABORTED;
+    errno = 0;
+    if (x->req->sink(x->req->sink_user, data, len, x->dl->total) == 0)
+        return 0;
+    return callback_error(x, HTTP_E_ABORTED);
 }
 
 /* Reads more body bytes; end of stream before the end is `eof_code`. */
@@ -308,7 +332,8 @@ int ba_exchange_run(struct conn *c, exchange *x)
         return err; /* a collected empty body is "", not NULL */
     if (x->opts->on_event) {
         char size[32];
-        snprintf(size, sizeof size, "%zu", x->resp->body_len);
+        snprintf(size, sizeof size, "%llu", x->redirect ? (unsigned long long)x->dropped
+                                                         : (unsigned long long)x->resp->body_len);
         emit(x, HTTP_EV_BODY_DONE, c->fd, size);
     }
     /* Bytes after the body mean the server sent more than it announced:

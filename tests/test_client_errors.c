@@ -427,8 +427,9 @@ static void test_bad_requests(void *arg)
 
 /* ---- the caller stops the request ---- */
 
-static int stop_sink(void *user, const char *data, size_t len)
+static int stop_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     size_t *seen = user;
     (void)data;
     *seen += len;

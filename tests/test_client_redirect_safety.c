@@ -135,8 +135,9 @@ static void test_credentials(void *arg)
 
 enum { NO_BODY, MEMORY_BODY, SOURCE_BODY };
 
-static long give_once(void *user, char *buf, size_t cap)
+static long give_once(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     int *calls = user;
     (void)cap;
     if ((*calls)++ > 0)

@@ -181,8 +181,9 @@ typedef struct source {
     long fail_at;    /* return -1 (errno EIO) once `given` reaches it; <0 never */
 } source;
 
-static long give(void *user, char *buf, size_t cap)
+static long give(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     source *s = user;
     if (s->suspend)
         coro_sleep_until(coro_deadline_in(1));
@@ -275,8 +276,9 @@ static const struct {
     {"PATCH", false, false},  {"PUT", true, false},
 };
 
-static long give_abc(void *user, char *buf, size_t cap)
+static long give_abc(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     int *calls = user;
     (void)cap;
     if ((*calls)++ % 2)

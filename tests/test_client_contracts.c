@@ -1,0 +1,101 @@
+/* test_client_contracts.c - promises of client.h that reviewers found
+ * broken: a dropped redirect body is empty, a body source or sink is
+ * bounded by the request's deadline and sees its cancellation, bad
+ * client options are refused, a head that arrived comes back with the
+ * error.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "check.h"
+#include <bareawait/client.h>
+#include <bareawait/coro.h>
+#include <bareawait/io.h>
+#include "client_test.h"
+#include "testserver.h"
+
+#define REDIRECT_WITH_BODY(code) \
+    "HTTP/1.1 " code " R\r\nLocation: /next\r\nContent-Length: 11\r\n\r\nhop's bytes"
+
+/* ---- a followed redirect's body is dropped: "" and 0 ---- */
+
+static int seen_hops;
+
+static int check_hop(void *user, const http_response *hop, const char *next_url)
+{
+    (void)user;
+    (void)next_url;
+    seen_hops++;
+    CHECK_INT((long long)hop->body_len, 0);
+    CHECK_STR(hop->body, "");
+    return 0;
+}
+
+static long give_xyz(void *user, char *buf, size_t cap, int64_t deadline_ns)
+{
+    int *calls = user;
+    (void)cap;
+    (void)deadline_ns;
+    if ((*calls)++)
+        return 0;
+    memcpy(buf, "xyz", 3);
+    return 3;
+}
+
+static const struct {
+    const char *name;
+    const char *code;       /* the redirect's status */
+    int max_redirects;      /* the client's */
+    bool from_source;       /* a PUT with a body_source */
+    int err;
+    int hops;               /* on_redirect calls */
+    const char *final_body; /* of *out */
+} dropped[] = {
+    {"followed, seen by on_redirect", "302", 0, false, HTTP_OK, 1, "final"},
+    {"too many redirects: the partial response", "302", -1, false,
+     HTTP_E_TOO_MANY_REDIRECTS, 0, ""},
+    {"not replayable: the partial response", "307", 0, true, HTTP_E_NOT_REPLAYABLE, 0, ""},
+};
+
+static void test_dropped_body(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
+        int before = check_failures;
+        const char *reply = strcmp(dropped[i].code, "302") == 0 ? REDIRECT_WITH_BODY("302")
+                                                                 : REDIRECT_WITH_BODY("307");
+        const ts_step steps[] = {TS_READ(), TS_SEND(reply), TS_READ(),
+                                 TS_SEND("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal"),
+                                 TS_LOOP()};
+        testserver *ts = ts_start(AF_INET, steps);
+        http_client *c = client_open_defaults((http_client_opts){
+            .follow_redirects = true, .max_redirects = dropped[i].max_redirects}, 3000, 10000);
+        int calls = 0;
+        http_request req = {.url = ts_url(ts, "/"), .on_redirect = check_hop};
+        if (dropped[i].from_source) {
+            req.method = "PUT";
+            req.body_source = give_xyz;
+            req.body_user = &calls;
+            req.body_length = 3;
+        }
+        seen_hops = 0;
+        http_response *r = NULL;
+        CHECK_INT(http_send(c, &req, &r), dropped[i].err);
+        CHECK_INT(seen_hops, dropped[i].hops);
+        if (CHECK(r != NULL)) {
+            CHECK_STR(r->body, dropped[i].final_body);
+            CHECK_INT((long long)r->body_len, (long long)strlen(dropped[i].final_body));
+        }
+        if (check_failures != before)
+            fprintf(stderr, "    in case \"%s\"\n", dropped[i].name);
+        http_response_free(r);
+        http_client_close(c);
+        ts_stop(ts);
+    }
+}
+
+int main(void)
+{
+    CHECK_INT(ts_run("contracts: a dropped redirect body", test_dropped_body, NULL), 0);
+    return check_summary();
+}
