@@ -94,8 +94,110 @@ static void test_dropped_body(void *arg)
     }
 }
 
+/* ---- a source or sink that waits: bounded by the deadline, cancellable ---- */
+
+/* A callback that waits for a byte on a pipe nobody writes to, as long as
+ * the request's deadline allows. */
+typedef struct waiter {
+    int fd;        /* the pipe's read end (non-blocking) */
+    bool entered;  /* the callback has started waiting */
+    int64_t deadline_ns;
+} waiter;
+
+static int wait_on_pipe(waiter *w, int64_t deadline_ns)
+{
+    char byte;
+    w->entered = true;
+    w->deadline_ns = deadline_ns;
+    return io_read(w->fd, &byte, 1, deadline_ns) < 0 ? -1 : 0;
+}
+
+static long waiting_source(void *user, char *buf, size_t cap, int64_t deadline_ns)
+{
+    (void)buf;
+    (void)cap;
+    return wait_on_pipe(user, deadline_ns) < 0 ? -1 : 0;
+}
+
+static int waiting_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
+{
+    (void)data;
+    (void)len;
+    return wait_on_pipe(user, deadline_ns);
+}
+
+typedef struct wait_job {
+    http_client *c;
+    http_request req;
+    int err, err_errno;
+} wait_job;
+
+static void *run_wait_job(void *arg)
+{
+    wait_job *j = arg;
+    http_response *r = NULL;
+    j->err = http_send(j->c, &j->req, &r);
+    j->err_errno = errno;
+    http_response_free(r);
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    bool sink;      /* the sink waits, else the body source */
+    bool cancel;    /* cancelled while it waits, else timeout_ms runs out */
+    int err, err_errno;
+} waits[] = {
+    {"a source past timeout_ms", false, false, HTTP_E_TOTAL_TIMEOUT, ETIMEDOUT},
+    {"a sink past timeout_ms", true, false, HTTP_E_TOTAL_TIMEOUT, ETIMEDOUT},
+    {"a source cancelled", false, true, HTTP_E_CANCELLED, ECANCELED},
+    {"a sink cancelled", true, true, HTTP_E_CANCELLED, ECANCELED},
+};
+
+static void test_waiting_callbacks(void *arg)
+{
+    (void)arg;
+    static const ts_step ok[] = {TS_READ(), TS_SEND(OK_2), TS_LOOP()};
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+        int before = check_failures;
+        int fds[2];
+        if (!CHECK(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0))
+            return;
+        testserver *ts = ts_start(AF_INET, ok);
+        waiter w = {.fd = fds[0]};
+        wait_job j = {.c = client_open_defaults((http_client_opts){0}, 3000, -1),
+                      .req = {.url = ts_url(ts, "/"), .timeout_ms = waits[i].cancel ? -1 : 300}};
+        if (waits[i].sink) {
+            j.req.sink = waiting_sink;
+            j.req.sink_user = &w;
+        } else {
+            j.req.method = "PUT";
+            j.req.body_source = waiting_source;
+            j.req.body_user = &w;
+            j.req.body_length = -1;
+        }
+        coro_t *co = coro_spawn(run_wait_job, &j, NULL);
+        while (waits[i].cancel && !w.entered)
+            coro_sleep_until(coro_deadline_in(1));
+        if (waits[i].cancel)
+            coro_cancel(co);
+        coro_join(co, NULL);
+        CHECK_INT(j.err, waits[i].err);
+        CHECK_INT(j.err_errno, waits[i].err_errno);
+        CHECK(w.entered);
+        CHECK(waits[i].cancel ? w.deadline_ns == CORO_NEVER : w.deadline_ns != CORO_NEVER);
+        if (check_failures != before)
+            fprintf(stderr, "    in case \"%s\": %s\n", waits[i].name, http_strerror(j.err));
+        http_client_close(j.c);
+        ts_stop(ts);
+        close(fds[0]);
+        close(fds[1]);
+    }
+}
+
 int main(void)
 {
     CHECK_INT(ts_run("contracts: a dropped redirect body", test_dropped_body, NULL), 0);
+    CHECK_INT(ts_run("contracts: a waiting source or sink", test_waiting_callbacks, NULL), 0);
     return check_summary();
 }
