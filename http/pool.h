@@ -39,7 +39,8 @@ typedef struct pool {
 } pool;
 
 /* SUSPENDS (when the host is at its limit).  Reserves a slot for key and
- * hands out an idle connection if a fresh one is kept (*out), else
+ * hands out an idle connection if a fresh one is kept and still open
+ * (a non-blocking peek finds no EOF, error or stray byte) (*out), else
  * *out = NULL and the caller opens one with that slot.  *host tells the
  * caller which host to give the slot back to.  0, or -1 with errno
  * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */
