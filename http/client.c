@@ -279,21 +279,45 @@ static int url_error(int code)
     return code == HTTP_URL_UNSUPPORTED_SCHEME ? HTTP_E_SCHEME : HTTP_E_URL;
 }
 
+/* "user:password" from s[0..n), percent-decoded if `encoded` (a URL's
+ * userinfo), malloc'd.  A name without a password ("user", or nothing)
+ * gets an empty one, "user:" and ":", as curl sends them; the ':' is
+ * looked for before decoding, so "%3A" stays part of the name.  NULL if
+ * out of memory. */
+static char *credentials_of(const char *s, size_t n, bool encoded, size_t *len)
+{
+    bool has_colon = memchr(s, ':', n) != NULL;
+    char *out = encoded ? ba_percent_decode(s, n, len) : strndup(s, n);
+    if (!out)
+        return NULL;
+    if (!encoded)
+        *len = n;
+    if (has_colon)
+        return out;
+    char *grown = realloc(out, *len + 2);
+    if (!grown) {
+        free(out);
+        return NULL;
+    }
+    grown[(*len)++] = ':';
+    grown[*len] = '\0';
+    return grown;
+}
+
 /* The first URL's origin and credentials (userpwd, else its userinfo). */
 static int start(request_run *run, const http_url *u)
 {
     const http_request *req = run->req;
     run->started = true;
     run->first = *u;
-    if (req->userpwd) {
-        run->credentials_len = strlen(req->userpwd);
-        run->credentials = strdup(req->userpwd);
-    } else if (u->userinfo) {
-        run->credentials = ba_percent_decode(u->userinfo, u->userinfo_len,
-                                             &run->credentials_len);
-    } else {
+    if (req->userpwd)
+        run->credentials = credentials_of(req->userpwd, strlen(req->userpwd), false,
+                                          &run->credentials_len);
+    else if (u->userinfo)
+        run->credentials = credentials_of(u->userinfo, u->userinfo_len, true,
+                                          &run->credentials_len);
+    else
         return 0;
-    }
     return run->credentials ? 0 : HTTP_E_NOMEM;
 }
 

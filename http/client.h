@@ -219,7 +219,9 @@ typedef struct http_request {
     void *body_user;
     int64_t body_length;         /* with body_source: the size if known, else -1 */
     /* "user:password" for Basic authentication, or NULL: then the first
-     * URL's userinfo (percent-decoded), if it has one; a header line
+     * URL's userinfo (percent-decoded), if it has one.  Without a ':'
+     * (before decoding) the password is empty, as curl sends it: "user"
+     * is "user:", "" (or "http://@h/") is ":".  A header line
      * naming Authorization wins over both.  Sent to the first URL's
      * origin only: a hop to another scheme, host or port goes without it
      * (and without the caller's Authorization, Cookie,

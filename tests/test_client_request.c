@@ -61,6 +61,12 @@ static const head_case head_cases[] = {
     {"empty password", NULL, {NULL}, "ab:", NULL,
      "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic YWI6\r\n"
      "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
+    {"userpwd without a colon: an empty password", NULL, {NULL}, "user", NULL,
+     "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic dXNlcjo=\r\n"
+     "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
+    {"empty userpwd: \":\"", NULL, {NULL}, "", NULL,
+     "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic Og==\r\n"
+     "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
     {"an Authorization line wins over userpwd", NULL, {"Authorization: Bearer t"}, "u:p",
      NULL, "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer t\r\n"
            "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
@@ -156,17 +162,29 @@ static void test_urls(void *arg)
     CHECK_INT(http_get(c, ts_url(ts, path), &r), HTTP_E_URL);
     CHECK(r == NULL);
     free(path);
-    /* userinfo, percent-decoded, is Basic auth; the Host has none of it. */
-    char url[128];
-    snprintf(url, sizeof url, "http://us%%65r:p%%40ss@%s/", ts_authority(ts));
-    r = NULL;
-    CHECK_INT(http_get(c, url, &r), HTTP_OK);
-    char value[128];
-    ts_head_header(ts_last_request(ts), "Authorization", value, sizeof value);
-    CHECK_STR(value, "Basic dXNlcjpwQHNz"); /* user:p@ss */
-    ts_head_header(ts_last_request(ts), "Host", value, sizeof value);
-    CHECK_STR(value, ts_authority(ts));
-    http_response_free(r);
+    /* userinfo, percent-decoded, is Basic auth; the Host has none of it;
+     * no ':' means an empty password, as curl. */
+    static const struct {
+        const char *userinfo, *want;
+    } infos[] = {
+        {"us%65r:p%40ss", "Basic dXNlcjpwQHNz"}, /* user:p@ss */
+        {"user", "Basic dXNlcjo="},              /* user: */
+        {"", "Basic Og=="},                      /* : */
+        {"us%3Aer", "Basic dXM6ZXI6"},           /* us:er: (an encoded ':' is the name's) */
+    };
+    for (size_t i = 0; i < sizeof infos / sizeof infos[0]; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "http://%s@%s/", infos[i].userinfo, ts_authority(ts));
+        r = NULL;
+        CHECK_INT(http_get(c, url, &r), HTTP_OK);
+        char value[128];
+        ts_head_header(ts_last_request(ts), "Authorization", value, sizeof value);
+        if (!CHECK_STR(value, infos[i].want))
+            fprintf(stderr, "    for %s\n", url);
+        ts_head_header(ts_last_request(ts), "Host", value, sizeof value);
+        CHECK_STR(value, ts_authority(ts));
+        http_response_free(r);
+    }
     http_client_close(c);
     ts_stop(ts);
 }
