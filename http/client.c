@@ -90,7 +90,17 @@ static int64_t or_default(int64_t v, int64_t dflt)
     return v == 0 ? dflt : v;
 }
 
-/* Copies the option strings; parses the proxy.  0, or -1/errno. */
+/* Whether s can be a header's value: no control byte but tab. */
+static bool is_header_value(const char *s)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return false;
+    return true;
+}
+
+/* Copies the option strings; checks the User-Agent; parses the proxy.
+ * 0, or -1/errno. */
 static int take_strings(http_client *c)
 {
     http_client_opts *o = &c->opts;
@@ -99,6 +109,10 @@ static int take_strings(http_client *c)
     c->no_proxy = o->no_proxy ? strdup(o->no_proxy) : NULL;
     if (!c->user_agent || (o->proxy && !c->proxy) || (o->no_proxy && !c->no_proxy)) {
         errno = ENOMEM;
+        return -1;
+    }
+    if (!is_header_value(c->user_agent)) {
+        errno = EINVAL; /* a CR or LF would start another header line */
         return -1;
     }
     o->user_agent = c->user_agent;

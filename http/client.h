@@ -111,7 +111,9 @@ typedef struct http_client_opts {
     bool follow_redirects;      /* follow 301/302/303/307/308 */
     int max_redirects;          /* when following; 0 = 20; <0 = none allowed
                                    (the first redirect is an error) */
-    const char *user_agent;     /* NULL = "bareawait/VERSION"; copied */
+    const char *user_agent;     /* NULL = "bareawait/VERSION"; copied; a
+                                   control byte other than tab (CR, LF...)
+                                   in it is EINVAL from http_client_open */
     size_t max_head_bytes;      /* response status line + headers; 0 = 64 KiB */
     http_event_fn on_event;     /* optional step-by-step events */
     void *event_user;
@@ -133,7 +135,8 @@ typedef struct http_client http_client; /* opaque */
 
 /* Opens a client (async with ... as client).  opts may be NULL.  Returns
  * NULL with errno = ENOMEM when out of memory, EINVAL when opts->proxy is
- * not an "http://host[:port]" URL.  Does not suspend. */
+ * not a proxy URL (see proxy) or opts->user_agent has a control byte.
+ * Does not suspend. */
 http_client *http_client_open(const http_client_opts *opts);
 
 /* Closes every pooled connection and frees the client.  No request may be
@@ -197,7 +200,8 @@ typedef struct http_request {
     const char *url;             /* absolute http:// URL */
     /* Extra header lines, as curl takes them: "Name: value" replaces a
      * default of the same name (Host, Authorization, User-Agent, Accept)
-     * in its place or is added; "Name:" (blanks at most after the colon)
+     * in its place or is added (of several Host lines only the first
+     * counts, as curl); "Name:" (blanks at most after the colon)
      * removes that default and sends nothing; "Name;" sends "Name:" with
      * an empty value.  A line with CR, LF or another control byte, or
      * one naming Content-Length or Transfer-Encoding (the client frames

@@ -157,12 +157,14 @@ static void put_base64(char *out, size_t *at, const unsigned char *s, size_t n)
 }
 
 /* One default line: the caller's lines of that name in its place, else
- * the default itself (value NULL: none, unless the caller gives one). */
+ * the default itself (value NULL: none, unless the caller gives one).
+ * Host is the exception: a request has one, so the caller's first Host
+ * line decides and later ones are dropped, as curl does. */
 static void put_default(char *out, size_t *at, const line_view *v, size_t n,
                         const char *name, const char *value)
 {
-    bool replaced = false;
-    for (size_t i = 0; i < n; i++) {
+    bool replaced = false, only_one = strcmp(name, "Host") == 0;
+    for (size_t i = 0; i < n && !(replaced && only_one); i++) {
         if (v[i].text && named(&v[i], name)) {
             put_view(out, at, &v[i]);
             replaced = true;

@@ -195,9 +195,38 @@ static void test_waiting_callbacks(void *arg)
     }
 }
 
+/* ---- options http_client_open refuses ---- */
+
+static const struct {
+    const char *user_agent;
+    bool ok;
+} agents[] = {
+    {"plain/1.0", true},
+    {"with\ttab", true},
+    {"evil\r\nX-Injected: 1", false},
+    {"bare\nLF", false},
+    {"bare\rCR", false},
+    {"nul-free but \x01", false},
+    {"del \x7f", false},
+};
+
+static void test_bad_options(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < sizeof agents / sizeof agents[0]; i++) {
+        errno = 0;
+        http_client *c = http_client_open(&(http_client_opts){.user_agent = agents[i].user_agent});
+        int e = errno;
+        if (!CHECK_INT(c != NULL, agents[i].ok) | !CHECK_INT(c ? 0 : e, agents[i].ok ? 0 : EINVAL))
+            fprintf(stderr, "    for user_agent \"%s\"\n", agents[i].user_agent);
+        http_client_close(c);
+    }
+}
+
 int main(void)
 {
     CHECK_INT(ts_run("contracts: a dropped redirect body", test_dropped_body, NULL), 0);
     CHECK_INT(ts_run("contracts: a waiting source or sink", test_waiting_callbacks, NULL), 0);
+    CHECK_INT(ts_run("contracts: options refused", test_bad_options, NULL), 0);
     return check_summary();
 }

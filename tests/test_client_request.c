@@ -40,6 +40,10 @@ static const head_case head_cases[] = {
      "GET /p HTTP/1.1\r\nHost: %s\r\nUser-Agent: mine\r\nAccept: */*\r\nX-A: 1\r\n\r\n"},
     {"Host replaced", NULL, {"Host: other.example"}, NULL, NULL,
      "GET /p HTTP/1.1\r\nHost: other.example\r\nUser-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
+    {"two Host lines: the first only, as curl", NULL,
+     {"Host: one.example", "X-A: 1", "Host: two.example"}, NULL, NULL,
+     "GET /p HTTP/1.1\r\nHost: one.example\r\nUser-Agent: " UA "\r\nAccept: */*\r\n"
+     "X-A: 1\r\n\r\n"},
     {"Accept removed", NULL, {"Accept:"}, NULL, NULL,
      "GET /p HTTP/1.1\r\nHost: %s\r\nUser-Agent: " UA "\r\n\r\n"},
     {"Host and User-Agent removed (blanks after the colon)", NULL,
