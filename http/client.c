@@ -156,7 +156,7 @@ http_client *http_client_open(const http_client_opts *opts)
         return NULL;
     }
     c->pool.max_per_host = o->max_per_host;
-    c->pool.idle_timeout_ns = o->idle_timeout_ms * 1000000;
+    c->pool.idle_timeout_ns = ba_ms_to_ns(o->idle_timeout_ms);
     return c;
 }
 
@@ -431,7 +431,14 @@ static int reason_for(int err, int why)
 static int64_t total_deadline(const http_client *c, const http_request *req)
 {
     int64_t ms = req->timeout_ms ? req->timeout_ms : c->opts.total_timeout_ms;
-    return ms > 0 ? coro_deadline_in(ms) : CORO_NEVER;
+    deadlines none = {.total = CORO_NEVER};
+    return ms > 0 ? ba_step_deadline(&none, ba_ms_to_ns(ms)) : CORO_NEVER;
+}
+
+/* A per-step timeout in ns; -1 (none) for a negative one. */
+static int64_t step_ns(int64_t ms)
+{
+    return ms < 0 ? -1 : ba_ms_to_ns(ms);
 }
 
 int http_send(http_client *c, const http_request *req, http_response **out)
@@ -439,8 +446,8 @@ int http_send(http_client *c, const http_request *req, http_response **out)
     *out = NULL;
     request_run run = {.c = c, .req = req, .dl = {
         .total = total_deadline(c, req),
-        .connect_ns = c->opts.connect_timeout_ms < 0 ? -1 : c->opts.connect_timeout_ms * 1000000,
-        .read_ns = c->opts.read_timeout_ms < 0 ? -1 : c->opts.read_timeout_ms * 1000000,
+        .connect_ns = step_ns(c->opts.connect_timeout_ms),
+        .read_ns = step_ns(c->opts.read_timeout_ms),
     }};
     int code;
     hop_plan plan = {.url = http_url_normalize(req->url, &code),

@@ -28,10 +28,7 @@ static void emit(const exchange *x, http_event ev, int fd, const char *detail)
  * server went away: EPIPE, ECONNRESET). */
 static int send_all(struct conn *c, const exchange *x, const void *buf, size_t len)
 {
-    int64_t deadline = x->dl->total;
-    if (x->dl->read_ns >= 0 && coro_now() + x->dl->read_ns < deadline)
-        deadline = coro_now() + x->dl->read_ns;
-    if (io_send(c->fd, buf, len, deadline) < 0)
+    if (io_send(c->fd, buf, len, ba_step_deadline(x->dl, x->dl->read_ns)) < 0)
         return ba_io_error(x->dl, HTTP_E_READ_TIMEOUT, HTTP_E_RESET);
     return 0;
 }

@@ -223,10 +223,63 @@ static void test_bad_options(void *arg)
     }
 }
 
+/* ---- timeouts too big for nanoseconds in an int64_t: none at all ---- */
+
+#define HUGE_MS INT64_C(9300000000000) /* 9.3e18 ns: above INT64_MAX */
+
+static int64_t source_deadline;
+
+static long record_deadline(void *user, char *buf, size_t cap, int64_t deadline_ns)
+{
+    (void)user;
+    (void)buf;
+    (void)cap;
+    source_deadline = deadline_ns;
+    return 0;
+}
+
+static void test_huge_timeouts(void *arg)
+{
+    (void)arg;
+    static const ts_step ok[] = {TS_READ(), TS_SEND(OK_2), TS_LOOP()};
+    static const struct {
+        const char *name;
+        http_client_opts opts;
+        int64_t request_ms;
+    } cases[] = {
+        {"request timeout_ms", {0}, HUGE_MS},
+        {"client total_timeout_ms", {.total_timeout_ms = HUGE_MS}, 0},
+        {"connect, read and idle timeouts",
+         {.connect_timeout_ms = HUGE_MS, .read_timeout_ms = HUGE_MS,
+          .idle_timeout_ms = HUGE_MS}, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int before = check_failures;
+        testserver *ts = ts_start(AF_INET, ok);
+        http_client *c = http_client_open(&cases[i].opts);
+        for (int round = 0; round < 2; round++) { /* the second reuses the first's */
+            http_request req = {.method = "PUT", .url = ts_url(ts, "/"),
+                                .timeout_ms = cases[i].request_ms,
+                                .body_source = record_deadline, .body_length = -1};
+            http_response *r = NULL;
+            source_deadline = 0;
+            CHECK_INT(http_send(c, &req, &r), HTTP_OK);
+            CHECK(source_deadline == CORO_NEVER);
+            http_response_free(r);
+        }
+        CHECK_INT(ts_connections(ts), 1);
+        if (check_failures != before)
+            fprintf(stderr, "    in case \"%s\"\n", cases[i].name);
+        http_client_close(c);
+        ts_stop(ts);
+    }
+}
+
 int main(void)
 {
     CHECK_INT(ts_run("contracts: a dropped redirect body", test_dropped_body, NULL), 0);
     CHECK_INT(ts_run("contracts: a waiting source or sink", test_waiting_callbacks, NULL), 0);
     CHECK_INT(ts_run("contracts: options refused", test_bad_options, NULL), 0);
+    CHECK_INT(ts_run("contracts: huge timeouts", test_huge_timeouts, NULL), 0);
     return check_summary();
 }
