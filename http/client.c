@@ -441,8 +441,22 @@ static int64_t step_ns(int64_t ms)
     return ms < 0 ? -1 : ba_ms_to_ns(ms);
 }
 
+/* The caller's side of http_send's contract: a coroutine to suspend, and
+ * something to send. */
+static void check_call(const http_client *c, const http_request *req, http_response **out)
+{
+    if (!coro_self())
+        ba_misuse("http_send", "called outside any coroutine");
+    if (!c || !req || !out)
+        ba_misuse("http_send", !c ? "the client is NULL" : !req ? "req is NULL"
+                                                               : "out is NULL");
+    if (!req->url)
+        ba_misuse("http_send", "req->url is NULL");
+}
+
 int http_send(http_client *c, const http_request *req, http_response **out)
 {
+    check_call(c, req, out);
     *out = NULL;
     request_run run = {.c = c, .req = req, .dl = {
         .total = total_deadline(c, req),

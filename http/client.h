@@ -256,7 +256,9 @@ typedef struct http_request {
 } http_request;
 
 /* SUSPENDS.  Performs one request (following redirects if the client
- * does).  Returns 0 and a response in *out, or an HTTP_E* code; on error
+ * does).  Called from a coroutine, with c, req, req->url and out not
+ * NULL: anything else is API misuse, which stops the program with a
+ * message naming http_send (http_get too) in every build.  Returns 0 and a response in *out, or an HTTP_E* code; on error
  * *out is NULL, or -- when a head had arrived (e.g. HTTP_E_TRUNCATED, or
  * the redirect that was not followed for HTTP_E_TOO_MANY_REDIRECTS,
  * HTTP_E_NOT_REPLAYABLE) -- the partial response, which the caller frees
