@@ -258,13 +258,15 @@ typedef struct http_request {
 /* SUSPENDS.  Performs one request (following redirects if the client
  * does).  Called from a coroutine, with c, req, req->url and out not
  * NULL: anything else is API misuse, which stops the program with a
- * message naming http_send (http_get too) in every build.  Returns 0 and a response in *out, or an HTTP_E* code; on error
- * *out is NULL, or -- when a head had arrived (e.g. HTTP_E_TRUNCATED, or
- * the redirect that was not followed for HTTP_E_TOO_MANY_REDIRECTS,
- * HTTP_E_NOT_REPLAYABLE) -- the partial response, which the caller frees
- * either way.  req->url is normalized first (http_url_normalize); a URL
- * it refuses is HTTP_E_URL (HTTP_E_SCHEME for another scheme): ask
- * http_url_parse and http_url_strerror why. */
+ * message naming http_send (http_get too) in every build.  Returns 0 and
+ * a response in *out, or an HTTP_E* code; on error *out is NULL, or --
+ * when a head had arrived (e.g. HTTP_E_TRUNCATED, HTTP_E_UNSUPPORTED_CODING
+ * (its body is not read), or the redirect that was not followed for
+ * HTTP_E_TOO_MANY_REDIRECTS, HTTP_E_NOT_REPLAYABLE) -- the partial
+ * response, which the caller frees either way.  req->url is normalized
+ * first (http_url_normalize); a URL it refuses is HTTP_E_URL
+ * (HTTP_E_SCHEME for another scheme): ask http_url_parse and
+ * http_url_strerror why. */
 int http_send(http_client *c, const http_request *req, http_response **out);
 
 /* SUSPENDS.  GET url, collecting the body: `response = await client.get(url)`. */

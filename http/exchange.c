@@ -140,8 +140,7 @@ static int send_request(struct conn *c, exchange *x)
  * Interim 1xx heads are skipped, but their bytes count against the head
  * limit too, or a server could send "100 Continue" forever.
  * Returns the final head's length, or an HTTP_E* code. */
-static long read_head(struct conn *c, exchange *x, int *minor, int *status,
-                      const char **reason, size_t *reason_len, size_t *nh)
+static long read_head(struct conn *c, exchange *x, response_head *h)
 {
     size_t last_len = 0, interim = 0;
     long err = ba_conn_await_reply(c, x->dl);
@@ -149,20 +148,22 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
         return err;
     for (;;) {
         if (c->len > 0) {
-            *nh = c->max_headers;
-            int n = http_parse_response(c->buf, c->len, last_len, minor, status,
-                                        reason, reason_len, c->headers, nh);
+            h->n_headers = c->max_headers;
+            int n = http_parse_response(c->buf, c->len, last_len, &h->minor_version,
+                                        &h->status, &h->reason, &h->reason_len, c->headers,
+                                        &h->n_headers);
+            h->headers = c->headers;
             if (n == -3) { /* more headers than room: grow, parse again */
                 if ((err = ba_conn_grow_headers(c, x->max_head)) != 0)
                     return err;
                 last_len = 0;
                 continue;
             }
-            if (n == -1 || (n > 0 && *status == 101))
+            if (n == -1 || (n > 0 && h->status == 101))
                 return HTTP_E_MALFORMED; /* 101: we never asked to switch */
             if (n > 0 && interim + (size_t)n > x->max_head)
                 return HTTP_E_HEAD_TOO_LARGE;
-            if (n > 0 && *status >= 200)
+            if (n > 0 && h->status >= 200)
                 return n;
             if (n > 0) {                 /* 100 Continue, 103 ...: skip it */
                 ba_conn_consume(c, (size_t)n);
@@ -282,26 +283,31 @@ static int read_body(struct conn *c, exchange *x, const http_framing *f)
     return HTTP_E_MALFORMED;
 }
 
-/* The head is parsed: make the response object and decide the framing. */
-static int take_head(struct conn *c, exchange *x, long head_len, int minor,
-                     int status, const char *reason, size_t reason_len, size_t nh,
+/* The head is parsed: make the response object and decide the framing.
+ * The response is made first, so that a head whose body we cannot
+ * decode (HTTP_E_UNSUPPORTED_CODING) still comes back to the caller. */
+static int take_head(struct conn *c, exchange *x, long head_len, const response_head *h,
                      http_framing *f)
 {
-    int framing = http_framing_of(status, x->head_only, minor, c->headers, nh, f);
-    if (framing < 0) /* -2: a coding other than chunked (gzip...) */
-        return framing == -2 ? HTTP_E_UNSUPPORTED_CODING : HTTP_E_MALFORMED;
-    x->resp = ba_response_new(x->url, minor, status, reason, reason_len, c->headers, nh);
+    int framing = http_framing_of(h->status, x->head_only, h->minor_version, h->headers,
+                                  h->n_headers, f);
+    if (framing == -1)
+        return HTTP_E_MALFORMED;
+    x->resp = ba_response_new(x->url, h);
     if (!x->resp)
         return HTTP_E_NOMEM;
     if (f->kind == HTTP_BODY_LENGTH)
         x->resp->content_length = (int64_t)f->length;
-    x->redirect = x->follow_redirects && ba_redirect_location(x->resp) != NULL;
+    x->redirect = framing == 0 && x->follow_redirects && ba_redirect_location(x->resp);
     if (x->opts->on_event) {
         char line[128];
-        snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);
+        snprintf(line, sizeof line, "HTTP/1.%d %d %s", h->minor_version, h->status,
+                 x->resp->reason);
         emit(x, HTTP_EV_HEAD_RECEIVED, c->fd, line);
     }
     ba_conn_consume(c, (size_t)head_len);
+    if (framing == -2) /* a coding other than chunked (gzip...) */
+        return HTTP_E_UNSUPPORTED_CODING;
     if (f->kind == HTTP_BODY_LENGTH && x->req->max_body && f->length > x->req->max_body)
         return HTTP_E_BODY_TOO_LARGE; /* no need to read it to know */
     return 0;
@@ -312,14 +318,12 @@ int ba_exchange_run(struct conn *c, exchange *x)
     int err = send_request(c, x);
     if (err)
         return err;
-    int minor, status;
-    const char *reason;
-    size_t reason_len, nh;
-    long head_len = read_head(c, x, &minor, &status, &reason, &reason_len, &nh);
+    response_head h;
+    long head_len = read_head(c, x, &h);
     if (head_len < 0)
         return (int)head_len;
     http_framing f;
-    if ((err = take_head(c, x, head_len, minor, status, reason, reason_len, nh, &f)))
+    if ((err = take_head(c, x, head_len, &h, &f)))
         return err;
     if (!x->redirect && x->req->on_head && x->req->on_head(x->req->user, x->resp) != 0)
         return HTTP_E_ABORTED;

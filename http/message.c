@@ -322,11 +322,11 @@ static const char *stash_value(char **at, const char *s, size_t len)
     return dst;
 }
 
-http_response *ba_response_new(const char *url, int minor_version, int status,
-                            const char *reason, size_t reason_len,
-                            const http_header *h, size_t n)
+http_response *ba_response_new(const char *url, const response_head *head)
 {
-    size_t strings = strlen(url) + 1 + reason_len + 1;
+    const http_header *h = head->headers;
+    size_t n = head->n_headers;
+    size_t strings = strlen(url) + 1 + head->reason_len + 1;
     for (size_t i = 0; i < n; i++)
         strings += h[i].name_len + 1 + h[i].value_len + 1;
     struct response_block *b = malloc(sizeof *b + n * sizeof b->fields[0] + strings);
@@ -339,9 +339,9 @@ http_response *ba_response_new(const char *url, int minor_version, int status,
     }
     b->body_cap = 0;
     b->pub = (http_response){
-        .status = status,
-        .minor_version = minor_version,
-        .reason = stash(&at, reason, reason_len),
+        .status = head->status,
+        .minor_version = head->minor_version,
+        .reason = stash(&at, head->reason, head->reason_len),
         .headers = b->fields,
         .n_headers = n,
         .content_length = -1,

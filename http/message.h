@@ -50,12 +50,21 @@ char *ba_request_head(const request_spec *spec, size_t *len, int *err);
  * NULL if out of memory. */
 char *ba_percent_decode(const char *s, size_t n, size_t *out_len);
 
-/* Makes a response from a parsed head: one allocation holding the struct,
- * the header array and NUL-terminated copies of every string (a folded
- * value gets one space for each fold).  NULL if out of memory. */
-http_response *ba_response_new(const char *url, int minor_version, int status,
-                            const char *reason, size_t reason_len,
-                            const http_header *h, size_t n);
+/* A parsed response head, pointing into the buffer it was parsed from. */
+typedef struct response_head {
+    int minor_version;            /* 0 or 1 */
+    int status;                   /* 100..999 */
+    const char *reason;           /* not NUL-terminated: */
+    size_t reason_len;            /*   reason[0..reason_len) */
+    const http_header *headers;   /* headers[0..n_headers) */
+    size_t n_headers;
+} response_head;
+
+/* Makes a response for url from a parsed head: one allocation holding
+ * the struct, the header array and NUL-terminated copies of every string
+ * (a folded value gets one space for each fold).  NULL if out of
+ * memory. */
+http_response *ba_response_new(const char *url, const response_head *h);
 
 /* Appends body bytes to resp->body (kept NUL-terminated).  0, or
  * HTTP_E_NOMEM. */

@@ -275,11 +275,50 @@ static void test_huge_timeouts(void *arg)
     }
 }
 
+/* ---- a head that arrived comes back with the error ---- */
+
+static const struct {
+    const char *name;
+    const char *reply;
+    int err;
+    int status;          /* of *out; 0: *out is NULL */
+} partial[] = {
+    {"gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nX-A: 1\r\n\r\nzzzz",
+     HTTP_E_UNSUPPORTED_CODING, 200},
+    {"chunked, then gzip", "HTTP/1.1 404 NF\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+     HTTP_E_UNSUPPORTED_CODING, 404},
+    {"a truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc",
+     HTTP_E_TRUNCATED, 200},
+    {"a bad Content-Length: no response", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+     HTTP_E_MALFORMED, 0},
+};
+
+static void test_partial(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < sizeof partial / sizeof partial[0]; i++) {
+        int before = check_failures;
+        const ts_step steps[] = {TS_READ(), TS_SEND(partial[i].reply), TS_CLOSE()};
+        testserver *ts = ts_start(AF_INET, steps);
+        http_client *c = client_open_defaults((http_client_opts){0}, 3000, 10000);
+        http_response *r = NULL;
+        CHECK_INT(http_get(c, ts_url(ts, "/"), &r), partial[i].err);
+        if (CHECK_INT(r != NULL, partial[i].status != 0) && r)
+            CHECK_INT(r->status, partial[i].status);
+        if (check_failures != before)
+            fprintf(stderr, "    in case \"%s\"\n", partial[i].name);
+        http_response_free(r);
+        http_client_close(c);
+        ts_stop(ts);
+    }
+}
+
 int main(void)
 {
     CHECK_INT(ts_run("contracts: a dropped redirect body", test_dropped_body, NULL), 0);
     CHECK_INT(ts_run("contracts: a waiting source or sink", test_waiting_callbacks, NULL), 0);
     CHECK_INT(ts_run("contracts: options refused", test_bad_options, NULL), 0);
     CHECK_INT(ts_run("contracts: huge timeouts", test_huge_timeouts, NULL), 0);
+    CHECK_INT(ts_run("contracts: partial responses", test_partial, NULL), 0);
     return check_summary();
 }
