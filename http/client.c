@@ -13,13 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <arpa/inet.h>
 
 #include "ba_config.h"
 #include "conn.h"
 #include "exchange.h"
 #include "message.h"
+#include "proxy.h"
 #include "misuse.h"
 #include "redirect.h"
 #include <bareawait/url.h>
@@ -29,8 +28,8 @@
 struct http_client {
     http_client_opts opts;  /* with defaults filled in; strings are ours */
     char *user_agent;       /* our copy */
-    char *proxy;            /* our copy of opts.proxy, or NULL... */
-    http_url proxy_url;     /* ...parsed (its host and port) */
+    bool has_proxy;         /* opts.proxy was given: */
+    proxy proxy;            /*   parsed, with its credentials */
     char *no_proxy;         /* our copy, or NULL */
     pool pool;              /* kept-alive connections */
     int in_flight;          /* requests running now */
@@ -105,9 +104,8 @@ static int take_strings(http_client *c)
 {
     http_client_opts *o = &c->opts;
     c->user_agent = strdup(o->user_agent ? o->user_agent : "bareawait/" BA_VERSION);
-    c->proxy = o->proxy ? strdup(o->proxy) : NULL;
     c->no_proxy = o->no_proxy ? strdup(o->no_proxy) : NULL;
-    if (!c->user_agent || (o->proxy && !c->proxy) || (o->no_proxy && !c->no_proxy)) {
+    if (!c->user_agent || (o->no_proxy && !c->no_proxy)) {
         errno = ENOMEM;
         return -1;
     }
@@ -116,19 +114,18 @@ static int take_strings(http_client *c)
         return -1;
     }
     o->user_agent = c->user_agent;
-    o->proxy = c->proxy;
     o->no_proxy = c->no_proxy;
-    if (c->proxy && http_url_parse(c->proxy, &c->proxy_url) != HTTP_URL_OK) {
-        errno = EINVAL;
+    c->has_proxy = o->proxy != NULL;
+    if (c->has_proxy && ba_proxy_parse(o->proxy, &c->proxy) < 0)
         return -1;
-    }
+    o->proxy = c->proxy.text;
     return 0;
 }
 
 static void free_client(http_client *c)
 {
     free(c->user_agent);
-    free(c->proxy);
+    ba_proxy_free(&c->proxy);
     free(c->no_proxy);
     free(c);
 }
@@ -176,43 +173,9 @@ void http_client_close(http_client *c)
 
 /* ---- where a hop connects ---- */
 
-static bool is_ip_literal(const http_url *u)
-{
-    struct in_addr a;
-    return u->host_is_ipv6 || inet_pton(AF_INET, u->host, &a) == 1;
-}
-
-/* Whether u's host is on the no_proxy list: equal to a name on it, or
- * (names, not IP literals) a subdomain of one. */
-static bool bypass_proxy(const char *list, const http_url *u)
-{
-    size_t hlen = strlen(u->host);
-    for (const char *p = list; *p;) {
-        p += strspn(p, " \t,");
-        const char *name = p;
-        size_t n = strcspn(p, ",");
-        p += n;
-        while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-            n--;
-        if (n > 0 && name[0] == '.') { /* ".example.com" = "example.com" */
-            name++;
-            n--;
-        }
-        if (n == 1 && name[0] == '*')
-            return true;
-        if (n == 0 || n > hlen)
-            continue;
-        if (strncasecmp(u->host + hlen - n, name, n) != 0)
-            continue;
-        if (n == hlen || (!is_ip_literal(u) && u->host[hlen - n - 1] == '.'))
-            return true;
-    }
-    return false;
-}
-
 static bool via_proxy(const http_client *c, const http_url *u)
 {
-    return c->proxy && !(c->no_proxy && bypass_proxy(c->no_proxy, u));
+    return c->has_proxy && !(c->no_proxy && ba_proxy_bypass(c->no_proxy, u));
 }
 
 /* "host:port", the pool's key: memcpy and a few digits, not a snprintf
@@ -293,31 +256,6 @@ static int url_error(int code)
     return code == HTTP_URL_UNSUPPORTED_SCHEME ? HTTP_E_SCHEME : HTTP_E_URL;
 }
 
-/* "user:password" from s[0..n), percent-decoded if `encoded` (a URL's
- * userinfo), malloc'd.  A name without a password ("user", or nothing)
- * gets an empty one, "user:" and ":", as curl sends them; the ':' is
- * looked for before decoding, so "%3A" stays part of the name.  NULL if
- * out of memory. */
-static char *credentials_of(const char *s, size_t n, bool encoded, size_t *len)
-{
-    bool has_colon = memchr(s, ':', n) != NULL;
-    char *out = encoded ? ba_percent_decode(s, n, len) : strndup(s, n);
-    if (!out)
-        return NULL;
-    if (!encoded)
-        *len = n;
-    if (has_colon)
-        return out;
-    char *grown = realloc(out, *len + 2);
-    if (!grown) {
-        free(out);
-        return NULL;
-    }
-    grown[(*len)++] = ':';
-    grown[*len] = '\0';
-    return grown;
-}
-
 /* The first URL's origin and credentials (userpwd, else its userinfo). */
 static int start(request_run *run, const http_url *u)
 {
@@ -325,10 +263,10 @@ static int start(request_run *run, const http_url *u)
     run->started = true;
     run->first = *u;
     if (req->userpwd)
-        run->credentials = credentials_of(req->userpwd, strlen(req->userpwd), false,
+        run->credentials = ba_credentials(req->userpwd, strlen(req->userpwd), false,
                                           &run->credentials_len);
     else if (u->userinfo)
-        run->credentials = credentials_of(u->userinfo, u->userinfo_len, true,
+        run->credentials = ba_credentials(u->userinfo, u->userinfo_len, true,
                                           &run->credentials_len);
     else
         return 0;
@@ -365,7 +303,9 @@ static int run_hop(request_run *run, const hop_plan *p, http_response **out,
         .method = p->method, .url = &u, .absolute_form = proxied,
         .user_agent = c->user_agent, .headers = req->headers, .n_headers = req->n_headers,
         .cross_origin = cross, .credentials = cross ? NULL : run->credentials,
-        .credentials_len = run->credentials_len, .body_length = body_length(req, p)};
+        .credentials_len = run->credentials_len, .body_length = body_length(req, p),
+        .proxy_credentials = proxied ? c->proxy.credentials : NULL,
+        .proxy_credentials_len = c->proxy.credentials_len};
     exchange x = {.req = req, .url = p->url, .dl = &run->dl, .with_body = p->with_body,
                   .head_only = strcmp(p->method, "HEAD") == 0,
                   .max_head = c->opts.max_head_bytes,
@@ -375,7 +315,7 @@ static int run_hop(request_run *run, const hop_plan *p, http_response **out,
         return err;
     x.head = head;
     bool replayable = !(p->with_body && req->body_source);
-    err = hop(run, proxied ? &c->proxy_url : &u, &x, idempotent(p->method) && replayable);
+    err = hop(run, proxied ? &c->proxy.url : &u, &x, idempotent(p->method) && replayable);
     free(head);
     *out = x.resp;
     if (x.resp)

@@ -117,18 +117,29 @@ typedef struct http_client_opts {
     size_t max_head_bytes;      /* response status line + headers; 0 = 64 KiB */
     http_event_fn on_event;     /* optional step-by-step events */
     void *event_user;
-    const char *proxy;          /* "http://host:port" of a plain-HTTP proxy, or
-                                   NULL: requests go to it in absolute form
-                                   ("GET http://h/p HTTP/1.1") with the
-                                   origin's Host; connections are pooled per
-                                   proxy; copied */
+    const char *proxy;          /* a plain-HTTP proxy, or NULL: "http://host[:port]"
+                                   or curl's bare "host[:port]" (port 80 if
+                                   none); a "user:password@" in it (percent-
+                                   decoded; no ':' = empty password) is sent
+                                   to the proxy as Proxy-Authorization:
+                                   Basic, never to an origin reached
+                                   directly; a path or query after the
+                                   authority is ignored.  Requests go to it
+                                   in absolute form ("GET http://h/p
+                                   HTTP/1.1") with the origin's Host;
+                                   connections are pooled per proxy; copied */
     const char *no_proxy;       /* comma-separated hosts reached directly: a
                                    name matches itself and its subdomains
                                    ("example.com" covers a.example.com),
-                                   case-insensitively; IP literals compare
-                                   as written; blanks around names and a
-                                   leading '.' are ignored; "*" = all;
-                                   copied */
+                                   case-insensitively, a trailing '.' on
+                                   the name or the host ignored
+                                   ("localhost." is localhost); IP literals
+                                   compare as written, and an IPv4 one
+                                   falls in an "a.b.c.d/bits" entry (no
+                                   IPv6 ranges); blanks around entries and
+                                   a leading '.' are ignored; the whole
+                                   value "*" = all (a "*" entry among
+                                   others matches nothing); copied */
 } http_client_opts;
 
 typedef struct http_client http_client; /* opaque */

@@ -193,20 +193,29 @@ static void put_request_line(char *out, size_t *at, const request_spec *s,
     put(out, at, " HTTP/1.1\r\n");
 }
 
+/* "Name: Basic base64(credentials)", unless the caller has a line of
+ * that name (theirs wins). */
+static void put_basic(char *out, size_t *at, const request_spec *s, const line_view *v,
+                      const char *name, const char *credentials, size_t len)
+{
+    for (size_t i = 0; i < s->n_headers; i++)
+        if (v[i].text && named(&v[i], name))
+            return;
+    put(out, at, name);
+    put(out, at, ": Basic ");
+    put_base64(out, at, (const unsigned char *)credentials, len);
+    put(out, at, "\r\n");
+}
+
 static void put_lines(char *out, size_t *at, const request_spec *s, const line_view *v,
                       const char *host)
 {
     put_default(out, at, v, s->n_headers, "Host", host);
-    if (s->credentials) {
-        bool replaced = false;
-        for (size_t i = 0; i < s->n_headers; i++)
-            replaced |= v[i].text && named(&v[i], "Authorization");
-        if (!replaced) {
-            put(out, at, "Authorization: Basic ");
-            put_base64(out, at, (const unsigned char *)s->credentials, s->credentials_len);
-            put(out, at, "\r\n");
-        }
-    }
+    if (s->credentials)
+        put_basic(out, at, s, v, "Authorization", s->credentials, s->credentials_len);
+    if (s->proxy_credentials)
+        put_basic(out, at, s, v, "Proxy-Authorization", s->proxy_credentials,
+                  s->proxy_credentials_len);
     put_default(out, at, v, s->n_headers, "Authorization", NULL);
     put_default(out, at, v, s->n_headers, "User-Agent", s->user_agent);
     put_default(out, at, v, s->n_headers, "Accept", "*/*");
@@ -248,6 +257,8 @@ char *ba_request_head(const request_spec *s, size_t *len, int *err)
                   strlen(s->user_agent) + HEAD_FIXED_BYTES;
     if (s->credentials)
         need += base64_len(s->credentials_len);
+    if (s->proxy_credentials)
+        need += base64_len(s->proxy_credentials_len);
     line_view *v = malloc((s->n_headers ? s->n_headers : 1) * sizeof *v);
     if (!v) {
         *err = HTTP_E_NOMEM;
@@ -298,6 +309,26 @@ char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
     out[o] = '\0';
     *out_len = o;
     return out;
+}
+
+char *ba_credentials(const char *s, size_t n, bool encoded, size_t *len)
+{
+    bool has_colon = memchr(s, ':', n) != NULL;
+    char *out = encoded ? ba_percent_decode(s, n, len) : strndup(s, n);
+    if (!out)
+        return NULL;
+    if (!encoded)
+        *len = n;
+    if (has_colon)
+        return out;
+    char *grown = realloc(out, *len + 2);
+    if (!grown) {
+        free(out);
+        return NULL;
+    }
+    grown[(*len)++] = ':';
+    grown[*len] = '\0';
+    return grown;
 }
 
 /* ---- responses ---- */
