@@ -41,7 +41,8 @@ typedef struct request_run {
     const http_request *req;
     deadlines dl;
     bool started;           /* the first hop has set `first` */
-    http_url first;         /* the first URL (only its origin is used) */
+    http_url first;         /* the first URL's origin: host and port (its
+                               target and userinfo are cleared) */
     char *credentials;      /* "user:password" for the first origin, or NULL */
     size_t credentials_len;
     int why;                /* errno where the failure happened */
@@ -262,6 +263,12 @@ static int start(request_run *run, const http_url *u)
     const http_request *req = run->req;
     run->started = true;
     run->first = *u;
+    /* Only the origin is kept: the target and userinfo point into this
+     * hop's URL, which the next hop frees. */
+    run->first.target = NULL;
+    run->first.target_len = 0;
+    run->first.userinfo = NULL;
+    run->first.userinfo_len = 0;
     if (req->userpwd)
         run->credentials = ba_credentials(req->userpwd, strlen(req->userpwd), false,
                                           &run->credentials_len);

@@ -327,8 +327,9 @@ static int transfer_coding(const http_header *h, size_t n)
     return chunked_last ? TE_CHUNKED : TE_IDENTITY;
 }
 
-/* Decimal digits to uint64: 0, or -1 if empty, not all digits, or too big. */
-static int parse_u64(const char *s, size_t n, uint64_t *out)
+/* Decimal digits to a length: 0, or -1 if empty, not all digits, or above
+ * INT64_MAX (http_response.content_length is an int64_t). */
+static int parse_length(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     if (n == 0)
@@ -337,7 +338,7 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
         if (!is_digit((unsigned char)s[i]))
             return -1;                 /* "-1", "+5", "12a" */
         unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - digit) / 10)
+        if (v > ((uint64_t)INT64_MAX - digit) / 10)
             return -1;
         v = v * 10 + digit;
     }
@@ -356,7 +357,7 @@ static int content_length(const http_header *h, size_t n, uint64_t *length)
         size_t item_len;
         uint64_t v;
         while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len)) {
-            if (parse_u64(item, item_len, &v) < 0 || (seen && v != *length))
+            if (parse_length(item, item_len, &v) < 0 || (seen && v != *length))
                 return -1;
             *length = v;
             seen = true;
