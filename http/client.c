@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ba_config.h"
+#include "chars.h"
 #include "conn.h"
 #include "exchange.h"
 #include "message.h"
@@ -23,7 +24,6 @@
 #include "redirect.h"
 #include <bareawait/url.h>
 
-#define HOST_KEY_MAX 300 /* "host:port" of a 255-byte host */
 
 struct http_client {
     http_client_opts opts;  /* with defaults filled in; strings are ours */
@@ -94,7 +94,7 @@ static int64_t or_default(int64_t v, int64_t dflt)
 static bool is_header_value(const char *s)
 {
     for (; *s; s++)
-        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+        if (ba_is_bad_ctl((unsigned char)*s))
             return false;
     return true;
 }
@@ -181,19 +181,12 @@ static bool via_proxy(const http_client *c, const http_url *u)
 
 /* "host:port", the pool's key: memcpy and a few digits, not a snprintf
  * on every request. */
-static void host_key(const http_url *u, char key[HOST_KEY_MAX])
+static void host_key(const http_url *u, char key[BA_HOST_PORT_MAX])
 {
-    size_t n = strlen(u->host); /* at most 255 */
+    size_t n = strlen(u->host); /* at most BA_HOST_MAX */
     memcpy(key, u->host, n);
     key[n++] = ':';
-    char digits[5];
-    int d = 0;
-    unsigned port = u->port;
-    do
-        digits[d++] = (char)('0' + port % 10);
-    while ((port /= 10) != 0);
-    while (d > 0)
-        key[n++] = digits[--d];
+    n += ba_put_port(key + n, u->port);
     key[n] = '\0';
 }
 
@@ -218,7 +211,7 @@ static bool idempotent(const char *method)
 static int hop(request_run *run, const http_url *to, exchange *x, bool may_retry)
 {
     http_client *c = run->c;
-    char key[HOST_KEY_MAX];
+    char key[BA_HOST_PORT_MAX];
     host_key(to, key);
     struct pool_host *host;
     struct conn *conn;

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chars.h"
 #include "message.h"
 
-#define HOST_HEADER_MAX 300 /* "[" + 255-byte host + "]:65535" fits */
 #define HEAD_FIXED_BYTES 256 /* request line words, default names, framing */
 
 /* A response and what it points to, in one allocation. */
@@ -36,20 +36,12 @@ typedef struct line_view {
     line_kind kind;
 } line_view;
 
-/* RFC 9110 tchar: what a method or a header name is made of. */
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static bool is_token(const char *s, size_t n)
 {
     if (n == 0)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!is_tchar((unsigned char)s[i]))
+        if (!ba_is_tchar((unsigned char)s[i]))
             return false;
     return true;
 }
@@ -65,7 +57,7 @@ static bool view_line(const char *line, line_view *v)
 {
     for (const char *p = line; *p; p++) {
         unsigned char ch = (unsigned char)*p;
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+        if (ba_is_bad_ctl(ch))
             return false;
     }
     size_t name_len = strcspn(line, ":;");
@@ -251,7 +243,7 @@ char *ba_request_head(const request_spec *s, size_t *len, int *err)
     *err = HTTP_E_BAD_REQUEST;
     if (!is_token(s->method, strlen(s->method)))
         return NULL;
-    char host[HOST_HEADER_MAX];
+    char host[BA_HOST_PORT_MAX];
     http_url_host_header(s->url, host, sizeof host);
     size_t need = strlen(s->method) + 2 * strlen(host) + s->url->target_len +
                   strlen(s->user_agent) + HEAD_FIXED_BYTES;
@@ -282,14 +274,6 @@ done:
     return out;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
 {
     char *out = malloc(n + 1);
@@ -297,8 +281,8 @@ char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = s[i] == '%' && i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_value((unsigned char)s[i + 2]) : -1;
+        int hi = s[i] == '%' && i + 2 < n ? ba_hex_value((unsigned char)s[i + 1]) : -1;
+        int lo = hi >= 0 ? ba_hex_value((unsigned char)s[i + 2]) : -1;
         if (lo >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;

@@ -13,9 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* "host:port" with room to spare: a host of at most 255 bytes, ':', five
- * digits and the NUL. */
-#define POOL_KEY_MAX 272
+#include "chars.h"
 
 struct conn;
 struct pool_waiter;
@@ -23,7 +21,7 @@ struct pool_reaper;
 
 struct pool_host {
     struct pool_host *next;
-    char key[POOL_KEY_MAX];      /* "host:port" */
+    char key[BA_HOST_PORT_MAX];      /* "host:port" */
     int in_use;                  /* connections lent out now */
     struct conn *idle;           /* kept-alive connections, newest first */
     struct pool_waiter *waiting; /* requests waiting for a free slot, FIFO */
