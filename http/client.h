@@ -257,11 +257,11 @@ typedef struct http_request {
      * per hop. */
     void (*on_request)(void *user, const char *head, size_t len);
     /* When following: called with each redirect's response (head only:
-     * its body is read and dropped, body "" and body_len 0) and the absolute URL it leads to, before that
-     * hop; return -1 to stop with HTTP_E_ABORTED, the redirect's response
-     * then in *out (fetch -i shows each hop's head).  NULL: not called.
-     * A 3xx with an empty or no Location is not a redirect: it is the
-     * answer. */
+     * its body is read and dropped, body "" and body_len 0) and the
+     * absolute URL it leads to, before that hop; return -1 to stop with
+     * HTTP_E_ABORTED, the redirect's response then in *out (fetch -i
+     * shows each hop's head).  NULL: not called.  A 3xx with an empty or
+     * no Location is not a redirect: it is the answer. */
     int (*on_redirect)(void *user, const http_response *hop, const char *next_url);
     void *user;                  /* for on_head, on_request, on_redirect */
 } http_request;
