@@ -251,7 +251,9 @@ typedef struct http_request {
     http_sink_fn sink;           /* NULL: collect into resp->body */
     void *sink_user;
     /* Called once with the final response's head (after redirects), before
-     * any body byte; return -1 to stop with HTTP_E_ABORTED (fetch -f). */
+     * any body byte -- also for one whose body is then not read
+     * (HTTP_E_UNSUPPORTED_CODING); return -1 to stop with HTTP_E_ABORTED
+     * (fetch -f). */
     int (*on_head)(void *user, const http_response *head);
     /* Called with the exact request head bytes written (fetch -v), once
      * per hop. */

@@ -323,10 +323,14 @@ int ba_exchange_run(struct conn *c, exchange *x)
     if (head_len < 0)
         return (int)head_len;
     http_framing f;
-    if ((err = take_head(c, x, head_len, &h, &f)))
+    err = take_head(c, x, head_len, &h, &f);
+    if (err && err != HTTP_E_UNSUPPORTED_CODING)
         return err;
+    /* A body we cannot decode still has a final head to show (fetch -i). */
     if (!x->redirect && x->req->on_head && x->req->on_head(x->req->user, x->resp) != 0)
         return HTTP_E_ABORTED;
+    if (err)
+        return err;
     if ((err = read_body(c, x, &f)))
         return err;
     if (!x->req->sink && !x->resp->body && (err = ba_response_append(x->resp, "", 0)))
