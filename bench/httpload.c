@@ -90,8 +90,9 @@ static void end_measure(void)
 /* ---- one request ---- */
 
 /* Where streamed body bytes go: only counted. */
-static int count_sink(void *user, const char *data, size_t len)
+static int count_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     (void)data;
     *(uint64_t *)user += len;
     return 0;

@@ -40,8 +40,9 @@ static bool upload_is_stdin(const fetch_opts *o)
  * file could not be opened, which read() reports as EBADF.  read() on a
  * pipe blocks the whole thread: simple on purpose, as stdout's writes
  * (a non-blocking stdin would change it for whoever shares it). */
-static long upload_read(void *user, char *buf, size_t cap)
+static long upload_read(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     int fd = (int)(intptr_t)user;
     for (;;) {
         ssize_t n = read(fd, buf, cap);

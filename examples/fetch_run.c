@@ -183,8 +183,9 @@ static bool binary_for_terminal(const fetch_job *j, const char *data, size_t len
 }
 
 /* http_request.sink: body bytes as they arrive. */
-static int on_body(void *user, const char *data, size_t len)
+static int on_body(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     fetch_job *j = user;
     if (j->write_errno)
         return -1; /* stdout broke while retiring an earlier URL */

@@ -13,24 +13,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <arpa/inet.h>
 
 #include "ba_config.h"
+#include "chars.h"
 #include "conn.h"
 #include "exchange.h"
 #include "message.h"
+#include "proxy.h"
 #include "misuse.h"
 #include "redirect.h"
 #include <bareawait/url.h>
 
-#define HOST_KEY_MAX 300 /* "host:port" of a 255-byte host */
 
 struct http_client {
     http_client_opts opts;  /* with defaults filled in; strings are ours */
     char *user_agent;       /* our copy */
-    char *proxy;            /* our copy of opts.proxy, or NULL... */
-    http_url proxy_url;     /* ...parsed (its host and port) */
+    bool has_proxy;         /* opts.proxy was given: */
+    proxy proxy;            /*   parsed, with its credentials */
     char *no_proxy;         /* our copy, or NULL */
     pool pool;              /* kept-alive connections */
     int in_flight;          /* requests running now */
@@ -42,7 +41,8 @@ typedef struct request_run {
     const http_request *req;
     deadlines dl;
     bool started;           /* the first hop has set `first` */
-    http_url first;         /* the first URL (only its origin is used) */
+    http_url first;         /* the first URL's origin: host and port (its
+                               target and userinfo are cleared) */
     char *credentials;      /* "user:password" for the first origin, or NULL */
     size_t credentials_len;
     int why;                /* errno where the failure happened */
@@ -90,31 +90,43 @@ static int64_t or_default(int64_t v, int64_t dflt)
     return v == 0 ? dflt : v;
 }
 
-/* Copies the option strings; parses the proxy.  0, or -1/errno. */
+/* Whether s can be a header's value: no control byte but tab. */
+static bool is_header_value(const char *s)
+{
+    for (; *s; s++)
+        if (ba_is_bad_ctl((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* Copies the option strings; checks the User-Agent; parses the proxy.
+ * 0, or -1/errno. */
 static int take_strings(http_client *c)
 {
     http_client_opts *o = &c->opts;
     c->user_agent = strdup(o->user_agent ? o->user_agent : "bareawait/" BA_VERSION);
-    c->proxy = o->proxy ? strdup(o->proxy) : NULL;
     c->no_proxy = o->no_proxy ? strdup(o->no_proxy) : NULL;
-    if (!c->user_agent || (o->proxy && !c->proxy) || (o->no_proxy && !c->no_proxy)) {
+    if (!c->user_agent || (o->no_proxy && !c->no_proxy)) {
         errno = ENOMEM;
         return -1;
     }
-    o->user_agent = c->user_agent;
-    o->proxy = c->proxy;
-    o->no_proxy = c->no_proxy;
-    if (c->proxy && http_url_parse(c->proxy, &c->proxy_url) != HTTP_URL_OK) {
-        errno = EINVAL;
+    if (!is_header_value(c->user_agent)) {
+        errno = EINVAL; /* a CR or LF would start another header line */
         return -1;
     }
+    o->user_agent = c->user_agent;
+    o->no_proxy = c->no_proxy;
+    c->has_proxy = o->proxy != NULL;
+    if (c->has_proxy && ba_proxy_parse(o->proxy, &c->proxy) < 0)
+        return -1;
+    o->proxy = c->proxy.text;
     return 0;
 }
 
 static void free_client(http_client *c)
 {
     free(c->user_agent);
-    free(c->proxy);
+    ba_proxy_free(&c->proxy);
     free(c->no_proxy);
     free(c);
 }
@@ -142,7 +154,7 @@ http_client *http_client_open(const http_client_opts *opts)
         return NULL;
     }
     c->pool.max_per_host = o->max_per_host;
-    c->pool.idle_timeout_ns = o->idle_timeout_ms * 1000000;
+    c->pool.idle_timeout_ns = ba_ms_to_ns(o->idle_timeout_ms);
     return c;
 }
 
@@ -162,60 +174,19 @@ void http_client_close(http_client *c)
 
 /* ---- where a hop connects ---- */
 
-static bool is_ip_literal(const http_url *u)
-{
-    struct in_addr a;
-    return u->host_is_ipv6 || inet_pton(AF_INET, u->host, &a) == 1;
-}
-
-/* Whether u's host is on the no_proxy list: equal to a name on it, or
- * (names, not IP literals) a subdomain of one. */
-static bool bypass_proxy(const char *list, const http_url *u)
-{
-    size_t hlen = strlen(u->host);
-    for (const char *p = list; *p;) {
-        p += strspn(p, " \t,");
-        const char *name = p;
-        size_t n = strcspn(p, ",");
-        p += n;
-        while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-            n--;
-        if (n > 0 && name[0] == '.') { /* ".example.com" = "example.com" */
-            name++;
-            n--;
-        }
-        if (n == 1 && name[0] == '*')
-            return true;
-        if (n == 0 || n > hlen)
-            continue;
-        if (strncasecmp(u->host + hlen - n, name, n) != 0)
-            continue;
-        if (n == hlen || (!is_ip_literal(u) && u->host[hlen - n - 1] == '.'))
-            return true;
-    }
-    return false;
-}
-
 static bool via_proxy(const http_client *c, const http_url *u)
 {
-    return c->proxy && !(c->no_proxy && bypass_proxy(c->no_proxy, u));
+    return c->has_proxy && !(c->no_proxy && ba_proxy_bypass(c->no_proxy, u));
 }
 
 /* "host:port", the pool's key: memcpy and a few digits, not a snprintf
  * on every request. */
-static void host_key(const http_url *u, char key[HOST_KEY_MAX])
+static void host_key(const http_url *u, char key[BA_HOST_PORT_MAX])
 {
-    size_t n = strlen(u->host); /* at most 255 */
+    size_t n = strlen(u->host); /* at most BA_HOST_MAX */
     memcpy(key, u->host, n);
     key[n++] = ':';
-    char digits[5];
-    int d = 0;
-    unsigned port = u->port;
-    do
-        digits[d++] = (char)('0' + port % 10);
-    while ((port /= 10) != 0);
-    while (d > 0)
-        key[n++] = digits[--d];
+    n += ba_put_port(key + n, u->port);
     key[n] = '\0';
 }
 
@@ -240,7 +211,7 @@ static bool idempotent(const char *method)
 static int hop(request_run *run, const http_url *to, exchange *x, bool may_retry)
 {
     http_client *c = run->c;
-    char key[HOST_KEY_MAX];
+    char key[BA_HOST_PORT_MAX];
     host_key(to, key);
     struct pool_host *host;
     struct conn *conn;
@@ -285,15 +256,20 @@ static int start(request_run *run, const http_url *u)
     const http_request *req = run->req;
     run->started = true;
     run->first = *u;
-    if (req->userpwd) {
-        run->credentials_len = strlen(req->userpwd);
-        run->credentials = strdup(req->userpwd);
-    } else if (u->userinfo) {
-        run->credentials = ba_percent_decode(u->userinfo, u->userinfo_len,
-                                             &run->credentials_len);
-    } else {
+    /* Only the origin is kept: the target and userinfo point into this
+     * hop's URL, which the next hop frees. */
+    run->first.target = NULL;
+    run->first.target_len = 0;
+    run->first.userinfo = NULL;
+    run->first.userinfo_len = 0;
+    if (req->userpwd)
+        run->credentials = ba_credentials(req->userpwd, strlen(req->userpwd), false,
+                                          &run->credentials_len);
+    else if (u->userinfo)
+        run->credentials = ba_credentials(u->userinfo, u->userinfo_len, true,
+                                          &run->credentials_len);
+    else
         return 0;
-    }
     return run->credentials ? 0 : HTTP_E_NOMEM;
 }
 
@@ -327,7 +303,9 @@ static int run_hop(request_run *run, const hop_plan *p, http_response **out,
         .method = p->method, .url = &u, .absolute_form = proxied,
         .user_agent = c->user_agent, .headers = req->headers, .n_headers = req->n_headers,
         .cross_origin = cross, .credentials = cross ? NULL : run->credentials,
-        .credentials_len = run->credentials_len, .body_length = body_length(req, p)};
+        .credentials_len = run->credentials_len, .body_length = body_length(req, p),
+        .proxy_credentials = proxied ? c->proxy.credentials : NULL,
+        .proxy_credentials_len = c->proxy.credentials_len};
     exchange x = {.req = req, .url = p->url, .dl = &run->dl, .with_body = p->with_body,
                   .head_only = strcmp(p->method, "HEAD") == 0,
                   .max_head = c->opts.max_head_bytes,
@@ -337,7 +315,7 @@ static int run_hop(request_run *run, const hop_plan *p, http_response **out,
         return err;
     x.head = head;
     bool replayable = !(p->with_body && req->body_source);
-    err = hop(run, proxied ? &c->proxy_url : &u, &x, idempotent(p->method) && replayable);
+    err = hop(run, proxied ? &c->proxy.url : &u, &x, idempotent(p->method) && replayable);
     free(head);
     *out = x.resp;
     if (x.resp)
@@ -393,16 +371,37 @@ static int reason_for(int err, int why)
 static int64_t total_deadline(const http_client *c, const http_request *req)
 {
     int64_t ms = req->timeout_ms ? req->timeout_ms : c->opts.total_timeout_ms;
-    return ms > 0 ? coro_deadline_in(ms) : CORO_NEVER;
+    deadlines none = {.total = CORO_NEVER};
+    return ms > 0 ? ba_step_deadline(&none, ba_ms_to_ns(ms)) : CORO_NEVER;
+}
+
+/* A per-step timeout in ns; -1 (none) for a negative one. */
+static int64_t step_ns(int64_t ms)
+{
+    return ms < 0 ? -1 : ba_ms_to_ns(ms);
+}
+
+/* The caller's side of http_send's contract: a coroutine to suspend, and
+ * something to send. */
+static void check_call(const http_client *c, const http_request *req, http_response **out)
+{
+    if (!coro_self())
+        ba_misuse("http_send", "called outside any coroutine");
+    if (!c || !req || !out)
+        ba_misuse("http_send", !c ? "the client is NULL" : !req ? "req is NULL"
+                                                               : "out is NULL");
+    if (!req->url)
+        ba_misuse("http_send", "req->url is NULL");
 }
 
 int http_send(http_client *c, const http_request *req, http_response **out)
 {
+    check_call(c, req, out);
     *out = NULL;
     request_run run = {.c = c, .req = req, .dl = {
         .total = total_deadline(c, req),
-        .connect_ns = c->opts.connect_timeout_ms < 0 ? -1 : c->opts.connect_timeout_ms * 1000000,
-        .read_ns = c->opts.read_timeout_ms < 0 ? -1 : c->opts.read_timeout_ms * 1000000,
+        .connect_ns = step_ns(c->opts.connect_timeout_ms),
+        .read_ns = step_ns(c->opts.read_timeout_ms),
     }};
     int code;
     hop_plan plan = {.url = http_url_normalize(req->url, &code),

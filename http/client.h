@@ -20,7 +20,8 @@
  *   HTTP_E_CANCELLED        ECANCELED
  *   HTTP_E_NOMEM            ENOMEM
  *   HTTP_E_SEND_BODY        what the body_source left in errno (0 if it
- *                           set none)
+ *                           set none; ETIMEDOUT past the deadline and
+ *                           ECANCELED are TOTAL_TIMEOUT and CANCELLED)
  *   HTTP_E_RESOLVE          EAGAIN when no lookup thread could be started,
  *                           EMFILE/ENFILE when out of fds; 0 when the name
  *                           does not resolve
@@ -110,29 +111,43 @@ typedef struct http_client_opts {
     bool follow_redirects;      /* follow 301/302/303/307/308 */
     int max_redirects;          /* when following; 0 = 20; <0 = none allowed
                                    (the first redirect is an error) */
-    const char *user_agent;     /* NULL = "bareawait/VERSION"; copied */
+    const char *user_agent;     /* NULL = "bareawait/VERSION"; copied; a
+                                   control byte other than tab (CR, LF...)
+                                   in it is EINVAL from http_client_open */
     size_t max_head_bytes;      /* response status line + headers; 0 = 64 KiB */
     http_event_fn on_event;     /* optional step-by-step events */
     void *event_user;
-    const char *proxy;          /* "http://host:port" of a plain-HTTP proxy, or
-                                   NULL: requests go to it in absolute form
-                                   ("GET http://h/p HTTP/1.1") with the
-                                   origin's Host; connections are pooled per
-                                   proxy; copied */
+    const char *proxy;          /* a plain-HTTP proxy, or NULL: "http://host[:port]"
+                                   or curl's bare "host[:port]" (port 80 if
+                                   none); a "user:password@" in it (percent-
+                                   decoded; no ':' = empty password) is sent
+                                   to the proxy as Proxy-Authorization:
+                                   Basic, never to an origin reached
+                                   directly; a path or query after the
+                                   authority is ignored.  Requests go to it
+                                   in absolute form ("GET http://h/p
+                                   HTTP/1.1") with the origin's Host;
+                                   connections are pooled per proxy; copied */
     const char *no_proxy;       /* comma-separated hosts reached directly: a
                                    name matches itself and its subdomains
                                    ("example.com" covers a.example.com),
-                                   case-insensitively; IP literals compare
-                                   as written; blanks around names and a
-                                   leading '.' are ignored; "*" = all;
-                                   copied */
+                                   case-insensitively, a trailing '.' on
+                                   the name or the host ignored
+                                   ("localhost." is localhost); IP literals
+                                   compare as written, and an IPv4 one
+                                   falls in an "a.b.c.d/bits" entry (no
+                                   IPv6 ranges); blanks around entries and
+                                   a leading '.' are ignored; the whole
+                                   value "*" = all (a "*" entry among
+                                   others matches nothing); copied */
 } http_client_opts;
 
 typedef struct http_client http_client; /* opaque */
 
 /* Opens a client (async with ... as client).  opts may be NULL.  Returns
  * NULL with errno = ENOMEM when out of memory, EINVAL when opts->proxy is
- * not an "http://host[:port]" URL.  Does not suspend. */
+ * not a proxy URL (see proxy) or opts->user_agent has a control byte.
+ * Does not suspend. */
 http_client *http_client_open(const http_client_opts *opts);
 
 /* Closes every pooled connection and frees the client.  No request may be
@@ -155,8 +170,12 @@ typedef struct http_response {
     int64_t content_length;     /* announced body size, -1 if none (chunked,
                                    until close, HEAD) */
     char *body;                 /* collected body, NUL-terminated (the NUL is
-                                   not counted); NULL when streamed to a sink */
-    size_t body_len;            /* bytes of body received (also when streamed) */
+                                   not counted); NULL when streamed to a sink.
+                                   A followed redirect's body is read and
+                                   dropped: "" (NULL with a sink) */
+    size_t body_len;            /* bytes of body received (also when
+                                   streamed); 0 for a dropped redirect body
+                                   (its bytes still count against max_body) */
     const char *url;            /* the URL that answered (after redirects) */
     int redirects;              /* how many were followed */
 } http_response;
@@ -167,16 +186,24 @@ const char *http_response_header(const http_response *r, const char *name);
 /* Frees a response (NULL is fine). */
 void http_response_free(http_response *r);
 
+/* The two callbacks below run on the requesting coroutine and may
+ * suspend (io_read on a pipe, io_write to one).  deadline_ns is the
+ * request's total deadline (coro_now's clock; CORO_NEVER when it has
+ * none): the client cannot interrupt a callback, so one that waits must
+ * wait no longer than that -- pass it as the deadline of io_read,
+ * io_write, coro_wait.  A callback that fails (-1) with errno ETIMEDOUT
+ * once the deadline has passed ends the request with
+ * HTTP_E_TOTAL_TIMEOUT; one whose coroutine was cancelled (a wait gave
+ * ECANCELED: -1 with errno ECANCELED) with HTTP_E_CANCELLED. */
+
 /* Produces the request body for http_request.body_source: writes at most
  * cap bytes into buf and returns how many, 0 at the end of the body, or -1
- * to stop the request with HTTP_E_SEND_BODY.  It runs on the requesting
- * coroutine and may suspend (reading a pipe with io_read is fine). */
-typedef long (*http_body_fn)(void *user, char *buf, size_t cap);
+ * to stop the request with HTTP_E_SEND_BODY (but see above). */
+typedef long (*http_body_fn)(void *user, char *buf, size_t cap, int64_t deadline_ns);
 
 /* Receives body bytes as they arrive.  Return 0 to go on, -1 to stop the
- * request with HTTP_E_ABORTED.  It runs on the requesting coroutine and
- * may suspend (writing to a pipe with io_write is fine). */
-typedef int (*http_sink_fn)(void *user, const char *data, size_t len);
+ * request with HTTP_E_ABORTED (but see above). */
+typedef int (*http_sink_fn)(void *user, const char *data, size_t len, int64_t deadline_ns);
 
 typedef struct http_request {
     const char *method;          /* any method token (RFC 9110 tchars, else
@@ -184,7 +211,8 @@ typedef struct http_request {
     const char *url;             /* absolute http:// URL */
     /* Extra header lines, as curl takes them: "Name: value" replaces a
      * default of the same name (Host, Authorization, User-Agent, Accept)
-     * in its place or is added; "Name:" (blanks at most after the colon)
+     * in its place or is added (of several Host lines only the first
+     * counts, as curl); "Name:" (blanks at most after the colon)
      * removes that default and sends nothing; "Name;" sends "Name:" with
      * an empty value.  A line with CR, LF or another control byte, or
      * one naming Content-Length or Transfer-Encoding (the client frames
@@ -215,7 +243,9 @@ typedef struct http_request {
      * NULL: a body_source is sent once at most.  May suspend. */
     int (*body_rewind)(void *body_user);
     /* "user:password" for Basic authentication, or NULL: then the first
-     * URL's userinfo (percent-decoded), if it has one; a header line
+     * URL's userinfo (percent-decoded), if it has one.  Without a ':'
+     * (before decoding) the password is empty, as curl sends it: "user"
+     * is "user:", "" (or "http://@h/") is ":".  A header line
      * naming Authorization wins over both.  Sent to the first URL's
      * origin only: a hop to another scheme, host or port goes without it
      * (and without the caller's Authorization, Cookie,
@@ -230,29 +260,35 @@ typedef struct http_request {
     http_sink_fn sink;           /* NULL: collect into resp->body */
     void *sink_user;
     /* Called once with the final response's head (after redirects), before
-     * any body byte; return -1 to stop with HTTP_E_ABORTED (fetch -f). */
+     * any body byte -- also for one whose body is then not read
+     * (HTTP_E_UNSUPPORTED_CODING); return -1 to stop with HTTP_E_ABORTED
+     * (fetch -f). */
     int (*on_head)(void *user, const http_response *head);
     /* Called with the exact request head bytes written (fetch -v), once
      * per hop. */
     void (*on_request)(void *user, const char *head, size_t len);
-    /* When following: called with each redirect's response (head only,
-     * its body is dropped) and the absolute URL it leads to, before that
-     * hop; return -1 to stop with HTTP_E_ABORTED, the redirect's response
-     * then in *out (fetch -i shows each hop's head).  NULL: not called.
-     * A 3xx with an empty or no Location is not a redirect: it is the
-     * answer. */
+    /* When following: called with each redirect's response (head only:
+     * its body is read and dropped, body "" and body_len 0) and the
+     * absolute URL it leads to, before that hop; return -1 to stop with
+     * HTTP_E_ABORTED, the redirect's response then in *out (fetch -i
+     * shows each hop's head).  NULL: not called.  A 3xx with an empty or
+     * no Location is not a redirect: it is the answer. */
     int (*on_redirect)(void *user, const http_response *hop, const char *next_url);
     void *user;                  /* for on_head, on_request, on_redirect */
 } http_request;
 
 /* SUSPENDS.  Performs one request (following redirects if the client
- * does).  Returns 0 and a response in *out, or an HTTP_E* code; on error
- * *out is NULL, or -- when a head had arrived (e.g. HTTP_E_TRUNCATED, or
- * the redirect that was not followed for HTTP_E_TOO_MANY_REDIRECTS,
- * HTTP_E_NOT_REPLAYABLE) -- the partial response, which the caller frees
- * either way.  req->url is normalized first (http_url_normalize); a URL
- * it refuses is HTTP_E_URL (HTTP_E_SCHEME for another scheme): ask
- * http_url_parse and http_url_strerror why. */
+ * does).  Called from a coroutine, with c, req, req->url and out not
+ * NULL: anything else is API misuse, which stops the program with a
+ * message naming http_send (http_get too) in every build.  Returns 0 and
+ * a response in *out, or an HTTP_E* code; on error *out is NULL, or --
+ * when a head had arrived (e.g. HTTP_E_TRUNCATED, HTTP_E_UNSUPPORTED_CODING
+ * (its body is not read), or the redirect that was not followed for
+ * HTTP_E_TOO_MANY_REDIRECTS, HTTP_E_NOT_REPLAYABLE) -- the partial
+ * response, which the caller frees either way.  req->url is normalized
+ * first (http_url_normalize); a URL it refuses is HTTP_E_URL
+ * (HTTP_E_SCHEME for another scheme): ask http_url_parse and
+ * http_url_strerror why. */
 int http_send(http_client *c, const http_request *req, http_response **out);
 
 /* SUSPENDS.  GET url, collecting the body: `response = await client.get(url)`. */

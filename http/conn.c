@@ -20,12 +20,23 @@
 
 #define CONN_FIRST_BUF 16384 /* first read buffer; grows only for big heads */
 
-/* The earlier of the total deadline and `step_ns` from now. */
-static int64_t step_deadline(const deadlines *dl, int64_t step_ns)
+#define NS_PER_MS 1000000
+
+int64_t ba_ms_to_ns(int64_t ms)
+{
+    if (ms > CORO_NEVER / NS_PER_MS)
+        return CORO_NEVER;
+    if (ms < -(CORO_NEVER / NS_PER_MS))
+        return -CORO_NEVER;
+    return ms * NS_PER_MS;
+}
+
+int64_t ba_step_deadline(const deadlines *dl, int64_t step_ns)
 {
     if (step_ns < 0)
         return dl->total;
-    int64_t d = coro_now() + step_ns;
+    int64_t now = coro_now();
+    int64_t d = step_ns >= CORO_NEVER - now ? CORO_NEVER : now + step_ns;
     return d < dl->total ? d : dl->total;
 }
 
@@ -93,7 +104,7 @@ static int lookup(const char *host, uint16_t port, const deadlines *dl,
 {
     ba_emit(o, HTTP_EV_RESOLVING, -1, host);
     int gai_err;
-    if (ba_resolve(host, port, step_deadline(dl, dl->connect_ns), res, &gai_err) == 0)
+    if (ba_resolve(host, port, ba_step_deadline(dl, dl->connect_ns), res, &gai_err) == 0)
         return 0;
     return ba_io_error(dl, HTTP_E_CONNECT_TIMEOUT, HTTP_E_RESOLVE);
 }
@@ -105,7 +116,7 @@ int ba_conn_open(const char *host, uint16_t port, const deadlines *dl,
     int err = lookup(host, port, dl, o, &res);
     if (err)
         return err;
-    int64_t deadline = step_deadline(dl, dl->connect_ns);
+    int64_t deadline = ba_step_deadline(dl, dl->connect_ns);
     char where[INET6_ADDRSTRLEN + 16];
     describe(res, where, sizeof where);
     ba_emit(o, HTTP_EV_RESOLVED, -1, where);
@@ -153,7 +164,7 @@ void ba_conn_close(struct conn *c)
 
 long ba_conn_await_reply(struct conn *c, const deadlines *dl)
 {
-    switch (coro_wait(c->fd, CORO_READ, step_deadline(dl, dl->read_ns))) {
+    switch (coro_wait(c->fd, CORO_READ, ba_step_deadline(dl, dl->read_ns))) {
     case CORO_WOKE_READY: return 0;
     case CORO_WOKE_TIMEOUT: errno = ETIMEDOUT; break;
     case CORO_WOKE_CANCELLED: errno = ECANCELED; break;
@@ -180,7 +191,7 @@ long ba_conn_fill(struct conn *c, size_t limit, const deadlines *dl)
         c->cap = cap;
     }
     ssize_t n = io_read(c->fd, c->buf + c->len, c->cap - c->len,
-                        step_deadline(dl, dl->read_ns));
+                        ba_step_deadline(dl, dl->read_ns));
     if (n >= 0) {
         c->len += (size_t)n;
         return n;

@@ -24,6 +24,15 @@ typedef struct deadlines {
     int64_t read_ns;     /* longest silence allowed while reading; <0 none */
 } deadlines;
 
+/* ms in nanoseconds, saturated: CORO_NEVER above what int64_t holds
+ * (-CORO_NEVER below), so that a huge timeout is "no timeout", never a
+ * signed overflow.  The one place http/ turns ms into ns. */
+int64_t ba_ms_to_ns(int64_t ms);
+
+/* The earlier of dl->total and step_ns from now (step_ns < 0: none),
+ * without overflow for a huge step_ns. */
+int64_t ba_step_deadline(const deadlines *dl, int64_t step_ns);
+
 struct pool_host;
 
 struct conn {

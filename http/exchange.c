@@ -28,23 +28,35 @@ static void emit(const exchange *x, http_event ev, int fd, const char *detail)
  * server went away: EPIPE, ECONNRESET). */
 static int send_all(struct conn *c, const exchange *x, const void *buf, size_t len)
 {
-    int64_t deadline = x->dl->total;
-    if (x->dl->read_ns >= 0 && coro_now() + x->dl->read_ns < deadline)
-        deadline = coro_now() + x->dl->read_ns;
-    if (io_send(c->fd, buf, len, deadline) < 0)
+    if (io_send(c->fd, buf, len, ba_step_deadline(x->dl, x->dl->read_ns)) < 0)
         return ba_io_error(x->dl, HTTP_E_READ_TIMEOUT, HTTP_E_RESET);
     return 0;
 }
 
-/* One piece from the body source, at most SOURCE_PIECE bytes: its size,
- * 0 at the end, or HTTP_E_SEND_BODY with the errno the source left. */
-static long source_piece(const http_request *req, char *buf)
+/* The code for a callback (body source, sink) that returned -1: its
+ * errno says whether the request's deadline or a cancel stopped it (the
+ * runtime tells a coroutine of its cancel once: the callback's wait got
+ * it, so the request must pass it on), else it is `own`. */
+static int callback_error(const exchange *x, int own)
 {
+    if (errno == ECANCELED)
+        return HTTP_E_CANCELLED;
+    if (errno == ETIMEDOUT && x->dl->total != CORO_NEVER && coro_now() >= x->dl->total)
+        return HTTP_E_TOTAL_TIMEOUT;
+    return own;
+}
+
+/* One piece from the body source, at most SOURCE_PIECE bytes: its size,
+ * 0 at the end, or HTTP_E_SEND_BODY with the errno the source left
+ * (callback_error's codes). */
+static long source_piece(const exchange *x, char *buf)
+{
+    const http_request *req = x->req;
     errno = 0; /* a source that fails without saying why leaves 0 */
-    long n = req->body_source(req->body_user, buf, SOURCE_PIECE);
+    long n = req->body_source(req->body_user, buf, SOURCE_PIECE, x->dl->total);
     if (n > SOURCE_PIECE)
         ba_misuse("http_send", "body_source returned more bytes than it was given room for");
-    return n < 0 ? HTTP_E_SEND_BODY : n;
+    return n < 0 ? callback_error(x, HTTP_E_SEND_BODY) : n;
 }
 
 /* SUSPENDS (in the source too).  Streams the body source: as it comes
@@ -58,7 +70,12 @@ static int send_source(struct conn *c, const exchange *x, char *buf)
     uint64_t sent = 0;
     char *data = buf + CHUNK_LINE_ROOM;
     for (;;) {
-        long n = source_piece(req, data);
+        /* A source that always has bytes ready never waits on the deadline. */
+        if (x->dl->total != CORO_NEVER && coro_now() >= x->dl->total) {
+            errno = ETIMEDOUT;
+            return HTTP_E_TOTAL_TIMEOUT;
+        }
+        long n = source_piece(x, data);
         if (n <= 0) {
             if (n < 0)
                 return (int)n;
@@ -123,8 +140,7 @@ static int send_request(struct conn *c, exchange *x)
  * Interim 1xx heads are skipped, but their bytes count against the head
  * limit too, or a server could send "100 Continue" forever.
  * Returns the final head's length, or an HTTP_E* code. */
-static long read_head(struct conn *c, exchange *x, int *minor, int *status,
-                      const char **reason, size_t *reason_len, size_t *nh)
+static long read_head(struct conn *c, exchange *x, response_head *h)
 {
     size_t last_len = 0, interim = 0;
     long err = ba_conn_await_reply(c, x->dl);
@@ -132,20 +148,22 @@ static long read_head(struct conn *c, exchange *x, int *minor, int *status,
         return err;
     for (;;) {
         if (c->len > 0) {
-            *nh = c->max_headers;
-            int n = http_parse_response(c->buf, c->len, last_len, minor, status,
-                                        reason, reason_len, c->headers, nh);
+            h->n_headers = c->max_headers;
+            int n = http_parse_response(c->buf, c->len, last_len, &h->minor_version,
+                                        &h->status, &h->reason, &h->reason_len, c->headers,
+                                        &h->n_headers);
+            h->headers = c->headers;
             if (n == -3) { /* more headers than room: grow, parse again */
                 if ((err = ba_conn_grow_headers(c, x->max_head)) != 0)
                     return err;
                 last_len = 0;
                 continue;
             }
-            if (n == -1 || (n > 0 && *status == 101))
+            if (n == -1 || (n > 0 && h->status == 101))
                 return HTTP_E_MALFORMED; /* 101: we never asked to switch */
             if (n > 0 && interim + (size_t)n > x->max_head)
                 return HTTP_E_HEAD_TOO_LARGE;
-            if (n > 0 && *status >= 200)
+            if (n > 0 && h->status >= 200)
                 return n;
             if (n > 0) {                 /* 100 Continue, 103 ...: skip it */
                 ba_conn_consume(c, (size_t)n);
@@ -173,16 +191,20 @@ static int deliver(exchange *x, const char *data, size_t len)
 {
     http_response *r = x->resp;
     size_t max = x->req->max_body;
-    if (max && r->body_len + len > max)
+    uint64_t so_far = x->redirect ? x->dropped : r->body_len;
+    if (max && so_far + len > max)
         return HTTP_E_BODY_TOO_LARGE;
-    if (x->redirect) { /* a redirect's body is read and dropped */
-        r->body_len += len;
+    if (x->redirect) { /* read and dropped: counted apart, never in resp */
+        x->dropped += len;
         return 0;
     }
     if (!x->req->sink)
         return ba_response_append(r, data, len);
     r->body_len += len;
-    return x->req->sink(x->req->sink_user, data, len) == 0 ? 0 : HTTP_E_ABORTED;
+    errno = 0;
+    if (x->req->sink(x->req->sink_user, data, len, x->dl->total) == 0)
+        return 0;
+    return callback_error(x, HTTP_E_ABORTED);
 }
 
 /* Reads more body bytes; end of stream before the end is `eof_code`. */
@@ -261,26 +283,31 @@ static int read_body(struct conn *c, exchange *x, const http_framing *f)
     return HTTP_E_MALFORMED;
 }
 
-/* The head is parsed: make the response object and decide the framing. */
-static int take_head(struct conn *c, exchange *x, long head_len, int minor,
-                     int status, const char *reason, size_t reason_len, size_t nh,
+/* The head is parsed: make the response object and decide the framing.
+ * The response is made first, so that a head whose body we cannot
+ * decode (HTTP_E_UNSUPPORTED_CODING) still comes back to the caller. */
+static int take_head(struct conn *c, exchange *x, long head_len, const response_head *h,
                      http_framing *f)
 {
-    int framing = http_framing_of(status, x->head_only, minor, c->headers, nh, f);
-    if (framing < 0) /* -2: a coding other than chunked (gzip...) */
-        return framing == -2 ? HTTP_E_UNSUPPORTED_CODING : HTTP_E_MALFORMED;
-    x->resp = ba_response_new(x->url, minor, status, reason, reason_len, c->headers, nh);
+    int framing = http_framing_of(h->status, x->head_only, h->minor_version, h->headers,
+                                  h->n_headers, f);
+    if (framing == -1)
+        return HTTP_E_MALFORMED;
+    x->resp = ba_response_new(x->url, h);
     if (!x->resp)
         return HTTP_E_NOMEM;
     if (f->kind == HTTP_BODY_LENGTH)
         x->resp->content_length = (int64_t)f->length;
-    x->redirect = x->follow_redirects && ba_redirect_location(x->resp) != NULL;
+    x->redirect = framing == 0 && x->follow_redirects && ba_redirect_location(x->resp);
     if (x->opts->on_event) {
         char line[128];
-        snprintf(line, sizeof line, "HTTP/1.%d %d %s", minor, status, x->resp->reason);
+        snprintf(line, sizeof line, "HTTP/1.%d %d %s", h->minor_version, h->status,
+                 x->resp->reason);
         emit(x, HTTP_EV_HEAD_RECEIVED, c->fd, line);
     }
     ba_conn_consume(c, (size_t)head_len);
+    if (framing == -2) /* a coding other than chunked (gzip...) */
+        return HTTP_E_UNSUPPORTED_CODING;
     if (f->kind == HTTP_BODY_LENGTH && x->req->max_body && f->length > x->req->max_body)
         return HTTP_E_BODY_TOO_LARGE; /* no need to read it to know */
     return 0;
@@ -291,24 +318,27 @@ int ba_exchange_run(struct conn *c, exchange *x)
     int err = send_request(c, x);
     if (err)
         return err;
-    int minor, status;
-    const char *reason;
-    size_t reason_len, nh;
-    long head_len = read_head(c, x, &minor, &status, &reason, &reason_len, &nh);
+    response_head h;
+    long head_len = read_head(c, x, &h);
     if (head_len < 0)
         return (int)head_len;
     http_framing f;
-    if ((err = take_head(c, x, head_len, minor, status, reason, reason_len, nh, &f)))
+    err = take_head(c, x, head_len, &h, &f);
+    if (err && err != HTTP_E_UNSUPPORTED_CODING)
         return err;
+    /* A body we cannot decode still has a final head to show (fetch -i). */
     if (!x->redirect && x->req->on_head && x->req->on_head(x->req->user, x->resp) != 0)
         return HTTP_E_ABORTED;
+    if (err)
+        return err;
     if ((err = read_body(c, x, &f)))
         return err;
     if (!x->req->sink && !x->resp->body && (err = ba_response_append(x->resp, "", 0)))
         return err; /* a collected empty body is "", not NULL */
     if (x->opts->on_event) {
         char size[32];
-        snprintf(size, sizeof size, "%zu", x->resp->body_len);
+        snprintf(size, sizeof size, "%llu", x->redirect ? (unsigned long long)x->dropped
+                                                         : (unsigned long long)x->resp->body_len);
         emit(x, HTTP_EV_BODY_DONE, c->fd, size);
     }
     /* Bytes after the body mean the server sent more than it announced:

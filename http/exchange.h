@@ -6,6 +6,7 @@
 #define BAREAWAIT_EXCHANGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <bareawait/client.h>
 #include "conn.h"
@@ -28,6 +29,8 @@ typedef struct exchange {
     bool got_bytes;               /* any response byte arrived */
     bool reusable;                /* the connection may carry another request */
     bool redirect;                /* resp is a redirect to follow */
+    uint64_t dropped;             /* body bytes of a redirect, read and not
+                                     kept (resp->body_len stays 0) */
 } exchange;
 
 /* SUSPENDS.  Runs the exchange on c.  0, or an HTTP_E* code (x->resp may

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chars.h"
 #include "message.h"
 
-#define HOST_HEADER_MAX 300 /* "[" + 255-byte host + "]:65535" fits */
 #define HEAD_FIXED_BYTES 256 /* request line words, default names, framing */
 
 /* A response and what it points to, in one allocation. */
@@ -36,20 +36,12 @@ typedef struct line_view {
     line_kind kind;
 } line_view;
 
-/* RFC 9110 tchar: what a method or a header name is made of. */
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static bool is_token(const char *s, size_t n)
 {
     if (n == 0)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!is_tchar((unsigned char)s[i]))
+        if (!ba_is_tchar((unsigned char)s[i]))
             return false;
     return true;
 }
@@ -65,7 +57,7 @@ static bool view_line(const char *line, line_view *v)
 {
     for (const char *p = line; *p; p++) {
         unsigned char ch = (unsigned char)*p;
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+        if (ba_is_bad_ctl(ch))
             return false;
     }
     size_t name_len = strcspn(line, ":;");
@@ -157,12 +149,14 @@ static void put_base64(char *out, size_t *at, const unsigned char *s, size_t n)
 }
 
 /* One default line: the caller's lines of that name in its place, else
- * the default itself (value NULL: none, unless the caller gives one). */
+ * the default itself (value NULL: none, unless the caller gives one).
+ * Host is the exception: a request has one, so the caller's first Host
+ * line decides and later ones are dropped, as curl does. */
 static void put_default(char *out, size_t *at, const line_view *v, size_t n,
                         const char *name, const char *value)
 {
-    bool replaced = false;
-    for (size_t i = 0; i < n; i++) {
+    bool replaced = false, only_one = strcmp(name, "Host") == 0;
+    for (size_t i = 0; i < n && !(replaced && only_one); i++) {
         if (v[i].text && named(&v[i], name)) {
             put_view(out, at, &v[i]);
             replaced = true;
@@ -191,20 +185,29 @@ static void put_request_line(char *out, size_t *at, const request_spec *s,
     put(out, at, " HTTP/1.1\r\n");
 }
 
+/* "Name: Basic base64(credentials)", unless the caller has a line of
+ * that name (theirs wins). */
+static void put_basic(char *out, size_t *at, const request_spec *s, const line_view *v,
+                      const char *name, const char *credentials, size_t len)
+{
+    for (size_t i = 0; i < s->n_headers; i++)
+        if (v[i].text && named(&v[i], name))
+            return;
+    put(out, at, name);
+    put(out, at, ": Basic ");
+    put_base64(out, at, (const unsigned char *)credentials, len);
+    put(out, at, "\r\n");
+}
+
 static void put_lines(char *out, size_t *at, const request_spec *s, const line_view *v,
                       const char *host)
 {
     put_default(out, at, v, s->n_headers, "Host", host);
-    if (s->credentials) {
-        bool replaced = false;
-        for (size_t i = 0; i < s->n_headers; i++)
-            replaced |= v[i].text && named(&v[i], "Authorization");
-        if (!replaced) {
-            put(out, at, "Authorization: Basic ");
-            put_base64(out, at, (const unsigned char *)s->credentials, s->credentials_len);
-            put(out, at, "\r\n");
-        }
-    }
+    if (s->credentials)
+        put_basic(out, at, s, v, "Authorization", s->credentials, s->credentials_len);
+    if (s->proxy_credentials)
+        put_basic(out, at, s, v, "Proxy-Authorization", s->proxy_credentials,
+                  s->proxy_credentials_len);
     put_default(out, at, v, s->n_headers, "Authorization", NULL);
     put_default(out, at, v, s->n_headers, "User-Agent", s->user_agent);
     put_default(out, at, v, s->n_headers, "Accept", "*/*");
@@ -240,12 +243,14 @@ char *ba_request_head(const request_spec *s, size_t *len, int *err)
     *err = HTTP_E_BAD_REQUEST;
     if (!is_token(s->method, strlen(s->method)))
         return NULL;
-    char host[HOST_HEADER_MAX];
+    char host[BA_HOST_PORT_MAX];
     http_url_host_header(s->url, host, sizeof host);
     size_t need = strlen(s->method) + 2 * strlen(host) + s->url->target_len +
                   strlen(s->user_agent) + HEAD_FIXED_BYTES;
     if (s->credentials)
         need += base64_len(s->credentials_len);
+    if (s->proxy_credentials)
+        need += base64_len(s->proxy_credentials_len);
     line_view *v = malloc((s->n_headers ? s->n_headers : 1) * sizeof *v);
     if (!v) {
         *err = HTTP_E_NOMEM;
@@ -269,14 +274,6 @@ done:
     return out;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
 {
     char *out = malloc(n + 1);
@@ -284,8 +281,8 @@ char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = s[i] == '%' && i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_value((unsigned char)s[i + 2]) : -1;
+        int hi = s[i] == '%' && i + 2 < n ? ba_hex_value((unsigned char)s[i + 1]) : -1;
+        int lo = hi >= 0 ? ba_hex_value((unsigned char)s[i + 2]) : -1;
         if (lo >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
@@ -296,6 +293,26 @@ char *ba_percent_decode(const char *s, size_t n, size_t *out_len)
     out[o] = '\0';
     *out_len = o;
     return out;
+}
+
+char *ba_credentials(const char *s, size_t n, bool encoded, size_t *len)
+{
+    bool has_colon = memchr(s, ':', n) != NULL;
+    char *out = encoded ? ba_percent_decode(s, n, len) : strndup(s, n);
+    if (!out)
+        return NULL;
+    if (!encoded)
+        *len = n;
+    if (has_colon)
+        return out;
+    char *grown = realloc(out, *len + 2);
+    if (!grown) {
+        free(out);
+        return NULL;
+    }
+    grown[(*len)++] = ':';
+    grown[*len] = '\0';
+    return grown;
 }
 
 /* ---- responses ---- */
@@ -320,11 +337,11 @@ static const char *stash_value(char **at, const char *s, size_t len)
     return dst;
 }
 
-http_response *ba_response_new(const char *url, int minor_version, int status,
-                            const char *reason, size_t reason_len,
-                            const http_header *h, size_t n)
+http_response *ba_response_new(const char *url, const response_head *head)
 {
-    size_t strings = strlen(url) + 1 + reason_len + 1;
+    const http_header *h = head->headers;
+    size_t n = head->n_headers;
+    size_t strings = strlen(url) + 1 + head->reason_len + 1;
     for (size_t i = 0; i < n; i++)
         strings += h[i].name_len + 1 + h[i].value_len + 1;
     struct response_block *b = malloc(sizeof *b + n * sizeof b->fields[0] + strings);
@@ -337,9 +354,9 @@ http_response *ba_response_new(const char *url, int minor_version, int status,
     }
     b->body_cap = 0;
     b->pub = (http_response){
-        .status = status,
-        .minor_version = minor_version,
-        .reason = stash(&at, reason, reason_len),
+        .status = head->status,
+        .minor_version = head->minor_version,
+        .reason = stash(&at, head->reason, head->reason_len),
         .headers = b->fields,
         .n_headers = n,
         .content_length = -1,

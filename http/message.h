@@ -30,6 +30,9 @@ typedef struct request_spec {
     const char *credentials;      /* "user:password" bytes for Basic auth, or
                                      NULL (never given when cross_origin) */
     size_t credentials_len;
+    const char *proxy_credentials; /* the same for Proxy-Authorization (only
+                                     with absolute_form), or NULL */
+    size_t proxy_credentials_len;
     int64_t body_length;          /* >= 0: Content-Length; BA_BODY_NONE;
                                      BA_BODY_CHUNKED */
 } request_spec;
@@ -50,12 +53,28 @@ char *ba_request_head(const request_spec *spec, size_t *len, int *err);
  * NULL if out of memory. */
 char *ba_percent_decode(const char *s, size_t n, size_t *out_len);
 
-/* Makes a response from a parsed head: one allocation holding the struct,
- * the header array and NUL-terminated copies of every string (a folded
- * value gets one space for each fold).  NULL if out of memory. */
-http_response *ba_response_new(const char *url, int minor_version, int status,
-                            const char *reason, size_t reason_len,
-                            const http_header *h, size_t n);
+/* A parsed response head, pointing into the buffer it was parsed from. */
+typedef struct response_head {
+    int minor_version;            /* 0 or 1 */
+    int status;                   /* 100..999 */
+    const char *reason;           /* not NUL-terminated: */
+    size_t reason_len;            /*   reason[0..reason_len) */
+    const http_header *headers;   /* headers[0..n_headers) */
+    size_t n_headers;
+} response_head;
+
+/* "user:password" from s[0..n), percent-decoded if `encoded` (a URL's
+ * userinfo), malloc'd, *len bytes, NUL-terminated.  A name without a
+ * password ("user", or nothing) gets an empty one, "user:" and ":", as
+ * curl sends them; the ':' is looked for before decoding, so "%3A" stays
+ * part of the name.  NULL if out of memory. */
+char *ba_credentials(const char *s, size_t n, bool encoded, size_t *len);
+
+/* Makes a response for url from a parsed head: one allocation holding
+ * the struct, the header array and NUL-terminated copies of every string
+ * (a folded value gets one space for each fold).  NULL if out of
+ * memory. */
+http_response *ba_response_new(const char *url, const response_head *h);
 
 /* Appends body bytes to resp->body (kept NUL-terminated).  0, or
  * HTTP_E_NOMEM. */

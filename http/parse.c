@@ -17,37 +17,11 @@
 #include <limits.h>
 #include <string.h>
 
+#include "chars.h"
 #include "parse.h"
 #include "parse_chars.h"
 
-/* ---- character classes (the shared ones are in parse_chars.h) ---- */
-
-/* RFC 9110 tchar: the characters of a header name. */
-static bool is_token_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
-        return true;
-    switch (c) { /* a switch, not strchr: '-' is in most header names */
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-    case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-static unsigned char ascii_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-static bool ascii_ieq(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
-            return false;
-    return true;
-}
+/* Byte classes: parse_chars.h (with parse_chunked.c), chars.h (all of http/). */
 
 /* ---- the response head ---- */
 
@@ -114,7 +88,7 @@ static const char *line_end(const char *p, const char *end, const char **next)
             *next = p + 2;
             return p;
         }
-        if (is_bad_ctl(c))
+        if (ba_is_bad_ctl(c))
             return NULL;
     }
     return NULL;
@@ -152,7 +126,7 @@ static const char *parse_header_line(const char *p, const char *end,
                                      http_header *h)
 {
     const char *name = p;
-    while (p < end && is_token_char((unsigned char)*p))
+    while (p < end && ba_is_tchar((unsigned char)*p))
         p++;
     /* Catches an empty name, a fold with no field before it (a line
      * starting with a space or tab), a space before the colon, and no
@@ -245,7 +219,7 @@ int http_header_find(const http_header *h, size_t n, const char *name,
 {
     size_t len = strlen(name);
     for (size_t i = start; i < n; i++)
-        if (h[i].name_len == len && ascii_ieq(h[i].name, name, len))
+        if (h[i].name_len == len && ba_ieq(h[i].name, name, len))
             return (int)i;
     return -1;
 }
@@ -285,7 +259,7 @@ static bool header_lists(const http_header *h, size_t n, const char *name,
         const char *cursor = h[i].value, *item;
         size_t item_len;
         while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len))
-            if (item_len == token_len && ascii_ieq(item, token, token_len))
+            if (item_len == token_len && ba_ieq(item, token, token_len))
                 return true;
     }
     return false;
@@ -311,9 +285,9 @@ static int transfer_coding(const http_header *h, size_t n)
         size_t len;
         present = true;
         while (list_next(&cursor, h[i].value + h[i].value_len, &item, &len)) {
-            if (len == 0 || (len == 8 && ascii_ieq(item, "identity", 8)))
+            if (len == 0 || (len == 8 && ba_ieq(item, "identity", 8)))
                 continue;
-            chunked_last = len == 7 && ascii_ieq(item, "chunked", 7);
+            chunked_last = len == 7 && ba_ieq(item, "chunked", 7);
             chunked += chunked_last;
             other |= !chunked_last;
         }
@@ -327,8 +301,9 @@ static int transfer_coding(const http_header *h, size_t n)
     return chunked_last ? TE_CHUNKED : TE_IDENTITY;
 }
 
-/* Decimal digits to uint64: 0, or -1 if empty, not all digits, or too big. */
-static int parse_u64(const char *s, size_t n, uint64_t *out)
+/* Decimal digits to a length: 0, or -1 if empty, not all digits, or above
+ * INT64_MAX (http_response.content_length is an int64_t). */
+static int parse_length(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     if (n == 0)
@@ -337,7 +312,7 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
         if (!is_digit((unsigned char)s[i]))
             return -1;                 /* "-1", "+5", "12a" */
         unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - digit) / 10)
+        if (v > ((uint64_t)INT64_MAX - digit) / 10)
             return -1;
         v = v * 10 + digit;
     }
@@ -356,7 +331,7 @@ static int content_length(const http_header *h, size_t n, uint64_t *length)
         size_t item_len;
         uint64_t v;
         while (list_next(&cursor, h[i].value + h[i].value_len, &item, &item_len)) {
-            if (parse_u64(item, item_len, &v) < 0 || (seen && v != *length))
+            if (parse_length(item, item_len, &v) < 0 || (seen && v != *length))
                 return -1;
             *length = v;
             seen = true;

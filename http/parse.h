@@ -109,7 +109,7 @@ typedef struct http_framing {
  * br, "chunked, gzip": anything but chunked, last): *out is then CLOSE
  * without keep-alive, so a caller may still pass the raw body on;
  * -1 if a Content-Length is malformed (empty, not all digits, over
- * UINT64_MAX), Content-Lengths disagree, or "chunked" comes twice. */
+ * INT64_MAX), Content-Lengths disagree, or "chunked" comes twice. */
 int http_framing_of(int status, bool head_request, int minor_version,
                     const http_header *h, size_t n, http_framing *out);
 

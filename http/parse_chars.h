@@ -17,10 +17,5 @@ static inline bool is_ows(unsigned char c)    /* "optional whitespace" */
     return c == ' ' || c == '\t';
 }
 
-/* Control characters other than tab: never allowed in a line's text. */
-static inline bool is_bad_ctl(unsigned char c)
-{
-    return (c < 0x20 && c != '\t') || c == 0x7f;
-}
 
 #endif

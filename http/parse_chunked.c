@@ -6,21 +6,12 @@
 #include <limits.h>
 
 #include "parse.h"
+#include "chars.h"
 #include "parse_chars.h"
 
 #define CHUNK_EXT_MAX 4096   /* bytes of chunk extension on one size line */
 #define TRAILERS_MAX 65536   /* bytes of trailer lines after the last chunk */
 
-static int hex_value(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* ---- the chunked decoder (RFC 9112 section 7.1) ----
  *
@@ -70,7 +61,7 @@ static int end_size_line(http_chunked *c)
 
 static int size_byte(http_chunked *c, unsigned char ch)
 {
-    int v = hex_value(ch);
+    int v = ba_hex_value(ch);
     if (v >= 0) {
         if (c->size > UINT64_MAX >> 4)
             return -1;                 /* a 17th significant digit */
@@ -108,7 +99,7 @@ static int framing_byte(http_chunked *c, unsigned char ch)
             return enter(c, CK_SIZE_LF);
         if (ch == '\n')
             return end_size_line(c);
-        return is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX ? -1 : 0;
+        return ba_is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX ? -1 : 0;
     case CK_SIZE_LF:
         return ch == '\n' ? end_size_line(c) : -1;
     case CK_DATA_CR:                   /* anything else: the chunk was

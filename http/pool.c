@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conn.h"
 
@@ -110,15 +111,27 @@ static bool expired(const pool *p, const struct conn *c, int64_t now)
     return now - c->idle_since >= p->idle_timeout_ns;
 }
 
-/* The newest idle connection that has not been idle too long; stale ones
- * are closed on the way. */
+/* Whether idle connection c still looks usable: nothing to read and no
+ * error.  A server that closed it while idle has sent FIN (recv says 0)
+ * or RST (an error); bytes nobody asked for mean it is confused.  Either
+ * way a request sent there would fail, and one that is not idempotent
+ * could not be retried: find out now, for the cost of one recv. */
+static bool still_open(const struct conn *c)
+{
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* The newest idle connection that has not been idle too long and is still
+ * open; stale ones are closed on the way. */
 static struct conn *take_idle(pool *p, struct pool_host *h)
 {
     int64_t now = coro_now();
     while (h->idle) {
         struct conn *c = h->idle;
         h->idle = c->next;
-        if (!expired(p, c, now))
+        if (!expired(p, c, now) && still_open(c))
             return c;
         ba_conn_close(c);
     }

@@ -13,9 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* "host:port" with room to spare: a host of at most 255 bytes, ':', five
- * digits and the NUL. */
-#define POOL_KEY_MAX 272
+#include "chars.h"
 
 struct conn;
 struct pool_waiter;
@@ -23,7 +21,7 @@ struct pool_reaper;
 
 struct pool_host {
     struct pool_host *next;
-    char key[POOL_KEY_MAX];      /* "host:port" */
+    char key[BA_HOST_PORT_MAX];      /* "host:port" */
     int in_use;                  /* connections lent out now */
     struct conn *idle;           /* kept-alive connections, newest first */
     struct pool_waiter *waiting; /* requests waiting for a free slot, FIFO */
@@ -39,7 +37,8 @@ typedef struct pool {
 } pool;
 
 /* SUSPENDS (when the host is at its limit).  Reserves a slot for key and
- * hands out an idle connection if a fresh one is kept (*out), else
+ * hands out an idle connection if a fresh one is kept and still open
+ * (a non-blocking peek finds no EOF, error or stray byte) (*out), else
  * *out = NULL and the caller opens one with that slot.  *host tells the
  * caller which host to give the slot back to.  0, or -1 with errno
  * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */

@@ -10,15 +10,9 @@
 #include <string.h>
 
 #include <bareawait/url.h>
+#include "chars.h"
 #include "url_chars.h"
 
-static bool ascii_ieq(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (url_lower((unsigned char)a[i]) != url_lower((unsigned char)b[i]))
-            return false;
-    return true;
-}
 
 /* The checks that look at every byte: the length, control bytes, spaces
  * (in url.h's order).  One pass, bounded by HTTP_URL_MAX. */
@@ -157,7 +151,7 @@ int http_url_parse(const char *s, http_url *u)
     size_t n = url_scheme_len(s);
     if (n == 0 || strncmp(s + n, "://", 3) != 0)
         return HTTP_URL_NO_SCHEME;     /* "localhost", "mailto:x" */
-    if (n != 4 || !ascii_ieq(s, "http", 4))
+    if (n != 4 || !ba_ieq(s, "http", 4))
         return HTTP_URL_UNSUPPORTED_SCHEME;
 
     const char *authority = s + n + 3;
@@ -206,18 +200,11 @@ const char *http_url_strerror(int code)
 int http_url_host_header(const http_url *u, char *out, size_t size)
 {
     /* By hand, not snprintf: this runs for every request. */
-    char port[8] = "";
+    char port[1 + BA_PORT_DIGITS];
     size_t plen = 0;
     if (u->port != 80) {
-        char digits[5];
-        int d = 0;
-        unsigned p = u->port;
-        do
-            digits[d++] = (char)('0' + p % 10);
-        while ((p /= 10) != 0);
         port[plen++] = ':';
-        while (d > 0)
-            port[plen++] = digits[--d];
+        plen += ba_put_port(port + plen, u->port);
     }
     size_t br = u->host_is_ipv6 ? 1 : 0;
     size_t hlen = br ? strcspn(u->host, "%") : strlen(u->host); /* no zone */

@@ -25,10 +25,6 @@ static inline bool url_is_control(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-static inline unsigned char url_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
 
 /* Length of the scheme that starts s (RFC 3986: ALPHA *( ALPHA / DIGIT /
  * "+" / "-" / "." ) followed by ':'), or 0 if s does not start with one. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <bareawait/url.h>
+#include "chars.h"
 #include "url_chars.h"
 
 #define ESCAPED_LEN 3   /* a byte written as "%XX" */
@@ -59,7 +60,7 @@ static void put(builder *b, const char *s, size_t n)
 static void put_lower(builder *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        b->p[b->len++] = (char)url_lower((unsigned char)s[i]);
+        b->p[b->len++] = (char)ba_lower((unsigned char)s[i]);
 }
 
 /* Copies s[0..n), spaces and bytes >= 0x80 as "%XX" (upper-case hex, as

@@ -131,8 +131,9 @@ typedef struct handover {
     coro_t *waiter;
 } handover;
 
-static int cancel_waiter_sink(void *user, const char *data, size_t len)
+static int cancel_waiter_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     handover *ho = user;
     (void)data, (void)len;
     coro_cancel(ho->waiter);

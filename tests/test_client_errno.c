@@ -19,15 +19,17 @@
 /* Where a case sends its request. */
 enum { TO_SERVER, TO_UNUSED_PORT, TO_BLACKHOLE, TO_NXDOMAIN, TO_BAD_URL, CANCELLED };
 
-static long failing_source(void *user, char *buf, size_t cap)
+static long failing_source(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     (void)user, (void)buf, (void)cap;
     errno = EPIPE;
     return -1;
 }
 
-static long silent_failing_source(void *user, char *buf, size_t cap)
+static long silent_failing_source(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     (void)user, (void)buf, (void)cap;
     return -1;
 }

@@ -138,8 +138,9 @@ typedef struct counter {
     int calls;
 } counter;
 
-static int count_sink(void *user, const char *data, size_t len)
+static int count_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     counter *k = user;
     for (size_t i = 0; i < len; i++) {
         unsigned char b = (unsigned char)data[i];
@@ -233,7 +234,7 @@ static void test_collected_body(void *arg)
     CHECK_INT(http_get(c, ts_url(ts, "/"), &r), HTTP_OK);
     if (CHECK(r != NULL) && CHECK(r->body != NULL) && CHECK_INT(r->body_len, size)) {
         counter k = {.bad_at = UINT64_MAX};
-        count_sink(&k, r->body, r->body_len);
+        count_sink(&k, r->body, r->body_len, CORO_NEVER);
         CHECK_INT(k.bad_at, UINT64_MAX);
         CHECK_INT(r->body[size], 0);
     }

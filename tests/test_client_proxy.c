@@ -95,6 +95,17 @@ static void test_no_proxy(void *arg)
         {"127.0.0.9", "127.0.0.9", true},
         {"0.0.9", "127.0.0.9", false}, /* IP literals: whole, never a suffix */
         {"::9", "[::9]", true},
+        {"a.test, *", "example.com", false},   /* "*" is all only as the whole value */
+        {" * ", "example.com", true},
+        {"localhost", "localhost.", true},     /* a trailing dot is ignored */
+        {"example.com.", "www.example.com", true},
+        {"a.test ,  example.com", "example.com", true},
+        {"127.0.0.0/8", "127.0.0.9", true},    /* IPv4 CIDR */
+        {"127.0.1.0/24", "127.0.0.9", false},
+        {"10.0.0.0/8, 127.0.0.8/31", "127.0.0.9", true},
+        {"0.0.0.0/0", "127.0.0.9", true},
+        {"127.0.0.0/33", "127.0.0.9", false},
+        {"127.0.0.0/8", "example.com", false},
     };
     testserver *proxy = ts_start(AF_INET, ok);
     http_set_lookup(numeric_only);
@@ -121,7 +132,8 @@ static void test_no_proxy(void *arg)
 static void test_bad_proxy(void *arg)
 {
     (void)arg;
-    static const char *const bad[] = {"127.0.0.1:3128", "https://p:1/", "http://", "http://a b"};
+    static const char *const bad[] = {"https://p:1/", "http://", "http://a b", "h:0",
+                                      "ftp://h:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         errno = 0;
         http_client *c = http_client_open(&(http_client_opts){.proxy = bad[i]});
@@ -131,11 +143,66 @@ static void test_bad_proxy(void *arg)
     }
 }
 
+/* How the proxy may be spelled, and its credentials: they go to the
+ * proxy as Proxy-Authorization, never to an origin reached directly. */
+static void test_proxy_spellings(void *arg)
+{
+    (void)arg;
+    static const ts_step ok[] = {TS_READ(), TS_SEND(OK_2), TS_LOOP()};
+    static const struct {
+        const char *spelling;   /* %s: the proxy's authority */
+        const char *proxy_auth; /* the Proxy-Authorization it must see, or NULL */
+    } cases[] = {
+        {"http://%s", NULL},
+        {"%s", NULL},                             /* curl's bare host:port */
+        {"HTTP://%s/", NULL},
+        {"http://%s/ignored/path?and=query", NULL}, /* the path is ignored */
+        {"http://pu:pp@%s", "Basic cHU6cHA="},    /* pu:pp */
+        {"pu%%40x:p%%3Ap@%s", "Basic cHVAeDpwOnA="}, /* pu@x:p:p, decoded */
+        {"http://pu@%s", "Basic cHU6"},           /* pu: */
+    };
+    testserver *proxy = ts_start(AF_INET, ok);
+    testserver *origin = ts_start(AF_INET, ok);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int before = check_failures;
+        char spelling[128];
+        snprintf(spelling, sizeof spelling, cases[i].spelling, ts_authority(proxy));
+        http_client *c = client_open_defaults(
+            (http_client_opts){.proxy = spelling, .no_proxy = "localhost"}, 3000, 10000);
+        if (!CHECK(c != NULL)) {
+            fprintf(stderr, "    for proxy \"%s\"\n", spelling);
+            continue;
+        }
+        http_response *r = NULL;
+        CHECK_INT(http_get(c, "http://origin.example/p", &r), HTTP_OK);
+        http_response_free(r);
+        char line[128], auth[128];
+        ts_head_request_line(ts_last_request(proxy), line, sizeof line);
+        CHECK_STR(line, "GET http://origin.example/p HTTP/1.1");
+        int n = ts_head_header(ts_last_request(proxy), "Proxy-Authorization", auth, sizeof auth);
+        if (CHECK_INT(n, cases[i].proxy_auth != NULL) && n)
+            CHECK_STR(auth, cases[i].proxy_auth);
+        /* Direct to an origin (no_proxy): no Proxy-Authorization. */
+        char url[64];
+        snprintf(url, sizeof url, "http://localhost:%d/d", ts_port(origin));
+        r = NULL;
+        CHECK_INT(http_get(c, url, &r), HTTP_OK);
+        http_response_free(r);
+        CHECK_INT(ts_head_header(ts_last_request(origin), "Proxy-Authorization", NULL, 0), 0);
+        if (check_failures != before)
+            fprintf(stderr, "    for proxy \"%s\"\n", spelling);
+        http_client_close(c);
+    }
+    ts_stop(origin);
+    ts_stop(proxy);
+}
+
 int main(void)
 {
     CHECK_INT(ts_run("proxy: absolute form, origin's Host, one pool", test_absolute_form,
                      NULL), 0);
     CHECK_INT(ts_run("proxy: no_proxy", test_no_proxy, NULL), 0);
     CHECK_INT(ts_run("proxy: a bad proxy URL", test_bad_proxy, NULL), 0);
+    CHECK_INT(ts_run("proxy: spellings and credentials", test_proxy_spellings, NULL), 0);
     return check_summary();
 }

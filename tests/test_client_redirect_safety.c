@@ -135,8 +135,9 @@ static void test_credentials(void *arg)
 
 enum { NO_BODY, MEMORY_BODY, SOURCE_BODY };
 
-static long give_once(void *user, char *buf, size_t cap)
+static long give_once(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     int *calls = user;
     (void)cap;
     if ((*calls)++ > 0)
@@ -284,6 +285,109 @@ static void test_on_redirect(void *arg)
     }
 }
 
+/* ---- chains: there and back, IPv6, through a proxy ---- */
+
+/* The replies of a chain's servers, filled in before each case. */
+static char chain_first[256], chain_second[256];
+
+static const ts_step chain_a[] = {TS_READ(), TS_SEND(chain_first), TS_READ(), TS_SEND(FINAL),
+                                  TS_LOOP()};
+static const ts_step chain_b[] = {TS_READ(), TS_SEND(chain_second), TS_LOOP()};
+/* A proxy answers every hop itself: the 302 to B, B's 302 back, the final. */
+static const ts_step chain_proxy[] = {TS_READ(), TS_SEND(chain_first), TS_READ(),
+                                      TS_SEND(chain_second), TS_READ(), TS_SEND(FINAL),
+                                      TS_LOOP()};
+
+enum { CHAIN_THERE_AND_BACK, CHAIN_IPV6_PATH, CHAIN_IPV6_TO_IPV4, CHAIN_PROXY };
+
+static const struct {
+    const char *name;
+    int kind;
+    int hops;            /* requests made in all */
+    bool auth[3];        /* whether request i carries the Authorization */
+} chains[] = {
+    {"A -> B -> A: dropped at B, back at A", CHAIN_THERE_AND_BACK, 3, {true, false, true}},
+    {"[::1] origin, to a path: kept", CHAIN_IPV6_PATH, 2, {true, true}},
+    {"[::1] origin, to 127.0.0.1: dropped", CHAIN_IPV6_TO_IPV4, 2, {true, false}},
+    {"through a proxy, A -> B -> A", CHAIN_PROXY, 3, {true, false, true}},
+};
+
+#define REDIRECT_TO "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n"
+
+/* The i-th request the chain's servers saw, in order. */
+static const char *chain_request(int kind, testserver *a, testserver *b, int i)
+{
+    if (kind == CHAIN_PROXY || kind == CHAIN_IPV6_PATH)
+        return ts_request(a, i);
+    if (kind == CHAIN_IPV6_TO_IPV4)
+        return i == 0 ? ts_request(a, 0) : ts_request(b, 0);
+    return i == 1 ? ts_request(b, 0) : ts_request(a, i / 2); /* A, B, A */
+}
+
+static void one_chain(size_t i)
+{
+    int before = check_failures, kind = chains[i].kind;
+    bool six = kind == CHAIN_IPV6_PATH || kind == CHAIN_IPV6_TO_IPV4;
+    testserver *a = ts_start(six ? AF_INET6 : AF_INET, kind == CHAIN_PROXY ? chain_proxy
+                                                                            : chain_a);
+    if (!a && six) {
+        fprintf(stderr, "    no ::1 here: \"%s\" skipped\n", chains[i].name);
+        return;
+    }
+    testserver *b = ts_start(AF_INET, chain_b);
+    char first_url[128], proxy[64] = "";
+    switch (kind) {
+    case CHAIN_PROXY:
+        snprintf(first_url, sizeof first_url, "http://a.example/first");
+        snprintf(chain_first, sizeof chain_first, REDIRECT_TO, "http://b.example/x");
+        snprintf(chain_second, sizeof chain_second, REDIRECT_TO, "http://a.example/back");
+        snprintf(proxy, sizeof proxy, "http://pu:pp@%s", ts_authority(a));
+        break;
+    case CHAIN_IPV6_PATH:
+        snprintf(first_url, sizeof first_url, "%s", ts_url(a, "/first"));
+        snprintf(chain_first, sizeof chain_first, REDIRECT_TO, "/back");
+        break;
+    default:
+        snprintf(first_url, sizeof first_url, "%s", ts_url(a, "/first"));
+        snprintf(chain_first, sizeof chain_first, REDIRECT_TO, ts_url(b, "/x"));
+        snprintf(chain_second, sizeof chain_second, REDIRECT_TO, ts_url(a, "/back"));
+        break;
+    }
+    http_client *c = client_open_defaults(
+        (http_client_opts){.follow_redirects = true, .proxy = proxy[0] ? proxy : NULL},
+        3000, 10000);
+    http_request req = {.url = first_url, .userpwd = "user:pass"};
+    http_response *r = NULL;
+    CHECK_INT(http_send(c, &req, &r), HTTP_OK);
+    if (CHECK(r != NULL))
+        CHECK_STR(r->body, "final");
+    for (int h = 0; h < chains[i].hops; h++) {
+        const char *head = chain_request(kind, a, b, h);
+        if (!CHECK(head != NULL))
+            continue;
+        expect_header(head, "Authorization", chains[i].auth[h] ? "Basic dXNlcjpwYXNz" : NULL);
+        if (kind == CHAIN_PROXY) /* the proxy's own, on every hop */
+            expect_header(head, "Proxy-Authorization", "Basic cHU6cHA=");
+        if (check_failures != before) {
+            fprintf(stderr, "    at request %d\n", h);
+            break;
+        }
+    }
+    if (check_failures != before)
+        fprintf(stderr, "    in chain \"%s\"\n", chains[i].name);
+    http_response_free(r);
+    http_client_close(c);
+    ts_stop(b);
+    ts_stop(a);
+}
+
+static void test_chains(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++)
+        one_chain(i);
+}
+
 int main(void)
 {
     CHECK_INT(ts_run("redirect safety: credentials stay with their origin",
@@ -292,5 +396,7 @@ int main(void)
     CHECK_INT(ts_run("redirect safety: an empty Location is no redirect",
                      test_empty_location, NULL), 0);
     CHECK_INT(ts_run("redirect safety: on_redirect sees every hop", test_on_redirect, NULL), 0);
+    CHECK_INT(ts_run("redirect safety: chains (back home, IPv6, a proxy)", test_chains, NULL),
+              0);
     return check_summary();
 }

@@ -40,6 +40,10 @@ static const head_case head_cases[] = {
      "GET /p HTTP/1.1\r\nHost: %s\r\nUser-Agent: mine\r\nAccept: */*\r\nX-A: 1\r\n\r\n"},
     {"Host replaced", NULL, {"Host: other.example"}, NULL, NULL,
      "GET /p HTTP/1.1\r\nHost: other.example\r\nUser-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
+    {"two Host lines: the first only, as curl", NULL,
+     {"Host: one.example", "X-A: 1", "Host: two.example"}, NULL, NULL,
+     "GET /p HTTP/1.1\r\nHost: one.example\r\nUser-Agent: " UA "\r\nAccept: */*\r\n"
+     "X-A: 1\r\n\r\n"},
     {"Accept removed", NULL, {"Accept:"}, NULL, NULL,
      "GET /p HTTP/1.1\r\nHost: %s\r\nUser-Agent: " UA "\r\n\r\n"},
     {"Host and User-Agent removed (blanks after the colon)", NULL,
@@ -60,6 +64,12 @@ static const head_case head_cases[] = {
      "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
     {"empty password", NULL, {NULL}, "ab:", NULL,
      "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic YWI6\r\n"
+     "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
+    {"userpwd without a colon: an empty password", NULL, {NULL}, "user", NULL,
+     "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic dXNlcjo=\r\n"
+     "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
+    {"empty userpwd: \":\"", NULL, {NULL}, "", NULL,
+     "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic Og==\r\n"
      "User-Agent: " UA "\r\nAccept: */*\r\n\r\n"},
     {"an Authorization line wins over userpwd", NULL, {"Authorization: Bearer t"}, "u:p",
      NULL, "GET /p HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer t\r\n"
@@ -156,17 +166,29 @@ static void test_urls(void *arg)
     CHECK_INT(http_get(c, ts_url(ts, path), &r), HTTP_E_URL);
     CHECK(r == NULL);
     free(path);
-    /* userinfo, percent-decoded, is Basic auth; the Host has none of it. */
-    char url[128];
-    snprintf(url, sizeof url, "http://us%%65r:p%%40ss@%s/", ts_authority(ts));
-    r = NULL;
-    CHECK_INT(http_get(c, url, &r), HTTP_OK);
-    char value[128];
-    ts_head_header(ts_last_request(ts), "Authorization", value, sizeof value);
-    CHECK_STR(value, "Basic dXNlcjpwQHNz"); /* user:p@ss */
-    ts_head_header(ts_last_request(ts), "Host", value, sizeof value);
-    CHECK_STR(value, ts_authority(ts));
-    http_response_free(r);
+    /* userinfo, percent-decoded, is Basic auth; the Host has none of it;
+     * no ':' means an empty password, as curl. */
+    static const struct {
+        const char *userinfo, *want;
+    } infos[] = {
+        {"us%65r:p%40ss", "Basic dXNlcjpwQHNz"}, /* user:p@ss */
+        {"user", "Basic dXNlcjo="},              /* user: */
+        {"", "Basic Og=="},                      /* : */
+        {"us%3Aer", "Basic dXM6ZXI6"},           /* us:er: (an encoded ':' is the name's) */
+    };
+    for (size_t i = 0; i < sizeof infos / sizeof infos[0]; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "http://%s@%s/", infos[i].userinfo, ts_authority(ts));
+        r = NULL;
+        CHECK_INT(http_get(c, url, &r), HTTP_OK);
+        char value[128];
+        ts_head_header(ts_last_request(ts), "Authorization", value, sizeof value);
+        if (!CHECK_STR(value, infos[i].want))
+            fprintf(stderr, "    for %s\n", url);
+        ts_head_header(ts_last_request(ts), "Host", value, sizeof value);
+        CHECK_STR(value, ts_authority(ts));
+        http_response_free(r);
+    }
     http_client_close(c);
     ts_stop(ts);
 }
@@ -181,8 +203,9 @@ typedef struct source {
     long fail_at;    /* return -1 (errno EIO) once `given` reaches it; <0 never */
 } source;
 
-static long give(void *user, char *buf, size_t cap)
+static long give(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     source *s = user;
     if (s->suspend)
         coro_sleep_until(coro_deadline_in(1));
@@ -263,68 +286,86 @@ static void test_sources(void *arg)
     }
 }
 
-/* ---- retries on a kept-alive connection the server closed ---- */
+/* ---- a kept-alive connection the server closed ---- */
 
+/* Closed while idle: found out before reuse (a peek), so every method
+ * goes out on a fresh connection.  Closed after reading the request,
+ * before answering: retried only when safe. */
 static const struct {
     const char *method;
     bool from_source;
-    bool retried;
+    bool retried;     /* when the server closed after reading the request */
 } retries[] = {
     {"GET", false, true},     {"HEAD", false, true},    {"PUT", false, true},
     {"DELETE", false, true},  {"OPTIONS", false, true}, {"POST", false, false},
     {"PATCH", false, false},  {"PUT", true, false},
 };
 
-static long give_abc(void *user, char *buf, size_t cap)
+static long give_abc(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
     int *calls = user;
     (void)cap;
+    (void)deadline_ns;
     if ((*calls)++ % 2)
         return 0;
     memcpy(buf, "abc", 3);
     return 3;
 }
 
+/* One case: the first request on connection 0, the second after the
+ * server closed it (while idle, or after reading the second request). */
+static void retry_case(size_t i, bool while_idle)
+{
+    int before = check_failures;
+    static const ts_step closes_idle[] = {TS_READ(), TS_SEND(OK_2), TS_CLOSE()};
+    static const ts_step closes_unanswered[] = {TS_READ(), TS_SEND(OK_2), TS_READ(),
+                                                TS_CLOSE()};
+    static const ts_step ok[] = {TS_READ(), TS_SEND(OK_2), TS_LOOP()};
+    const ts_step *scripts[] = {while_idle ? closes_idle : closes_unanswered, ok};
+    testserver *ts = ts_start_scripts(AF_INET, scripts, 2);
+    http_client *c = open_client_with((http_client_opts){0});
+    http_response *r = NULL;
+    CHECK_INT(http_get(c, ts_url(ts, "/1"), &r), HTTP_OK);
+    http_response_free(r);
+    if (while_idle)
+        coro_sleep_until(coro_deadline_in(30)); /* the server has closed by now */
+    int calls = 0;
+    http_request req = {.method = retries[i].method, .url = ts_url(ts, "/2")};
+    if (retries[i].from_source) {
+        req.body_source = give_abc;
+        req.body_user = &calls;
+        req.body_length = 3;
+    } else if (strcmp(req.method, "HEAD") != 0) {
+        req.body = "abc";
+        req.body_len = 3;
+    }
+    r = NULL;
+    int err = http_send(c, &req, &r);
+    bool head = strcmp(req.method, "HEAD") == 0;
+    if (while_idle || retries[i].retried) {
+        CHECK_INT(err, HTTP_OK);
+        CHECK_INT(ts_connections(ts), 2);
+        CHECK_INT(ts_request_connection(ts, ts_requests(ts) - 1), 1);
+        CHECK_STR(ts_request_body(ts, ts_requests(ts) - 1, NULL), head ? "" : "abc");
+    } else {
+        CHECK(err == HTTP_E_RESET || err == HTTP_E_EMPTY_REPLY);
+        CHECK_INT(ts_connections(ts), 1);
+    }
+    if (check_failures != before)
+        fprintf(stderr, "    for %s%s, closed %s: %s\n", retries[i].method,
+                retries[i].from_source ? " from a source" : "",
+                while_idle ? "while idle" : "unanswered", http_strerror(err));
+    http_response_free(r);
+    http_client_close(c);
+    ts_stop(ts);
+}
+
 static void test_retries(void *arg)
 {
     (void)arg;
-    static const ts_step closes[] = {TS_READ(), TS_SEND(OK_2), TS_CLOSE()};
-    static const ts_step ok[] = {TS_READ(), TS_SEND(OK_2), TS_LOOP()};
     for (size_t i = 0; i < sizeof retries / sizeof retries[0]; i++) {
-        int before = check_failures;
-        const ts_step *scripts[] = {closes, ok};
-        testserver *ts = ts_start_scripts(AF_INET, scripts, 2);
-        http_client *c = open_client_with((http_client_opts){0});
-        http_response *r = NULL;
-        CHECK_INT(http_get(c, ts_url(ts, "/1"), &r), HTTP_OK);
-        http_response_free(r);
-        coro_sleep_until(coro_deadline_in(30)); /* the server has closed by now */
-        int calls = 0;
-        http_request req = {.method = retries[i].method, .url = ts_url(ts, "/2")};
-        if (retries[i].from_source) {
-            req.body_source = give_abc;
-            req.body_user = &calls;
-            req.body_length = 3;
-        } else if (strcmp(req.method, "HEAD") != 0) {
-            req.body = "abc";
-            req.body_len = 3;
-        }
-        r = NULL;
-        int err = http_send(c, &req, &r);
-        if (retries[i].retried) {
-            CHECK_INT(err, HTTP_OK);
-            CHECK_INT(ts_connections(ts), 2);
-            CHECK_STR(ts_request_body(ts, 1, NULL), strcmp(req.method, "HEAD") ? "abc" : "");
-        } else {
-            CHECK(err == HTTP_E_RESET || err == HTTP_E_EMPTY_REPLY);
-            CHECK_INT(ts_connections(ts), 1);
-        }
-        if (check_failures != before)
-            fprintf(stderr, "    for %s%s\n", retries[i].method,
-                    retries[i].from_source ? " from a source" : "");
-        http_response_free(r);
-        http_client_close(c);
-        ts_stop(ts);
+        retry_case(i, true);
+        retry_case(i, false);
     }
 }
 

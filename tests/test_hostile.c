@@ -198,8 +198,9 @@ static void test_small_head_limit(void *arg)
     http_response_free(against_script(&k));
 }
 
-static int count_sink(void *user, const char *data, size_t len)
+static int count_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     (void)data;
     *(size_t *)user += len;
     return 0;
@@ -278,8 +279,9 @@ static int flood_start(flood *f)
 
 /* A sink slower than the flood (1 ms of work per call), which gives up
  * after 5 s so that a missed deadline fails the test instead of hanging it. */
-static int slow_sink(void *user, const char *data, size_t len)
+static int slow_sink(void *user, const char *data, size_t len, int64_t deadline_ns)
 {
+    (void)deadline_ns;
     (void)data, (void)len;
     int64_t *started = user, t = coro_now();
     while (coro_now() - t < 1000000)

@@ -135,6 +135,24 @@ static void http_get_from_main(void)
         http_get(client, "http://127.0.0.1:9/", &resp);
 }
 
+/* http_send with no URL, from a coroutine: the client's own check. */
+static void *send_null_url(void *arg)
+{
+    (void)arg;
+    http_client *client = http_client_open(NULL);
+    http_request req = {.method = "GET"};
+    http_response *resp = NULL;
+    if (client)
+        http_send(client, &req, &resp);
+    return NULL;
+}
+
+static void http_send_null_url(void)
+{
+    coro_spawn(send_null_url, NULL, NULL);
+    coro_run();
+}
+
 /* ---- the trace hook must not suspend ---- */
 
 static void yield_in_hook(const coro_event *ev, void *user)
@@ -422,8 +440,9 @@ static const misuse_case cases[] = {
     {"io_send from main", send_from_main, "io_send", OUTSIDE},
     {"io_accept from main", accept_from_main, "io_accept", OUTSIDE},
     {"io_connect from main", connect_from_main, "io_connect", OUTSIDE},
-    /* the client's path decides which runtime call stops it (io_connect today) */
-    {"http_get called from main(), outside any coroutine", http_get_from_main, NULL, OUTSIDE},
+    {"http_get called from main(), outside any coroutine", http_get_from_main, "http_send",
+     OUTSIDE},
+    {"http_send with req->url NULL", http_send_null_url, "http_send", "req->url is NULL"},
     {"coro_yield from the trace hook", yield_from_trace_hook, "coro_yield", IN_HOOK},
     {"coro_run from the trace hook", run_from_trace_hook, "coro_run",
      "called from the trace hook"},

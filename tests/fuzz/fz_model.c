@@ -304,15 +304,17 @@ static int decode(model *m)
     FZ_CHECK(framing == 0 || framing == -1 || framing == -2);
     if (framing == -2)      /* parse.h: still a CLOSE framing */
         FZ_CHECK(f.kind == HTTP_BODY_CLOSE && !f.keep_alive);
-    if (framing < 0)        /* the client hands no response back for either */
-        return framing == -2 ? HTTP_E_UNSUPPORTED_CODING : HTTP_E_MALFORMED;
+    if (framing == -1)      /* a bad length: no response handed back */
+        return HTTP_E_MALFORMED;
     check_framing(m, status, &f);
-    o->response = true;
+    o->response = true;     /* for an unsupported coding too: its head came */
     o->status = status;
     o->minor_version = minor;
     o->n_headers = nh;
     if (f.kind == HTTP_BODY_LENGTH)
         o->content_length = (int64_t)f.length;
+    if (framing == -2)
+        return HTTP_E_UNSUPPORTED_CODING;
     consume(m, (size_t)head_len);
     if (f.kind == HTTP_BODY_LENGTH && m->max_body && f.length > m->max_body)
         return HTTP_E_BODY_TOO_LARGE;
