@@ -387,9 +387,12 @@ static void check_call(const http_client *c, const http_request *req, http_respo
 {
     if (!coro_self())
         ba_misuse("http_send", "called outside any coroutine");
-    if (!c || !req || !out)
-        ba_misuse("http_send", !c ? "the client is NULL" : !req ? "req is NULL"
-                                                               : "out is NULL");
+    if (!c)
+        ba_misuse("http_send", "the client is NULL");
+    if (!req)
+        ba_misuse("http_send", "req is NULL");
+    if (!out)
+        ba_misuse("http_send", "out is NULL");
     if (!req->url)
         ba_misuse("http_send", "req->url is NULL");
 }

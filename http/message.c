@@ -143,8 +143,12 @@ static void put_base64(char *out, size_t *at, const unsigned char *s, size_t n)
             v |= s[i + 2];
         out[(*at)++] = digits[v >> 18 & 63];
         out[(*at)++] = digits[v >> 12 & 63];
-        out[(*at)++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
-        out[(*at)++] = i + 2 < n ? digits[v & 63] : '=';
+        out[(*at)++] = digits[v >> 6 & 63];
+        out[(*at)++] = digits[v & 63];
+        if (i + 2 >= n) /* one or two bytes in the last group: pad */
+            out[*at - 1] = '=';
+        if (i + 1 >= n)
+            out[*at - 2] = '=';
     }
 }
 
