@@ -12,6 +12,7 @@
  *                   the rest in an unlinked temporary file
  *   fetch_report.c  how a URL ended: its exit code, its error line, -w
  *   fetch_trace.c   --trace: the seed's execution table, as it happens
+ *   fetch_url.c     URLs as shown: passwords masked
  *   fetch_demo.c    no URL: a demo server in this process, fetched with --trace
  *
  * Internal to the fetch program; nothing here is a library API.
@@ -326,7 +327,8 @@ int64_t retry_wait_ms(const fetch_job *j);
  * j->write_errno). */
 bool retry_rewind(fetch_job *j);
 
-/* "fetch: URL: why; trying again in 2 s (1 retry left)" on stderr, unless -s. */
+/* "fetch: URL: why; trying again in 1 s (2 retries left)" on stderr, unless -s
+ * (the count includes the try about to start, as curl's). */
 void retry_announce(fetch_job *j, int64_t wait_ms);
 
 /* ---- fetch_report.c (how a URL ended) ---- */
@@ -341,6 +343,12 @@ void report_reason(const fetch_job *j, char *out, size_t size);
 /* The one error line of a failed j on stderr ("fetch: URL: reason"; after
  * redirects "fetch: URL -> LAST: reason"; long URLs shortened). */
 void report_error(fetch_job *j);
+
+/* url as error lines show it: its password masked (fetch_masked), and
+ * if long, its start and end around a note of what was left out; out
+ * holds FETCH_SHOWN_URL_SIZE bytes. */
+#define FETCH_SHOWN_URL_SIZE 264
+void report_shown_url(const char *url, char *out, size_t size);
 
 /* -w: j's values (fetch_writeout) through fetch_write_out on stdout, at
  * j's turn.  Times are seconds from the start of j's last try.  0 or
@@ -376,6 +384,18 @@ void fetch_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2))
  * reads the format from FILE ("@-" stdin) at parse time, not here.
  * Returns 0 or -1/errno on a write error. */
 int fetch_write_out(const char *format, const fetch_writeout *v, FILE *out);
+
+/* ---- fetch_url.c ---- */
+
+/* Copies text into out (size bytes, always NUL-terminated, cut to fit)
+ * with the password of every URL in it ("scheme://user:password@", or a
+ * text that starts "user:password@") written as "***": what fetch prints
+ * never shows one. */
+void fetch_masked(const char *text, char *out, size_t size);
+
+/* fetch_masked into a new string (free it), long enough for all of it;
+ * NULL when out of memory. */
+char *fetch_masked_dup(const char *text);
 
 /* ---- fetch_demo.c ---- */
 

@@ -112,10 +112,20 @@ static char *with_scheme(const char *url)
 /* A bad glob, as curl shows it: the URL and a caret under the place. */
 static int glob_error(const char *url, const fetch_glob_error *e)
 {
-    if (strcmp(e->why, "out of memory") == 0)
+    char *shown = fetch_masked_dup(url); /* no password on the screen */
+    if (!shown || strcmp(e->why, "out of memory") == 0) {
+        free(shown);
         return fetch_no_memory();
+    }
+    /* The caret moves with what the mask changed before it. */
+    size_t same = 0, pos = e->pos;
+    while (url[same] && url[same] == shown[same])
+        same++;
+    if (pos > same)
+        pos = pos + strlen(shown) - strlen(url);
     fprintf(stderr, "fetch: %s in URL position %zu (-g turns globbing off):\n%s\n%*s^\n",
-            e->why, e->pos + 1, url, (int)e->pos, "");
+            e->why, pos + 1, shown, (int)pos, "");
+    free(shown);
     return FETCH_EXIT_URL;
 }
 

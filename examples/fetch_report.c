@@ -26,6 +26,7 @@
 #define URL_SHOWN_MAX 200
 #define URL_SHOWN_HEAD 120
 #define URL_SHOWN_TAIL 60
+_Static_assert(URL_SHOWN_MAX + 64 <= FETCH_SHOWN_URL_SIZE, "room for a shortened URL");
 
 /* ---- exit codes ---- */
 
@@ -226,19 +227,28 @@ void report_reason(const fetch_job *j, char *out, size_t size)
 /* ---- the line ---- */
 
 /* A URL for an error line: whole, or its start and end around a note. */
-static void shown_url(const char *url, char *out, size_t size)
+static void shown_url(const char *raw, char *out, size_t size)
 {
-    size_t len = strlen(url);
-    if (len <= URL_SHOWN_MAX)
+    char *url = fetch_masked_dup(raw); /* masked first: no cut half password */
+    size_t len = url ? strlen(url) : 0;
+    if (!url)
+        snprintf(out, size, "(a URL: out of memory to show it)");
+    else if (len <= URL_SHOWN_MAX)
         snprintf(out, size, "%s", url);
     else
         snprintf(out, size, "%.*s...[%zu bytes left out]...%s", URL_SHOWN_HEAD, url,
                  len - URL_SHOWN_HEAD - URL_SHOWN_TAIL, url + len - URL_SHOWN_TAIL);
+    free(url);
+}
+
+void report_shown_url(const char *url, char *out, size_t size)
+{
+    shown_url(url, out, size);
 }
 
 void report_error(fetch_job *j)
 {
-    char why[640], first[URL_SHOWN_MAX + 64], last[URL_SHOWN_MAX + 64] = "";
+    char why[640], first[FETCH_SHOWN_URL_SIZE], last[FETCH_SHOWN_URL_SIZE] = "";
     report_reason(j, why, sizeof why);
     shown_url(j->url, first, sizeof first);
     if (j->last_url)

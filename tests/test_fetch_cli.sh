@@ -272,9 +272,31 @@ rows_proxy() {
     row "-x socks5:// is refused" 2 "err:plain http:// proxies only" -- -x socks5://h:1 "$BASE/ok"
 }
 
+# A password in a URL never reaches stderr, whatever prints the URL.
+rows_secrets() {
+    local S=u:SECRET@127.0.0.1 M='u:***@127.0.0.1'
+    row "password masked: refused" 7 "!err:SECRET" "err:http://$M:$REFUSED/" -- \
+        -sS "http://$S:$REFUSED/"
+    row "password masked: -f 404" 22 "!err:SECRET" "err:http://$M:$PORT/404" -- \
+        -sSf "http://$S:$PORT/404"
+    row "password masked: redirect chain" 22 "!err:SECRET" "err: -> " "err:$M" -- \
+        -sSfL "http://$S:$PORT/redirect-to?url=/404"
+    row "password masked: -v" 0 "!err:SECRET" "err:Following the redirect" -- \
+        -v -o /dev/null -L "http://$S:$PORT/redirect-to-ok"
+    row "password masked: --trace" 0 "!err:SECRET" "err:http_send(GET http://$M" -- \
+        --trace -o /dev/null -L "http://$S:$PORT/redirect-to-ok"
+    row "password masked: -v through a proxy" 0 "!err:SECRET" "err:> GET http://127.0.0.1" -- \
+        -v -o /dev/null -x "127.0.0.1:$PORT" "http://$S:$PORT/ok"
+    row "password masked: schemeless glob error" 3 "!err:SECRET" "err:$M" -- \
+        -sS "$S:1/[1-"
+    row "password masked: --retry, counted as curl" 0 "!err:SECRET" "err:(2 retries left)" \
+        "err:$M" -- --retry 2 -f "http://$S:$PORT/retry/1/mask"
+    row "user name alone is kept" 7 "err:http://user@127.0.0.1" -- -sS "http://user@127.0.0.1:$REFUSED/"
+}
+
 start_server
 mkdir "$WORK/cwd"
-for group in rows_options rows_no_url rows_globs rows_request rows_output rows_proxy; do
+for group in rows_options rows_no_url rows_globs rows_request rows_output rows_proxy rows_secrets; do
     echo "-- $group"
     "$group"
 done

@@ -1,0 +1,88 @@
+/* fetch_url.c - URLs as fetch shows them and changes them.
+ *
+ * A password in a URL ("http://u:SECRET@h/") must never reach a terminal
+ * or a log: every line fetch prints with a URL in it goes through
+ * fetch_masked first, which keeps the user name and writes "***" for the
+ * password, as a person reading the line needs to know one was there.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+
+#define MASK "***"
+
+/* The end of the authority that starts at s: the first '/', '?', '#',
+ * blank or end of string. */
+static const char *authority_end(const char *s)
+{
+    return s + strcspn(s, "/?# \t\r\n");
+}
+
+/* Appends n bytes of s to out (size bytes, *used so far), cutting at
+ * the end, always NUL-terminated. */
+static void append(char *out, size_t size, size_t *used, const char *s, size_t n)
+{
+    if (*used + 1 >= size)
+        return;
+    size_t room = size - 1 - *used;
+    if (n > room)
+        n = room;
+    memcpy(out + *used, s, n);
+    *used += n;
+    out[*used] = '\0';
+}
+
+/* The last '@' in [s, end) -- the userinfo's end: a password may hold
+ * one -- or NULL. */
+static const char *last_at(const char *s, const char *end)
+{
+    const char *at = NULL;
+    for (; s < end; s++)
+        if (*s == '@')
+            at = s;
+    return at;
+}
+
+void fetch_masked(const char *text, char *out, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    const char *p = text;
+    for (bool first = true;; first = false) {
+        const char *sep = strstr(p, "://");
+        /* A URL without its scheme ("u:pw@h/") is masked as well. */
+        const char *auth = sep ? sep + 3 : first ? text : NULL;
+        if (!auth) {
+            append(out, size, &used, p, strlen(p));
+            return;
+        }
+        const char *end = authority_end(auth);
+        const char *at = last_at(auth, end);
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            append(out, size, &used, p, (size_t)(colon + 1 - p));
+            append(out, size, &used, MASK, strlen(MASK));
+            p = at;
+        }
+        append(out, size, &used, p, (size_t)(end - p));
+        p = end;
+    }
+}
+
+char *fetch_masked_dup(const char *text)
+{
+    /* Each URL grows by at most the mask (a one-byte password). */
+    size_t urls = 1;
+    for (const char *p = strstr(text, "://"); p; p = strstr(p + 3, "://"))
+        urls++;
+    size_t size = strlen(text) + urls * strlen(MASK) + 1;
+    char *out = malloc(size);
+    if (out)
+        fetch_masked(text, out, size);
+    return out;
+}
