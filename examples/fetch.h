@@ -34,6 +34,7 @@ enum {
     FETCH_EXIT_UNSUPPORTED = 1,  /* https:// and other schemes */
     FETCH_EXIT_USAGE = 2,
     FETCH_EXIT_URL = 3,          /* malformed URL */
+    FETCH_EXIT_PROXY = 5,        /* malformed proxy URL (-x, http_proxy...) */
     FETCH_EXIT_RESOLVE = 6,
     FETCH_EXIT_CONNECT = 7,
     FETCH_EXIT_MALFORMED = 8,    /* bad or over-limit response */
@@ -396,6 +397,10 @@ void fetch_masked(const char *text, char *out, size_t size);
 /* fetch_masked into a new string (free it), long enough for all of it;
  * NULL when out of memory. */
 char *fetch_masked_dup(const char *text);
+
+/* "fetch: WHERE: bad proxy URL 'PROXY': WHY" on stderr, the password
+ * masked; returns FETCH_EXIT_PROXY.  where and why may be NULL. */
+int fetch_bad_proxy(const char *where, const char *proxy, const char *why);
 
 /* ---- fetch_demo.c ---- */
 

@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <bareawait/url.h>
+
 #include "fetch_cli.h"
 
 #define FORM_TYPE "Content-Type: application/x-www-form-urlencoded"
@@ -260,7 +262,18 @@ static int set_proxy(fetch_cli *c, const char *where, const char *proxy)
         return fetch_usage_error("%s: fetch speaks to plain http:// proxies only, not \"%s\"",
                                  where, proxy);
     c->o.proxy = fetch_cli_keep(c, with_scheme(proxy));
-    return c->o.proxy ? 0 : fetch_no_memory();
+    if (!c->o.proxy)
+        return fetch_no_memory();
+    /* Checked here, so that the client's EINVAL never has to be guessed
+     * at; its path or query is ignored, as the client ignores it. */
+    char *authority = fetch_cli_keep(c, strndup(c->o.proxy, strcspn(c->o.proxy + 7, "/?#") + 7));
+    http_url u;
+    int code = authority ? http_url_parse(authority, &u) : HTTP_URL_OK;
+    if (!authority)
+        return fetch_no_memory();
+    if (code != HTTP_URL_OK)
+        return fetch_bad_proxy(where, proxy, http_url_strerror(code));
+    return 0;
 }
 
 /* -x, else http_proxy: lowercase only, as curl reads it (HTTP_PROXY can be

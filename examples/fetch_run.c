@@ -438,9 +438,13 @@ static int fetch_all(const fetch_opts *o)
     http_client_opts copts = client_opts(&run);
     run.client = run.jobs ? http_client_open(&copts) : NULL;
     if (!run.client) {
-        fprintf(stderr, "fetch: out of memory\n");
+        /* EINVAL: the proxy (fetch_cli.c checks it first, so rarely). */
+        int code = run.jobs && errno == EINVAL ? fetch_bad_proxy(NULL, o->proxy, NULL)
+                                               : FETCH_EXIT_NOMEM;
+        if (code == FETCH_EXIT_NOMEM)
+            fprintf(stderr, "fetch: out of memory\n");
         free(run.jobs);
-        return FETCH_EXIT_NOMEM;
+        return code;
     }
     fetch_trace_client_opened();
     bool to_stdout, to_files;

@@ -86,3 +86,12 @@ char *fetch_masked_dup(const char *text)
         fetch_masked(text, out, size);
     return out;
 }
+
+int fetch_bad_proxy(const char *where, const char *proxy, const char *why)
+{
+    char *shown = fetch_masked_dup(proxy);
+    fprintf(stderr, "fetch: %s%sbad proxy URL '%s'%s%s\n", where ? where : "", where ? ": " : "",
+            shown ? shown : "(out of memory to show it)", why ? ": " : "", why ? why : "");
+    free(shown);
+    return FETCH_EXIT_PROXY;
+}

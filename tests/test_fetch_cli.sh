@@ -269,6 +269,16 @@ rows_proxy() {
     row "--noproxy '*'" 0 "env:http_proxy=$refused" "out=$OK" -- --noproxy '*' "$BASE/ok"
     row "-x '' overrides http_proxy" 0 "env:http_proxy=$refused" "out=$OK" -- -x "" "$BASE/ok"
     row "http_proxy is used" 7 "env:http_proxy=$refused" -- "$BASE/ok"
+    local p
+    for p in 127.0.0.1: :28189 http:// 127.0.0.1:99999 127.0.0.1:abc 'a b:1'; do
+        row "-x '$p' is a bad proxy" 5 "err:-x: bad proxy URL '$p'" "!err:out of memory" -- \
+            -x "$p" "$BASE/ok"
+        row "http_proxy='$p' is a bad proxy" 5 "env:http_proxy=$p" \
+            "err:http_proxy: bad proxy URL '$p'" -- "$BASE/ok"
+    done
+    row "bad proxy: password masked" 5 "!err:SECRET" "err:'http://u:***@:1'" -- \
+        -x "http://u:SECRET@:1" "$BASE/ok"
+    row "-x with a path is fine" 0 "out:GET $far HTTP/1.1" -- -x "127.0.0.1:$PORT/ignored" "$far"
     row "-x socks5:// is refused" 2 "err:plain http:// proxies only" -- -x socks5://h:1 "$BASE/ok"
 }
 
