@@ -66,8 +66,8 @@ typedef struct fetch_opts {
     size_t n_outfiles;
     const char **headers;       /* the lines to send: -H's in order ("Name:"
                                    and "Name;" forms too), then User-Agent
-                                   (-A), Referer (-e) and -d's Content-Type
-                                   where -H did not name them */
+                                   (-A) and Referer (-e) where -H did not
+                                   name them (-d's type: data_type) */
     size_t n_headers;
     bool include_head;          /* -i (and -I): status line and headers first */
     bool head_only;             /* -I: a HEAD request */
@@ -92,6 +92,9 @@ typedef struct fetch_opts {
                                    (several -d joined with '&', @file read in) */
     size_t data_len;
     bool has_data;              /* -d was given (even an empty one) */
+    const char *data_type;      /* -d's Content-Type (form-urlencoded) unless
+                                   -H names one: http_request.body_type, so
+                                   that a redirect to GET drops it */
     const char *upload_file;    /* -T FILE: PUT its contents, streamed, to
                                    every URL ("-": stdin, one URL only) */
     const char *write_out;      /* -w FORMAT, after each URL (@FILE read in) */

@@ -14,7 +14,7 @@
 
 #include "fetch_cli.h"
 
-#define FORM_TYPE "Content-Type: application/x-www-form-urlencoded"
+#define FORM_TYPE "application/x-www-form-urlencoded"
 #define READ_CHUNK 65536
 
 int fetch_no_memory(void)
@@ -244,8 +244,8 @@ static int add_headers(fetch_cli *c)
     int rc = add_header(c, "User-Agent", c->o.user_agent);
     if (!rc)
         rc = add_header(c, "Referer", c->o.referer);
-    if (!rc && c->o.has_data && !header_given(&c->o, "Content-Type"))
-        c->o.headers[c->o.n_headers++] = FORM_TYPE;
+    if (c->o.has_data && !header_given(&c->o, "Content-Type"))
+        c->o.data_type = FORM_TYPE;
     return rc;
 }
 

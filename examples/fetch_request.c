@@ -3,8 +3,9 @@
  * (where the body goes, -v, -f) and sends it.
  *
  * The header lines were put together on the command line (fetch_cli.c):
- * -H's, then -A's User-Agent, -e's Referer and -d's Content-Type where -H
- * did not name them.  -H's "Name:" (drop a default) and "Name;" (send it
+ * -H's, then -A's User-Agent and -e's Referer where -H did not name them.
+ * -d's Content-Type goes as body_type, so that the client drops it with
+ * the body when a redirect turns the POST into a GET.  -H's "Name:" (drop a default) and "Name;" (send it
  * empty) go to the client as they are: it knows both forms.
  */
 #include <errno.h>
@@ -76,6 +77,7 @@ void fetch_request_init(const fetch_job *j, http_request *req)
     if (o->has_data) {
         req->body = o->data;
         req->body_len = o->data_len;
+        req->body_type = o->data_type;
     } else if (o->upload_file) {
         upload_init(o, req);
     }

@@ -209,10 +209,25 @@ rows_request() {
     row "-I is HEAD" 0 "out:HTTP/1.1 200 OK" "!out:GET" -- -I "$E"
     row "-I with -d" 2 "err:-I with -d" -- -I -d x=1 "$E"
     row "-d with -T" 2 "err:-d with -T" -- -d x=1 -T "$W/up.txt" "$E"
+    # needs client (http_request.body_type)
     row "-d is a form POST" 0 "out:POST /echo HTTP/1.1" "out:Content-Length: 7" \
         "out:Content-Type: application/x-www-form-urlencoded" "out:a=1&b=2" -- -d a=1 --data b=2 "$E"
     row "-d with -H Content-Type" 0 "out:Content-Type: text/plain" \
         "!out:x-www-form-urlencoded" -- -H "Content-Type: text/plain" -d hi "$E"
+    # needs client (http_request.body_type)
+    row "-d's type goes with the body on a 303" 0 "out:GET /echo HTTP/1.1" \
+        "!out:Content-Type" "!out:a=1" -- -L -d a=1 "$BASE/redirect-to?status=303&url=/echo"
+    row "-d's type stays on a 307" 0 "out:POST /echo HTTP/1.1" \
+        "out:Content-Type: application/x-www-form-urlencoded" "out:a=1" -- \
+        -L -d a=1 "$BASE/redirect-to?status=307&url=/echo"
+    row "-H Content-Type stays on a 303, as curl" 0 "out:GET /echo HTTP/1.1" \
+        "out:Content-Type: text/plain" -- -L -H "Content-Type: text/plain" -d a=1 \
+        "$BASE/redirect-to?status=303&url=/echo"
+    row "-H Content-Length is refused" 2 "err:-H Content-Length: fetch frames the request body" \
+        -- -H "Content-Length: 5" -d hello "$E"
+    row "-H transfer-encoding is refused" 2 "err:-H Transfer-Encoding" -- \
+        -H "transfer-encoding: chunked" "$E"
+    row "-H 'Content-Length:' is refused" 2 "err:-H Content-Length" -- -H "Content-Length:" "$E"
     row "-d @FILE drops CR and LF" 0 "out:a=1b=2" "out:Content-Length: 6" -- -d "@$W/form.txt" "$E"
     row "-d @- reads stdin" 0 "in:from=stdin" "out:from=stdin" -- -d @- "$E"
     row "-d @missing" 26 "err:cannot read $W/missing" -- -d "@$W/missing" "$E"
