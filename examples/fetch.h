@@ -401,6 +401,13 @@ void fetch_masked(const char *text, char *out, size_t size);
  * NULL when out of memory. */
 char *fetch_masked_dup(const char *text);
 
+/* -T FILE to a URL whose path is empty or ends in '/': the URL with
+ * FILE's base name (percent-encoded) appended to the path, before any
+ * query, as curl does ("http://h/up/" + "a b.txt" is
+ * "http://h/up/a%20b.txt"); else a copy of url.  New string, NULL when
+ * out of memory. */
+char *fetch_upload_url(const char *url, const char *file);
+
 /* "fetch: WHERE: bad proxy URL 'PROXY': WHY" on stderr, the password
  * masked; returns FETCH_EXIT_PROXY.  where and why may be NULL. */
 int fetch_bad_proxy(const char *where, const char *proxy, const char *why);

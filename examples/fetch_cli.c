@@ -211,6 +211,18 @@ static int expand_urls(fetch_cli *c)
     return 0;
 }
 
+/* -T FILE: a URL ending in '/' gets FILE's name, as curl's. */
+static int upload_names(fetch_cli *c)
+{
+    for (size_t i = 0; i < c->o.n_urls; i++) {
+        char *url = fetch_cli_keep(c, fetch_upload_url(c->o.urls[i], c->o.upload_file));
+        if (!url)
+            return fetch_no_memory();
+        c->o.urls[i] = url;
+    }
+    return 0;
+}
+
 /* ---- headers, proxy ---- */
 
 /* Did -H name this header ("Name: v", "Name:" or "Name;")? */
@@ -327,6 +339,8 @@ int fetch_cli_finish(fetch_cli *c)
         rc = expand_urls(c);
     if (!rc && c->o.upload_file && strcmp(c->o.upload_file, "-") == 0 && c->o.n_urls > 1)
         rc = fetch_usage_error("-T - reads stdin once: one URL only");
+    if (!rc && c->o.upload_file && strcmp(c->o.upload_file, "-") != 0)
+        rc = upload_names(c);
     if (!rc)
         rc = add_headers(c);
     if (!rc)

@@ -95,3 +95,34 @@ int fetch_bad_proxy(const char *where, const char *proxy, const char *why)
     free(shown);
     return FETCH_EXIT_PROXY;
 }
+
+/* Bytes a path segment keeps as they are (RFC 3986's unreserved). */
+static bool unreserved(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+char *fetch_upload_url(const char *url, const char *file)
+{
+    const char *sep = strstr(url, "://");
+    const char *path = sep ? sep + 3 + strcspn(sep + 3, "/?#") : url + strlen(url);
+    const char *path_end = path + strcspn(path, "?#");
+    bool wants_name = path == path_end || path_end[-1] == '/';
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    if (!wants_name || !base[0])
+        return strdup(url);
+    size_t size = strlen(url) + 1 + 3 * strlen(base) + 1, used = 0;
+    char *out = malloc(size);
+    if (!out)
+        return NULL;
+    used += (size_t)snprintf(out, size, "%.*s%s", (int)(path_end - url), url,
+                             path == path_end ? "/" : "");
+    for (const char *p = base; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        used += (size_t)snprintf(out + used, size - used, unreserved(ch) ? "%c" : "%%%02X", ch);
+    }
+    snprintf(out + used, size - used, "%s", path_end);
+    return out;
+}

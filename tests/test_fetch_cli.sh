@@ -237,6 +237,14 @@ rows_request() {
     row "-d '' is an empty POST" 0 "out:POST /echo" "out:Content-Length: 0" -- -d "" "$E"
     row "-T FILE is a PUT of it" 0 "out:PUT /echo HTTP/1.1" "out:Content-Length: 15" \
         "out:uploaded bytes" -- -T "$W/up.txt" "$E"
+    printf 'x' >"$W/a b%.bin"
+    row "-T FILE to a URL ending in / adds its name" 0 "out:PUT /echo/up.txt HTTP/1.1" -- \
+        -T "$W/up.txt" "$E/"
+    row "-T FILE: the name is percent-encoded, before the query" 0 \
+        "out:PUT /echo/a%20b%25.bin?q=1 HTTP/1.1" -- -T "$W/a b%.bin" "$E/?q=1"
+    row "-T FILE to a URL with no path" 0 "err:> PUT http://far.invalid/up.txt HTTP/1.1" -- \
+        -v -o /dev/null -x "127.0.0.1:$PORT" -T "$W/up.txt" "http://far.invalid"
+    row "-T FILE to a named path stays" 0 "out:PUT /echo/x HTTP/1.1" -- -T "$W/up.txt" "$E/x"
     row "-T - reads stdin, chunked" 0 "in:piped in" "out:PUT /echo" \
         "out:Transfer-Encoding: chunked" "out:piped in" -- -T - "$E"
     row "-T missing" 26 "err:cannot read $W/nope" -- -T "$W/nope" "$E"
