@@ -196,8 +196,8 @@ static void client_reason(const fetch_job *j, char *out, size_t size)
         snprintf(out, size, "the server used a Transfer-Encoding fetch cannot decode");
         break;
     case HTTP_E_NOT_REPLAYABLE:
-        snprintf(out, size, "a %d redirect wants the request body again, but it was "
-                 "streamed (-T) and cannot be sent twice", j->status);
+        snprintf(out, size, "the %d redirect wants the request body again, but it was "
+                 "streamed from a pipe or stdin (-T) and cannot be sent twice", j->status);
         break;
     case HTTP_E_CONNECT:
     case HTTP_E_RESET:

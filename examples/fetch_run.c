@@ -36,6 +36,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bareawait/url.h>
+
 #include "fetch.h"
 
 /* Our callbacks and the client's frames run on these stacks; pages are
@@ -88,14 +90,23 @@ static void record_hop(fetch_job *j, const char *next_url)
 /* A redirect that failed before it was followed (to https://, to an
  * unusable URL, or wanting a streamed body again): the client told no
  * callback where it led, but the redirect's response is in resp.  The
- * error line names the Location as the server sent it. */
+ * error line names its status and the Location, made absolute where it
+ * can be (a malformed one as the server sent it). */
 static void record_failed_hop(fetch_job *j, const http_response *resp)
 {
     const char *loc = resp ? http_response_header(resp, "Location") : NULL;
     bool before_hop = j->err == HTTP_E_SCHEME || j->err == HTTP_E_URL ||
                       j->err == HTTP_E_NOT_REPLAYABLE;
-    if (j->run->o->follow && loc && loc[0] && before_hop && resp->status / 100 == 3)
-        record_hop(j, loc);
+    if (!j->run->o->follow || !loc || !loc[0] || !before_hop || resp->status / 100 != 3)
+        return;
+    if (!j->status) {
+        j->status = resp->status;
+        snprintf(j->reason, sizeof j->reason, "%s", resp->reason);
+    }
+    int code;
+    char *next = http_url_join(j->last_url ? j->last_url : j->url, loc, &code);
+    record_hop(j, next ? next : loc);
+    free(next);
 }
 
 /* Records what -w and the error line want of the final head. */

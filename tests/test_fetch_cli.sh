@@ -245,6 +245,14 @@ rows_request() {
     row "-T FILE to a URL with no path" 0 "err:> PUT http://far.invalid/up.txt HTTP/1.1" -- \
         -v -o /dev/null -x "127.0.0.1:$PORT" -T "$W/up.txt" "http://far.invalid"
     row "-T FILE to a named path stays" 0 "out:PUT /echo/x HTTP/1.1" -- -T "$W/up.txt" "$E/x"
+    local s
+    for s in 307 308 301 302; do # needs client (http_request.body_rewind)
+        row "-T FILE -L across a $s sends it again" 0 "out:PUT /echo HTTP/1.1" \
+            "out:uploaded bytes" -- -L -T "$W/up.txt" "$BASE/redirect-to?status=$s&url=/echo"
+    done
+    row "-T - -L across a 307: exit 65, the real status and URL" 65 "in:piped" \
+        "err:the 307 redirect wants the request body again" "err: -> $BASE/echo:" -- \
+        -sS -L -T - "$BASE/redirect-to?status=307&url=/echo"
     row "-T - reads stdin, chunked" 0 "in:piped in" "out:PUT /echo" \
         "out:Transfer-Encoding: chunked" "out:piped in" -- -T - "$E"
     row "-T missing" 26 "err:cannot read $W/nope" -- -T "$W/nope" "$E"
@@ -327,8 +335,21 @@ rows_secrets() {
     row "user name alone is kept" 7 "err:http://user@127.0.0.1" -- -sS "http://user@127.0.0.1:$REFUSED/"
 }
 
+# -m bounds a -T - whose pipe never ends: fetch's stdin is a FIFO it
+# holds the write end of itself, so no end of file ever comes.
+upload_pipe_never_ends() {
+    name="-T - from an endless pipe stops at -m" args=(-sS -m 0.5 -T - "$BASE/echo")
+    rows=$((rows + 1))
+    mkfifo "$WORK/fifo"
+    "$FETCH" "${args[@]}" <>"$WORK/fifo" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    [ "$rc" = 28 ] || bad "exit code: got $rc, want 28; stderr: [$(show "$WORK/err")]"
+    check "err:timed out after"
+}
+
 start_server
 mkdir "$WORK/cwd"
+upload_pipe_never_ends
 for group in rows_options rows_no_url rows_globs rows_request rows_output rows_proxy rows_secrets; do
     echo "-- $group"
     "$group"
