@@ -10,6 +10,7 @@
  *                   -v heads, the progress bar
  *   fetch_spill.c   a body waiting for its turn: a small window in memory,
  *                   the rest in an unlinked temporary file
+ *   fetch_notes.c   what a job learns as it goes: hops, heads, peer, times
  *   fetch_report.c  how a URL ended: its exit code, its error line, -w
  *   fetch_trace.c   --trace: the seed's execution table, as it happens
  *   fetch_url.c     URLs as shown: passwords masked
@@ -127,7 +128,21 @@ typedef struct fetch_writeout {
     int exitcode;               /* %{exitcode} */
     const char *errormsg;       /* %{errormsg}: the error line's reason, or "" */
     const char *content_type;   /* %{content_type}, or NULL */
-    const char *method;         /* %{method} */
+    const char *method;         /* %{method}: the last request's */
+    const char *redirect_url;   /* %{redirect_url}: a final 3xx's Location,
+                                   absolute, or NULL */
+    const char *filename_effective; /* %{filename_effective}: -o/-O's, or NULL */
+    const char *remote_ip;      /* %{remote_ip}: the last connection's peer */
+    int remote_port;            /* %{remote_port}: 0 if none */
+    const char *http_version;   /* %{http_version}: "1.1", "1.0"; "0" none */
+    const char *scheme;         /* %{scheme}: "HTTP" (curl's spelling) */
+    uint64_t size_request;      /* %{size_request}: request head bytes sent */
+    uint64_t size_upload;       /* %{size_upload}: the last request's body */
+    int urlnum;                 /* %{urlnum}: the URL's index, from 0 */
+    const char *url;            /* %{url}: the URL as given */
+    int num_connects;           /* %{num_connects}: new connections made */
+    const char *headers;        /* the final head's fields, "Name: value\n"
+                                   each, for %header{name}; NULL: none */
 } fetch_writeout;
 
 struct fetch_run;
@@ -204,6 +219,17 @@ typedef struct fetch_job {
     bool spill_failed;       /* ... and it was the temporary file */
     int status;              /* final status, 0 if no head arrived */
     char reason[64];         /* its reason phrase */
+    int minor_version;       /* of the final head (-w %{http_version}) */
+    char *fields;            /* the final head's fields, "Name: value\n"
+                                each (malloc'd; -w %header{}), or NULL */
+    char *redirect_url;      /* a final 3xx's Location, absolute (malloc'd) */
+    char method_sent[32];    /* the last request's method (-w %{method}) */
+    uint64_t request_bytes;  /* request head bytes sent, every hop */
+    uint64_t uploaded;       /* -T bytes read for the last request */
+    int upload_fd;           /* -T's descriptor while sending, else -1 */
+    char remote_ip[64];      /* the last connection's peer, "" none */
+    int remote_port;
+    int connects;            /* new connections made (HTTP_EV_CONNECTED) */
 } fetch_job;
 
 /* The whole command: one client, every job, the output's turn. */
@@ -231,20 +257,41 @@ typedef struct fetch_run {
  * detached) or NULL/errno.  Does not suspend. */
 coro_t *fetch_spawn(const fetch_opts *o, bool joinable, int *exit_code);
 
+/* ---- fetch_notes.c (what a job learns as its request goes) ---- */
+
+/* A redirect was followed to next_url: the error line names it. */
+void note_hop(fetch_job *j, const char *next_url);
+
+/* The final head (on_head): status, reason, fields, timing, type. */
+void note_head(fetch_job *j, const http_response *r);
+
+/* After http_send: a head on_head never saw (a redirect not followed)
+ * still counts for -w; a redirect that failed before its hop (https,
+ * bad Location, body not replayable) is named with its absolute URL. */
+void note_failed_hop(fetch_job *j, const http_response *resp);
+
+/* A client event of j's: the phase a timeout interrupts, the moments -w
+ * reports, hops, connections and the peer. */
+void note_event(fetch_job *j, http_event ev, int fd, const char *detail);
+
+/* Forgets what a failed try left in j (but not its -o file). */
+void note_reset(fetch_job *j);
+
 /* ---- fetch_request.c ---- */
 
 /* Fills *req with the request the options ask for j's URL: method (-X,
  * -I, -d, -T), URL, headers (-H, -A, -e), body (-d, -T) and credentials
- * (-u); every callback and the sink are left NULL for the caller.
+ * (-u); every callback and the sink are left NULL for the caller.  -T's
+ * body_source counts its bytes in j->uploaded (-w %{size_upload}).
  * Whatever it points to lives as long as j and its options, except -T's
  * file: fetch_request_init opens it (a body_source reading it) and
  * fetch_request_done closes it.  If the file cannot be opened, the body
  * source fails and http_send returns HTTP_E_SEND_BODY. */
-void fetch_request_init(const fetch_job *j, http_request *req);
+void fetch_request_init(fetch_job *j, http_request *req);
 
 /* Releases what fetch_request_init took for req (-T's file); call it
  * once after http_send, on every path. */
-void fetch_request_done(const fetch_job *j, http_request *req);
+void fetch_request_done(fetch_job *j, http_request *req);
 
 /* ---- fetch_output.c (the functions return -1 with errno on write errors) ---- */
 
@@ -383,8 +430,9 @@ void fetch_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* ---- fetch_writeout.c ---- */
 
 /* Writes the -w FORMAT for one URL to out: %{name} variables (unknown ones
- * say so on stderr once and print nothing), "\n", "\r", "\t", "\\" and "%%",
- * as curl's -w; "%{stdout}"/"%{stderr}" switch the stream; "@FILE"
+ * print nothing, and the first call of the run names each on stderr,
+ * once), %header{name}, "\n", "\r", "\t" and "%%", as curl 7.88's -w ("\\"
+ * stays two backslashes, as there); "%{stdout}"/"%{stderr}" switch the stream; "@FILE"
  * reads the format from FILE ("@-" stdin) at parse time, not here.
  * Returns 0 or -1/errno on a write error. */
 int fetch_write_out(const char *format, const fetch_writeout *v, FILE *out);

@@ -265,6 +265,17 @@ static double since_start(const fetch_job *j, int64_t at_ns)
     return at_ns ? (double)(at_ns - j->t.start_ns) / 1e9 : 0;
 }
 
+/* The last request's body: -T's bytes read, or -d's unless a redirect
+ * turned it into a GET. */
+static uint64_t upload_size(const fetch_job *j)
+{
+    const fetch_opts *o = j->run->o;
+    if (o->upload_file)
+        return j->uploaded;
+    bool dropped = strcmp(j->method_sent, "GET") == 0 || strcmp(j->method_sent, "HEAD") == 0;
+    return o->has_data && !dropped && j->method_sent[0] ? o->data_len : 0;
+}
+
 int report_write_out(fetch_job *j)
 {
     char why[640];
@@ -282,7 +293,19 @@ int report_write_out(fetch_job *j)
         .exitcode = report_exit_code(j),
         .errormsg = why,
         .content_type = j->content_type,
-        .method = j->method ? j->method : "GET",
+        .method = j->method_sent[0] ? j->method_sent : j->method ? j->method : "GET",
+        .redirect_url = j->redirect_url,
+        .filename_effective = j->outfile,
+        .remote_ip = j->remote_ip,
+        .remote_port = j->remote_port,
+        .http_version = !j->status ? "0" : j->minor_version == 0 ? "1.0" : "1.1",
+        .scheme = "HTTP",
+        .size_request = j->request_bytes,
+        .size_upload = upload_size(j),
+        .urlnum = (int)j->index,
+        .url = j->url,
+        .num_connects = j->connects,
+        .headers = j->fields,
     };
     int rc = fetch_write_out(j->run->o->write_out, &v, stdout);
     /* Bodies go out with write(2): stdio's buffer must be empty before

@@ -277,6 +277,28 @@ rows_output() {
     row "-w @FILE" 0 "out=200 GET" -- -s -o /dev/null -w "@$W/format.txt" "$BASE/ok"
     row "-w unknown variable" 0 "err:unknown --write-out variable: 'nope'" -- \
         -s -o /dev/null -w '%{nope}' "$BASE/ok"
+    row "-w every unknown variable named" 0 "err:variable: 'nope'" "err:variable: 'nope2'" -- \
+        -s -o /dev/null -w '%{nope}%{nope2}%{nope}' "$BASE/ok"
+    row "-w after --max-redirs stops" 47 "out=302 1 $BASE/r/1" -- \
+        -s -o /dev/null -L --max-redirs 1 -w '%{http_code} %{num_redirects} %{redirect_url}' "$BASE/r/3"
+    row "-w %{method} is the last request's" 0 "out=GET 0" -- -s -o /dev/null -L -d a=1 \
+        -w '%{method} %{size_upload}' "$BASE/redirect-to?status=303&url=/echo"
+    row "-w %{redirect_url} without -L" 0 "out=$BASE/ok" -- -s -o /dev/null \
+        -w '%{redirect_url}' "$BASE/redirect-to-ok"
+    row "-w the connection" 0 "out=127.0.0.1 $PORT 1.1 HTTP 1" -- -s -o /dev/null \
+        -w '%{remote_ip} %{remote_port} %{http_version} %{scheme} %{num_connects}' "$BASE/ok"
+    row "-w per URL" 0 "out=0 $BASE/ok|1 $BASE/type|" -- -s -o /dev/null -o /dev/null \
+        -w '%{urlnum} %{url}|' "$BASE/ok" "$BASE/type"
+    row "-w %{filename_effective} and sizes" 0 "out=$W/wo.txt 15 2" -- -s -o "$W/wo.txt" \
+        -T "$W/up.txt" -w '%{filename_effective} %{size_upload} %{size_download}' "$BASE/p/x"
+    row "-w %header{name}" 0 "out=[text/plain; charset=utf-8][]" -- -s -o /dev/null \
+        -w '[%header{content-type}][%header{x-none}]' "$BASE/type"
+    # /echo's body is the request head as the server read it
+    local head_size
+    head_size=$("$FETCH" -s -A wo "$BASE/echo" | wc -c)
+    row "-w %{size_request} is the head sent" 0 "out=$head_size" -- -s -o /dev/null -A wo \
+        -w '%{size_request}' "$BASE/echo"
+    row "-w a backslash stays, as curl 7.88" 0 'out=a\\b' -- -s -o /dev/null -w 'a\\b' "$BASE/ok"
     row "-w %{exitcode} on failure" 7 "out:7" -- -w '%{exitcode}' "http://127.0.0.1:$REFUSED/"
     row "-w @missing" 26 "err:cannot read $W/nope" -- -w "@$W/nope" "$BASE/ok"
     row "--fail-with-body writes the body" 22 "out:not found" -- --fail-with-body "$BASE/404"
