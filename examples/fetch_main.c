@@ -33,7 +33,7 @@ static void usage(void)
 "Fetches each http:// URL and writes its body to stdout, in URL order.\n"
 "Several URLs are fetched at once, each by its own coroutine, through one\n"
 "client that keeps connections alive.  With no URL (and no option but -v,\n"
-"-s, --trace), fetch serves a page from a coroutine in this same process\n"
+"-s, -S, --trace), fetch serves a page from a coroutine in this same process\n"
 "and fetches it with --trace: the demo.  Options mean what they mean to curl.\n"
 "\n"
 "URLs: a URL without scheme:// is http://.  Globs as curl's: [1-3] [01-10]\n"

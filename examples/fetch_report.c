@@ -143,6 +143,14 @@ static void url_reason(const fetch_job *j, char *out, size_t size)
         snprintf(out, size, "malformed URL: %s", why);
 }
 
+/* Why -O found no name in url: no path at all, or one ending in '/'. */
+static const char *no_name_why(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    const char *path = sep ? sep + 3 + strcspn(sep + 3, "/?#") : url;
+    return *path == '/' ? "its path ends in /" : "it has no path";
+}
+
 /* Reasons of our own: a write error, and the aborts of our callbacks. */
 static bool own_reason(const fetch_job *j, char *out, size_t size)
 {
@@ -158,13 +166,13 @@ static bool own_reason(const fetch_job *j, char *out, size_t size)
         snprintf(out, size, "too many redirects: %d %s with --max-redirs 0", j->status,
                  j->reason);
     else if (j->aborted == FETCH_ABORT_BINARY)
-        snprintf(out, size, "Binary output can mess up your terminal. Use \"--output -\" to "
-                 "tell fetch to output it to your terminal anyway, or consider \"--output "
-                 "<FILE>\" to save to a file.");
+        snprintf(out, size, "the body is binary (it has NUL bytes) and stdout is a terminal: "
+                 "not written; -o FILE saves it, -o - writes it here anyway");
     else if (j->aborted == FETCH_ABORT_RETRY)
         snprintf(out, size, "the server answered %d %s", j->status, j->reason);
     else if (j->aborted == FETCH_ABORT_NO_NAME)
-        snprintf(out, size, "-O: the URL has no file name to save to (its path ends in /)");
+        snprintf(out, size, "-O: the URL has no file name to save to (%s)",
+                 no_name_why(j->url));
     else if (failed_with_body(j))
         snprintf(out, size, "the server answered %d %s (--fail-with-body)", j->status, j->reason);
     else
@@ -191,6 +199,11 @@ static void client_reason(const fetch_job *j, char *out, size_t size)
                      e ? strerror(e) : "read failed");
         else
             snprintf(out, size, "could not read the request body");
+        break;
+    case HTTP_E_HEAD_TOO_LARGE:
+        /* fetch leaves http_client_opts.max_head_bytes at its default */
+        snprintf(out, size, "%s: over 64 KiB, the client's limit (max_head_bytes)",
+                 http_strerror(j->err));
         break;
     case HTTP_E_UNSUPPORTED_CODING:
         snprintf(out, size, "the server used a Transfer-Encoding fetch cannot decode");

@@ -304,7 +304,11 @@ rows_output() {
     row "--fail-with-body writes the body" 22 "out:not found" -- --fail-with-body "$BASE/404"
     row "--retry 2 rides out two 503s" 0 "out=ok after 2" -- --retry 2 "$BASE/retry/2/cli-a"
     row "-O writes the URL's file name" 0 "file:$W/cwd/hello.txt|hello.txt" -- -O "$BASE/p/hello.txt"
-    row "-O without a file name" 23 "err:" -- -O "$BASE/"
+    row "-O without a file name" 23 "err:its path ends in /" -- -O "$BASE/"
+    row "-O on a URL with no path" 23 "err:-O: the URL has no file name to save to (it has no path)" \
+        -- -O "$BASE"
+    row "a head too large names the limit" 8 "err:over 64 KiB" "err:max_head_bytes" -- \
+        "$BASE/headers-huge"
 }
 
 rows_proxy() {
