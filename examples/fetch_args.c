@@ -109,7 +109,18 @@ static int opt_help(fetch_cli *c, const char *v) { (void)v; c->help = true; retu
 static int opt_version(fetch_cli *c, const char *v) { (void)v; c->version = true; return 0; }
 static int opt_globoff(fetch_cli *c, const char *v) { (void)v; c->globoff = true; return 0; }
 static int opt_user_agent(fetch_cli *c, const char *v) { c->o.user_agent = v; return 0; }
-static int opt_referer(fetch_cli *c, const char *v) { c->o.referer = v; return 0; }
+/* -e URL.  curl's "URL;auto" (a new Referer on each redirect) is refused:
+ * the client sends the same header lines on every hop. */
+static int opt_referer(fetch_cli *c, const char *v)
+{
+    const char *suffix = ";auto";
+    size_t len = strlen(v), n = strlen(suffix);
+    if (len >= n && strcmp(v + len - n, suffix) == 0)
+        return fetch_usage_error("-e \"%s\": fetch has no ';auto' (a Referer per redirect); "
+                                 "give the URL alone", v);
+    c->o.referer = v;
+    return 0;
+}
 static int opt_noproxy(fetch_cli *c, const char *v) { c->o.no_proxy = v; return 0; }
 static int opt_proxy(fetch_cli *c, const char *v) { c->o.proxy = v; return 0; }
 static int opt_url(fetch_cli *c, const char *v) { c->args[c->n_args++] = v; return 0; }

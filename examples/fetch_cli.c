@@ -289,8 +289,9 @@ static int set_proxy(fetch_cli *c, const char *where, const char *proxy)
 }
 
 /* -x, else http_proxy: lowercase only, as curl reads it (HTTP_PROXY can be
- * set by a web server's client through a "Proxy:" header: httpoxy).
- * --noproxy, else no_proxy, else NO_PROXY. */
+ * set by a web server's client through a "Proxy:" header: httpoxy), else
+ * all_proxy, else ALL_PROXY, as curl.  --noproxy, else no_proxy, else
+ * NO_PROXY, applies to all of them. */
 static int proxy_settings(fetch_cli *c)
 {
     if (!c->o.no_proxy)
@@ -299,7 +300,13 @@ static int proxy_settings(fetch_cli *c)
         c->o.no_proxy = getenv("NO_PROXY");
     if (c->o.proxy)
         return set_proxy(c, "-x", c->o.proxy);
-    return set_proxy(c, "http_proxy", getenv("http_proxy"));
+    static const char *const vars[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *value = getenv(vars[i]);
+        if (value && value[0])
+            return set_proxy(c, vars[i], value);
+    }
+    return 0;
 }
 
 /* ---- the whole ---- */

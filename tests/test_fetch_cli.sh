@@ -198,6 +198,8 @@ rows_request() {
     row "-H User-Agent wins over -A" 0 "out:User-Agent: from-H" "!out:from-A" -- \
         -A from-A -H "User-Agent: from-H" "$E"
     row "-e is Referer" 0 "out:Referer: http://example.com/page" -- -e http://example.com/page "$E"
+    row "-e 'URL;auto' is refused" 2 "err:fetch has no ';auto'" -- -e "http://x/;auto" "$E"
+    row "-e ';auto' is refused" 2 "err:fetch has no ';auto'" -- -e ";auto" "$E"
     row "-H bad" 2 "err:-H wants" -- -H "no colon" "$E"
     row "-H with CR LF" 2 "err:-H wants" -- -H $'X-A: 1\r\nX-B: 2' "$E"
     row "-H 'Name:' removes a default" 0 "!out:Accept:" -- -H "Accept:" "$E"
@@ -336,6 +338,17 @@ rows_proxy() {
     row "bad proxy: password masked" 5 "!err:SECRET" "err:'http://u:***@:1'" -- \
         -x "http://u:SECRET@:1" "$BASE/ok"
     row "-x with a path is fine" 0 "out:GET $far HTTP/1.1" -- -x "127.0.0.1:$PORT/ignored" "$far"
+    row "all_proxy after http_proxy" 0 "env:all_proxy=127.0.0.1:$PORT" \
+        "out:GET $far HTTP/1.1" -- "$far"
+    row "ALL_PROXY too" 0 "env:ALL_PROXY=127.0.0.1:$PORT" "out:GET $far HTTP/1.1" -- "$far"
+    row "http_proxy wins over all_proxy" 0 "env:http_proxy=127.0.0.1:$PORT" \
+        "env:all_proxy=$refused" "out:GET $far HTTP/1.1" -- "$far"
+    row "-x wins over all_proxy" 0 "env:all_proxy=$refused" "out:GET $far HTTP/1.1" -- \
+        -x "127.0.0.1:$PORT" "$far"
+    row "no_proxy bypasses all_proxy" 0 "env:all_proxy=$refused" "env:no_proxy=127.0.0.1" \
+        "out=$OK" -- "$BASE/ok"
+    row "all_proxy is used" 7 "env:ALL_PROXY=$refused" -- "$BASE/ok"
+    row "bad all_proxy" 5 "env:all_proxy=h:0" "err:all_proxy: bad proxy URL 'h:0'" -- "$BASE/ok"
     row "-x socks5:// is refused" 2 "err:plain http:// proxies only" -- -x socks5://h:1 "$BASE/ok"
 }
 
