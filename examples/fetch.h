@@ -102,8 +102,11 @@ typedef struct fetch_opts {
     bool fail_with_body;        /* --fail-with-body: -f but the body is written
                                    (fail is false then: curl refuses both) */
     int retry;                  /* --retry N: transient failures tried again */
-    const char *proxy;          /* -x, or http_proxy from the environment, as
-                                   "http://host:port"; NULL = none */
+    const char *proxy;          /* -x, or http_proxy, all_proxy, ALL_PROXY from
+                                   the environment, as "http://host:port";
+                                   NULL = none */
+    const char *proxy_host;     /* proxy's host (no brackets), port: to tell */
+    int proxy_port;             /* a proxy's failure from an origin's */
     const char *no_proxy;       /* --noproxy, or no_proxy / NO_PROXY */
     int64_t read_timeout_ms;    /* silence allowed while reading; 0 = none, as
                                    curl (-m and --connect-timeout bound a
@@ -230,6 +233,7 @@ typedef struct fetch_job {
     char remote_ip[64];      /* the last connection's peer, "" none */
     int remote_port;
     int connects;            /* new connections made (HTTP_EV_CONNECTED) */
+    bool to_proxy;           /* the last lookup and connect were the proxy's */
 } fetch_job;
 
 /* The whole command: one client, every job, the output's turn. */

@@ -285,7 +285,9 @@ static int set_proxy(fetch_cli *c, const char *where, const char *proxy)
         return fetch_no_memory();
     if (code != HTTP_URL_OK)
         return fetch_bad_proxy(where, proxy, http_url_strerror(code));
-    return 0;
+    c->o.proxy_host = fetch_cli_keep(c, strdup(u.host));
+    c->o.proxy_port = u.port;
+    return c->o.proxy_host ? 0 : fetch_no_memory();
 }
 
 /* -x, else http_proxy: lowercase only, as curl reads it (HTTP_PROXY can be

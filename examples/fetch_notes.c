@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <bareawait/url.h>
@@ -108,6 +109,21 @@ static void note_peer(fetch_job *j, int fd)
     j->remote_port = atoi(port);
 }
 
+/* Is the name being looked up the proxy's?  (The client says which host
+ * it resolves; a no_proxy match resolves the origin instead.) */
+static bool is_proxy_host(const fetch_job *j, const char *host)
+{
+    const char *proxy = j->run->o->proxy_host;
+    return proxy && host && strcasecmp(proxy, host) == 0;
+}
+
+/* The port of "address:port", 0 if none. */
+static int port_of(const char *address)
+{
+    const char *colon = address ? strrchr(address, ':') : NULL;
+    return colon ? atoi(colon + 1) : 0;
+}
+
 /* What an event tells about j: the phase a timeout would interrupt, the
  * moments -w reports, the redirects followed. */
 void note_event(fetch_job *j, http_event ev, int fd, const char *detail)
@@ -115,7 +131,13 @@ void note_event(fetch_job *j, http_event ev, int fd, const char *detail)
     int64_t now = coro_now();
     switch (ev) {
     case HTTP_EV_RESOLVING:
-    case HTTP_EV_CONNECTING: j->phase = FETCH_PHASE_CONNECT; break;
+        j->phase = FETCH_PHASE_CONNECT;
+        j->to_proxy = is_proxy_host(j, detail);
+        break;
+    case HTTP_EV_CONNECTING:
+        j->phase = FETCH_PHASE_CONNECT;
+        j->to_proxy = j->to_proxy && port_of(detail) == j->run->o->proxy_port;
+        break;
     case HTTP_EV_RESOLVED: j->t.resolved_ns = now; break;
     case HTTP_EV_CONNECTED:
         j->t.connected_ns = now;
@@ -149,6 +171,7 @@ void note_reset(fetch_job *j)
     j->method_sent[0] = '\0';
     j->request_bytes = j->uploaded = 0;
     j->connects = 0;
+    j->to_proxy = false;
     j->redirects = 0;
     j->received = j->head_bytes = j->stdout_bytes = 0;
     j->content_length = j->retry_after_ms = -1;

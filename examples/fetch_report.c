@@ -78,6 +78,8 @@ int report_exit_code(const fetch_job *j)
     }
     if (failed_with_body(j))
         return FETCH_EXIT_HTTP_ERROR;
+    if (j->err == HTTP_E_RESOLVE && j->to_proxy)
+        return FETCH_EXIT_PROXY; /* curl's 5: the proxy did not resolve */
     return exit_code_of_error(j->err);
 }
 
@@ -180,6 +182,25 @@ static bool own_reason(const fetch_job *j, char *out, size_t size)
     return true;
 }
 
+/* A lookup or a connection that failed on the way to the proxy, not to
+ * the origin: "could not connect to proxy 127.0.0.1:3128: Connection
+ * refused". */
+static void proxy_reason(const fetch_job *j, char *out, size_t size)
+{
+    const fetch_opts *o = j->run->o;
+    const char *v6 = strchr(o->proxy_host, ':') ? "[" : "";
+    char where[300];
+    snprintf(where, sizeof where, "%s%s%s:%d", v6, o->proxy_host, v6[0] ? "]" : "",
+             o->proxy_port);
+    if (j->err == HTTP_E_RESOLVE)
+        snprintf(out, size, "could not resolve proxy %s", where);
+    else if (j->err == HTTP_E_CONNECT_TIMEOUT)
+        snprintf(out, size, "timed out connecting to proxy %s", where);
+    else
+        snprintf(out, size, "could not connect to proxy %s%s%s", where, j->err_errno ? ": " : "",
+                 j->err_errno ? strerror(j->err_errno) : "");
+}
+
 /* The client's error, with errno's word where it has one. */
 static void client_reason(const fetch_job *j, char *out, size_t size)
 {
@@ -190,7 +211,6 @@ static void client_reason(const fetch_job *j, char *out, size_t size)
                  "(TLS is out of scope for bareawait)");
         break;
     case HTTP_E_URL: url_reason(j, out, size); break;
-    case HTTP_E_CONNECT_TIMEOUT:
     case HTTP_E_READ_TIMEOUT:
     case HTTP_E_TOTAL_TIMEOUT: timeout_reason(j, out, size); break;
     case HTTP_E_SEND_BODY:
@@ -213,6 +233,21 @@ static void client_reason(const fetch_job *j, char *out, size_t size)
                  "streamed from a pipe or stdin (-T) and cannot be sent twice", j->status);
         break;
     case HTTP_E_CONNECT:
+    case HTTP_E_CONNECT_TIMEOUT:
+    case HTTP_E_RESOLVE:
+        if (j->to_proxy) {
+            proxy_reason(j, out, size);
+            break;
+        }
+        if (j->err == HTTP_E_CONNECT_TIMEOUT) {
+            timeout_reason(j, out, size);
+            break;
+        }
+        if (j->err == HTTP_E_RESOLVE) {
+            snprintf(out, size, "%s", http_strerror(j->err));
+            break;
+        }
+        /* fall through */
     case HTTP_E_RESET:
         if (e) {
             snprintf(out, size, "%s: %s", http_strerror(j->err), strerror(e));

@@ -352,6 +352,12 @@ rows_proxy() {
         "out=$OK" -- "$BASE/ok"
     row "all_proxy is used" 7 "env:ALL_PROXY=$refused" -- "$BASE/ok"
     row "bad all_proxy" 5 "env:all_proxy=h:0" "err:all_proxy: bad proxy URL 'h:0'" -- "$BASE/ok"
+    row "a refusing proxy is named" 7 "err:could not connect to proxy $refused: Connection refused" \
+        -- -sS -x "$refused" "$far"
+    row "an unknown proxy is exit 5" 5 "err:could not resolve proxy no-such-proxy.invalid:1" \
+        -- -sS -x "no-such-proxy.invalid:1" "$far"
+    row "an origin reached directly is not the proxy" 7 "err:could not connect: Connection refused" \
+        "!err:proxy" -- -sS -x "127.0.0.1:$PORT" --noproxy 127.0.0.1 "http://$refused/"
     row "-x socks5:// is refused" 2 "err:plain http:// proxies only" -- -x socks5://h:1 "$BASE/ok"
 }
 
