@@ -238,6 +238,8 @@ static int hop(request_run *run, const http_url *to, exchange *x, bool may_retry
         x->resp = NULL;
         ba_conn_close(conn);
         conn = NULL;
+        if ((err = ba_redirect_rewind(x->req, x->with_body)) != 0)
+            break; /* the body cannot start over: the failure stands */
     }
     ba_pool_release(&c->pool, host, conn, err == 0 && x->reusable);
     return err;
@@ -305,7 +307,8 @@ static int run_hop(request_run *run, const hop_plan *p, http_response **out,
         .cross_origin = cross, .credentials = cross ? NULL : run->credentials,
         .credentials_len = run->credentials_len, .body_length = body_length(req, p),
         .proxy_credentials = proxied ? c->proxy.credentials : NULL,
-        .proxy_credentials_len = c->proxy.credentials_len};
+        .proxy_credentials_len = c->proxy.credentials_len,
+        .body_type = p->with_body ? req->body_type : NULL};
     exchange x = {.req = req, .url = p->url, .dl = &run->dl, .with_body = p->with_body,
                   .head_only = strcmp(p->method, "HEAD") == 0,
                   .max_head = c->opts.max_head_bytes,
@@ -314,7 +317,7 @@ static int run_hop(request_run *run, const hop_plan *p, http_response **out,
     if (!head)
         return err;
     x.head = head;
-    bool replayable = !(p->with_body && req->body_source);
+    bool replayable = !(p->with_body && req->body_source) || req->body_rewind;
     err = hop(run, proxied ? &c->proxy.url : &u, &x, idempotent(p->method) && replayable);
     free(head);
     *out = x.resp;
@@ -387,9 +390,12 @@ static void check_call(const http_client *c, const http_request *req, http_respo
 {
     if (!coro_self())
         ba_misuse("http_send", "called outside any coroutine");
-    if (!c || !req || !out)
-        ba_misuse("http_send", !c ? "the client is NULL" : !req ? "req is NULL"
-                                                               : "out is NULL");
+    if (!c)
+        ba_misuse("http_send", "the client is NULL");
+    if (!req)
+        ba_misuse("http_send", "req is NULL");
+    if (!out)
+        ba_misuse("http_send", "out is NULL");
     if (!req->url)
         ba_misuse("http_send", "req->url is NULL");
 }

@@ -91,7 +91,8 @@ static int send_source(struct conn *c, const exchange *x, char *buf)
             int ll = snprintf(line, sizeof line, "%lx\r\n", (unsigned long)n);
             at -= ll;
             memcpy(at, line, (size_t)ll);
-            memcpy(data + n, "\r\n", 2);
+            data[n] = '\r'; /* the chunk's closing CR LF */
+            data[n + 1] = '\n';
             len += (size_t)ll + 2;
         }
         int err = send_all(c, x, at, len);

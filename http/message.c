@@ -143,8 +143,12 @@ static void put_base64(char *out, size_t *at, const unsigned char *s, size_t n)
             v |= s[i + 2];
         out[(*at)++] = digits[v >> 18 & 63];
         out[(*at)++] = digits[v >> 12 & 63];
-        out[(*at)++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
-        out[(*at)++] = i + 2 < n ? digits[v & 63] : '=';
+        out[(*at)++] = digits[v >> 6 & 63];
+        out[(*at)++] = digits[v & 63];
+        if (i + 2 >= n) /* one or two bytes in the last group: pad */
+            out[*at - 1] = '=';
+        if (i + 1 >= n)
+            out[*at - 2] = '=';
     }
 }
 
@@ -199,6 +203,24 @@ static void put_basic(char *out, size_t *at, const request_spec *s, const line_v
     put(out, at, "\r\n");
 }
 
+/* Whether the caller gave a line of this name (kept or removing). */
+static bool has_line(const line_view *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].text && named(&v[i], name))
+            return true;
+    return false;
+}
+
+/* A Content-Type value we may send: printable, no CR or LF. */
+static bool type_ok(const char *t)
+{
+    for (; *t; t++)
+        if (ba_is_bad_ctl((unsigned char)*t))
+            return false;
+    return true;
+}
+
 static void put_lines(char *out, size_t *at, const request_spec *s, const line_view *v,
                       const char *host)
 {
@@ -214,6 +236,8 @@ static void put_lines(char *out, size_t *at, const request_spec *s, const line_v
     for (size_t i = 0; i < s->n_headers; i++)
         if (v[i].text && !is_default(&v[i]))
             put_view(out, at, &v[i]);
+    if (s->body_type && !has_line(v, s->n_headers, "Content-Type"))
+        put_line(out, at, "Content-Type", s->body_type);
     if (s->body_length == BA_BODY_CHUNKED) {
         put(out, at, "Transfer-Encoding: chunked\r\n");
     } else if (s->body_length >= 0) {
@@ -251,6 +275,11 @@ char *ba_request_head(const request_spec *s, size_t *len, int *err)
         need += base64_len(s->credentials_len);
     if (s->proxy_credentials)
         need += base64_len(s->proxy_credentials_len);
+    if (s->body_type) {
+        if (!type_ok(s->body_type))
+            return NULL;
+        need += strlen(s->body_type);
+    }
     line_view *v = malloc((s->n_headers ? s->n_headers : 1) * sizeof *v);
     if (!v) {
         *err = HTTP_E_NOMEM;

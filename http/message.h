@@ -35,6 +35,9 @@ typedef struct request_spec {
     size_t proxy_credentials_len;
     int64_t body_length;          /* >= 0: Content-Length; BA_BODY_NONE;
                                      BA_BODY_CHUNKED */
+    const char *body_type;        /* Content-Type of the body, or NULL (given
+                                     only with a body; a caller's own
+                                     Content-Type line wins) */
 } request_spec;
 
 /* Builds "METHOD target HTTP/1.1", then Host, Authorization (Basic, from
@@ -45,7 +48,7 @@ typedef struct request_spec {
  * HTTP_E_BAD_REQUEST (a method that is not a token; a line that is not
  * "Name: value", "Name:" or "Name;", has CR, LF or another control byte,
  * or sets Content-Length or Transfer-Encoding, which the client writes
- * itself) or HTTP_E_NOMEM. */
+ * itself; a body_type with a control byte) or HTTP_E_NOMEM. */
 char *ba_request_head(const request_spec *spec, size_t *len, int *err);
 
 /* Percent-decodes s[0..n) ("%41" -> 'A'; a '%' without two hex digits is

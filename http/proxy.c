@@ -25,8 +25,9 @@ int ba_proxy_parse(const char *spelling, proxy *p)
         errno = ENOMEM;
         return -1;
     }
-    strcpy(p->text, bare ? "http://" : "");
-    strcat(p->text, spelling);
+    size_t scheme = bare ? sizeof "http://" - 1 : 0;
+    memcpy(p->text, "http://", scheme);
+    memcpy(p->text + scheme, spelling, n + 1);
     if (http_url_parse(p->text, &p->url) != HTTP_URL_OK) {
         errno = EINVAL;
         return -1;

@@ -45,6 +45,15 @@ static char *join(const char *base, const char *loc, int *err)
     return out;
 }
 
+int ba_redirect_rewind(const http_request *req, bool with_body)
+{
+    if (!with_body || !req->body_source)
+        return 0; /* memory can be sent again as it is */
+    if (!req->body_rewind || req->body_rewind(req->body_user) != 0)
+        return HTTP_E_NOT_REPLAYABLE; /* it was read once and is gone */
+    return 0;
+}
+
 int ba_redirect_follow(hop_plan *p, const http_request *req, const http_response *r)
 {
     const char *method = p->method;
@@ -55,9 +64,9 @@ int ba_redirect_follow(hop_plan *p, const http_request *req, const http_response
         method = head ? "HEAD" : "GET";
         with_body = false;
     }
-    if (with_body && req->body_source)
-        return HTTP_E_NOT_REPLAYABLE; /* it was read once and is gone */
-    int err;
+    int err = with_body ? ba_redirect_rewind(req, true) : 0;
+    if (err)
+        return err;
     char *url = join(p->url, ba_redirect_location(r), &err);
     if (!url)
         return err;

@@ -26,9 +26,15 @@ const char *ba_redirect_location(const http_response *r);
  * joined to p->url; 303 makes it a GET without a body (HEAD stays HEAD),
  * 301 and 302 make a POST a GET without a body, 307 and 308 keep method
  * and body.  0, or an HTTP_E* code with *p unchanged: NOT_REPLAYABLE (the
- * body must go again but came from a body_source), MALFORMED (a Location
- * that is not a URL), SCHEME (one we cannot fetch), NOMEM. */
+ * body must go again but came from a body_source that cannot start over),
+ * MALFORMED (a Location that is not a URL), SCHEME (one we cannot fetch),
+ * NOMEM.  SUSPENDS (through body_rewind). */
 int ba_redirect_follow(hop_plan *p, const http_request *req, const http_response *r);
+
+/* The body is about to go again (with_body: the hop sends one): a
+ * body_source is started over with body_rewind.  0, or NOT_REPLAYABLE
+ * when there is no body_rewind or it fails.  SUSPENDS (body_rewind may). */
+int ba_redirect_rewind(const http_request *req, bool with_body);
 
 /* Whether a and b are one origin: the same scheme (always http here),
  * host (ASCII-case-insensitively, as written: 127.0.0.1 is not localhost)

@@ -42,7 +42,12 @@ int64_t coro_now(void)
 
 int64_t coro_deadline_in(int64_t ms)
 {
-    return ms < 0 ? CORO_NEVER : coro_now() + ms * 1000000;
+    if (ms < 0)
+        return CORO_NEVER;
+    int64_t now = coro_now();
+    if (ms > (CORO_NEVER - now) / 1000000)
+        return CORO_NEVER; /* further than the clock goes: never */
+    return now + ms * 1000000;
 }
 
 /* ---- run queue ---- */

@@ -133,7 +133,9 @@ static void test_credentials(void *arg)
 
 /* ---- method and body ---- */
 
-enum { NO_BODY, MEMORY_BODY, SOURCE_BODY };
+enum { NO_BODY, MEMORY_BODY, SOURCE_BODY, REWIND_BODY };
+
+#define BODY_TYPE "text/x-test" /* the body_type of every case with a body */
 
 static long give_once(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
@@ -144,6 +146,13 @@ static long give_once(void *user, char *buf, size_t cap, int64_t deadline_ns)
         return 0;
     memcpy(buf, "data", 4);
     return 4;
+}
+
+/* body_rewind: the source starts over. */
+static int rewind_once(void *user)
+{
+    *(int *)user = 0;
+    return 0;
 }
 
 static const struct {
@@ -169,6 +178,9 @@ static const struct {
     {307, "POST", SOURCE_BODY, HTTP_E_NOT_REPLAYABLE, NULL, NULL, NULL},
     {308, "PUT", SOURCE_BODY, HTTP_E_NOT_REPLAYABLE, NULL, NULL, NULL},
     {302, "PUT", SOURCE_BODY, HTTP_E_NOT_REPLAYABLE, NULL, NULL, NULL},
+    {307, "POST", REWIND_BODY, HTTP_OK, "POST", "data", "4"},
+    {302, "PUT", REWIND_BODY, HTTP_OK, "PUT", "data", "4"},
+    {303, "POST", REWIND_BODY, HTTP_OK, "GET", "", NULL},
 };
 
 static void one_method_case(size_t i)
@@ -182,11 +194,15 @@ static void one_method_case(size_t i)
     if (methods[i].body == MEMORY_BODY) {
         req.body = "data";
         req.body_len = 4;
-    } else if (methods[i].body == SOURCE_BODY) {
+    } else if (methods[i].body != NO_BODY) {
         req.body_source = give_once;
         req.body_user = &calls;
         req.body_length = 4;
+        if (methods[i].body == REWIND_BODY)
+            req.body_rewind = rewind_once;
     }
+    if (methods[i].body != NO_BODY)
+        req.body_type = BODY_TYPE;
     http_client *c = open_following();
     http_response *r = NULL;
     CHECK_INT(http_send(c, &req, &r), methods[i].err);
@@ -199,12 +215,41 @@ static void one_method_case(size_t i)
         CHECK_STR(line, want);
         CHECK_STR(ts_request_body(a, 1, NULL), methods[i].want_body);
         expect_header(ts_request(a, 1), "Content-Length", methods[i].want_length);
+        /* the body's type goes with the body, and only with it */
+        bool kept = methods[i].body != NO_BODY && methods[i].want_body[0];
+        expect_header(ts_request(a, 0), "Content-Type",
+                      methods[i].body != NO_BODY ? BODY_TYPE : NULL);
+        expect_header(ts_request(a, 1), "Content-Type", kept ? BODY_TYPE : NULL);
     } else if (!methods[i].want_method) {
         CHECK_INT(ts_requests(a), 1);
     }
     if (check_failures != before)
         fprintf(stderr, "    in case %d %s, body %d\n", methods[i].status, methods[i].method,
                 methods[i].body);
+    http_response_free(r);
+    http_client_close(c);
+    ts_stop(a);
+}
+
+/* A Content-Type line of the caller's wins over body_type, and stays
+ * when a 303 drops the body (it is the caller's, as in curl). */
+static void test_callers_type(void *arg)
+{
+    (void)arg;
+    testserver *a = ts_start(AF_INET, redirect_then_final);
+    snprintf(redirect_reply, sizeof redirect_reply,
+             "HTTP/1.1 303 R\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n");
+    static const char *const lines[] = {"Content-Type: a/b"};
+    http_request req = {.method = "POST", .url = ts_url(a, "/first"), .body = "data",
+                        .body_len = 4, .body_type = BODY_TYPE, .headers = lines,
+                        .n_headers = 1};
+    http_client *c = open_following();
+    http_response *r = NULL;
+    CHECK_INT(http_send(c, &req, &r), HTTP_OK);
+    if (CHECK_INT(ts_requests(a), 2)) {
+        expect_header(ts_request(a, 0), "Content-Type", "a/b");
+        expect_header(ts_request(a, 1), "Content-Type", "a/b");
+    }
     http_response_free(r);
     http_client_close(c);
     ts_stop(a);
@@ -393,6 +438,8 @@ int main(void)
     CHECK_INT(ts_run("redirect safety: credentials stay with their origin",
                      test_credentials, NULL), 0);
     CHECK_INT(ts_run("redirect safety: method and body per status", test_methods, NULL), 0);
+    CHECK_INT(ts_run("redirect safety: the caller's Content-Type wins", test_callers_type,
+                     NULL), 0);
     CHECK_INT(ts_run("redirect safety: an empty Location is no redirect",
                      test_empty_location, NULL), 0);
     CHECK_INT(ts_run("redirect safety: on_redirect sees every hop", test_on_redirect, NULL), 0);

@@ -295,11 +295,20 @@ static const struct {
     const char *method;
     bool from_source;
     bool retried;     /* when the server closed after reading the request */
+    bool rewinds;     /* the source has a body_rewind */
 } retries[] = {
-    {"GET", false, true},     {"HEAD", false, true},    {"PUT", false, true},
-    {"DELETE", false, true},  {"OPTIONS", false, true}, {"POST", false, false},
-    {"PATCH", false, false},  {"PUT", true, false},
+    {"GET", false, true, false},     {"HEAD", false, true, false},
+    {"PUT", false, true, false},     {"DELETE", false, true, false},
+    {"OPTIONS", false, true, false}, {"POST", false, false, false},
+    {"PATCH", false, false, false},  {"PUT", true, false, false},
+    {"PUT", true, true, true},       {"POST", true, false, true},
 };
+
+static int rewind_abc(void *user)
+{
+    *(int *)user = 0;
+    return 0;
+}
 
 static long give_abc(void *user, char *buf, size_t cap, int64_t deadline_ns)
 {
@@ -335,6 +344,8 @@ static void retry_case(size_t i, bool while_idle)
         req.body_source = give_abc;
         req.body_user = &calls;
         req.body_length = 3;
+        if (retries[i].rewinds)
+            req.body_rewind = rewind_abc;
     } else if (strcmp(req.method, "HEAD") != 0) {
         req.body = "abc";
         req.body_len = 3;
