@@ -214,12 +214,10 @@ rows_request() {
     row "-I is HEAD" 0 "out:HTTP/1.1 200 OK" "!out:GET" -- -I "$E"
     row "-I with -d" 2 "err:-I with -d" -- -I -d x=1 "$E"
     row "-d with -T" 2 "err:-d with -T" -- -d x=1 -T "$W/up.txt" "$E"
-    # needs client (http_request.body_type)
     row "-d is a form POST" 0 "out:POST /echo HTTP/1.1" "out:Content-Length: 7" \
         "out:Content-Type: application/x-www-form-urlencoded" "out:a=1&b=2" -- -d a=1 --data b=2 "$E"
     row "-d with -H Content-Type" 0 "out:Content-Type: text/plain" \
         "!out:x-www-form-urlencoded" -- -H "Content-Type: text/plain" -d hi "$E"
-    # needs client (http_request.body_type)
     row "-d's type goes with the body on a 303" 0 "out:GET /echo HTTP/1.1" \
         "!out:Content-Type" "!out:a=1" -- -L -d a=1 "$BASE/redirect-to?status=303&url=/echo"
     row "-d's type stays on a 307" 0 "out:POST /echo HTTP/1.1" \
@@ -251,7 +249,7 @@ rows_request() {
         -v -o /dev/null -x "127.0.0.1:$PORT" -T "$W/up.txt" "http://far.invalid"
     row "-T FILE to a named path stays" 0 "out:PUT /echo/x HTTP/1.1" -- -T "$W/up.txt" "$E/x"
     local s
-    for s in 307 308 301 302; do # needs client (http_request.body_rewind)
+    for s in 307 308 301 302; do
         row "-T FILE -L across a $s sends it again" 0 "out:PUT /echo HTTP/1.1" \
             "out:uploaded bytes" -- -L -T "$W/up.txt" "$BASE/redirect-to?status=$s&url=/echo"
     done
