@@ -10,8 +10,10 @@
  *                   -v heads, the progress bar
  *   fetch_spill.c   a body waiting for its turn: a small window in memory,
  *                   the rest in an unlinked temporary file
+ *   fetch_notes.c   what a job learns as it goes: hops, heads, peer, times
  *   fetch_report.c  how a URL ended: its exit code, its error line, -w
  *   fetch_trace.c   --trace: the seed's execution table, as it happens
+ *   fetch_url.c     URLs as shown: passwords masked
  *   fetch_demo.c    no URL: a demo server in this process, fetched with --trace
  *
  * Internal to the fetch program; nothing here is a library API.
@@ -33,6 +35,7 @@ enum {
     FETCH_EXIT_UNSUPPORTED = 1,  /* https:// and other schemes */
     FETCH_EXIT_USAGE = 2,
     FETCH_EXIT_URL = 3,          /* malformed URL */
+    FETCH_EXIT_PROXY = 5,        /* malformed proxy URL (-x, http_proxy...) */
     FETCH_EXIT_RESOLVE = 6,
     FETCH_EXIT_CONNECT = 7,
     FETCH_EXIT_MALFORMED = 8,    /* bad or over-limit response */
@@ -64,8 +67,8 @@ typedef struct fetch_opts {
     size_t n_outfiles;
     const char **headers;       /* the lines to send: -H's in order ("Name:"
                                    and "Name;" forms too), then User-Agent
-                                   (-A), Referer (-e) and -d's Content-Type
-                                   where -H did not name them */
+                                   (-A) and Referer (-e) where -H did not
+                                   name them (-d's type: data_type) */
     size_t n_headers;
     bool include_head;          /* -i (and -I): status line and headers first */
     bool head_only;             /* -I: a HEAD request */
@@ -90,14 +93,20 @@ typedef struct fetch_opts {
                                    (several -d joined with '&', @file read in) */
     size_t data_len;
     bool has_data;              /* -d was given (even an empty one) */
+    const char *data_type;      /* -d's Content-Type (form-urlencoded) unless
+                                   -H names one: http_request.body_type, so
+                                   that a redirect to GET drops it */
     const char *upload_file;    /* -T FILE: PUT its contents, streamed, to
                                    every URL ("-": stdin, one URL only) */
     const char *write_out;      /* -w FORMAT, after each URL (@FILE read in) */
     bool fail_with_body;        /* --fail-with-body: -f but the body is written
                                    (fail is false then: curl refuses both) */
     int retry;                  /* --retry N: transient failures tried again */
-    const char *proxy;          /* -x, or http_proxy from the environment, as
-                                   "http://host:port"; NULL = none */
+    const char *proxy;          /* -x, or http_proxy, all_proxy, ALL_PROXY from
+                                   the environment, as "http://host:port";
+                                   NULL = none */
+    const char *proxy_host;     /* proxy's host (no brackets), port: to tell */
+    int proxy_port;             /* a proxy's failure from an origin's */
     const char *no_proxy;       /* --noproxy, or no_proxy / NO_PROXY */
     int64_t read_timeout_ms;    /* silence allowed while reading; 0 = none, as
                                    curl (-m and --connect-timeout bound a
@@ -122,7 +131,21 @@ typedef struct fetch_writeout {
     int exitcode;               /* %{exitcode} */
     const char *errormsg;       /* %{errormsg}: the error line's reason, or "" */
     const char *content_type;   /* %{content_type}, or NULL */
-    const char *method;         /* %{method} */
+    const char *method;         /* %{method}: the last request's */
+    const char *redirect_url;   /* %{redirect_url}: a final 3xx's Location,
+                                   absolute, or NULL */
+    const char *filename_effective; /* %{filename_effective}: -o/-O's, or NULL */
+    const char *remote_ip;      /* %{remote_ip}: the last connection's peer */
+    int remote_port;            /* %{remote_port}: 0 if none */
+    const char *http_version;   /* %{http_version}: "1.1", "1.0"; "0" none */
+    const char *scheme;         /* %{scheme}: "HTTP" (curl's spelling) */
+    uint64_t size_request;      /* %{size_request}: request head bytes sent */
+    uint64_t size_upload;       /* %{size_upload}: the last request's body */
+    int urlnum;                 /* %{urlnum}: the URL's index, from 0 */
+    const char *url;            /* %{url}: the URL as given */
+    int num_connects;           /* %{num_connects}: new connections made */
+    const char *headers;        /* the final head's fields, "Name: value\n"
+                                   each, for %header{name}; NULL: none */
 } fetch_writeout;
 
 struct fetch_run;
@@ -199,6 +222,18 @@ typedef struct fetch_job {
     bool spill_failed;       /* ... and it was the temporary file */
     int status;              /* final status, 0 if no head arrived */
     char reason[64];         /* its reason phrase */
+    int minor_version;       /* of the final head (-w %{http_version}) */
+    char *fields;            /* the final head's fields, "Name: value\n"
+                                each (malloc'd; -w %header{}), or NULL */
+    char *redirect_url;      /* a final 3xx's Location, absolute (malloc'd) */
+    char method_sent[32];    /* the last request's method (-w %{method}) */
+    uint64_t request_bytes;  /* request head bytes sent, every hop */
+    uint64_t uploaded;       /* -T bytes read for the last request */
+    int upload_fd;           /* -T's descriptor while sending, else -1 */
+    char remote_ip[64];      /* the last connection's peer, "" none */
+    int remote_port;
+    int connects;            /* new connections made (HTTP_EV_CONNECTED) */
+    bool to_proxy;           /* the last lookup and connect were the proxy's */
 } fetch_job;
 
 /* The whole command: one client, every job, the output's turn. */
@@ -226,20 +261,41 @@ typedef struct fetch_run {
  * detached) or NULL/errno.  Does not suspend. */
 coro_t *fetch_spawn(const fetch_opts *o, bool joinable, int *exit_code);
 
+/* ---- fetch_notes.c (what a job learns as its request goes) ---- */
+
+/* A redirect was followed to next_url: the error line names it. */
+void note_hop(fetch_job *j, const char *next_url);
+
+/* The final head (on_head): status, reason, fields, timing, type. */
+void note_head(fetch_job *j, const http_response *r);
+
+/* After http_send: a head on_head never saw (a redirect not followed)
+ * still counts for -w; a redirect that failed before its hop (https,
+ * bad Location, body not replayable) is named with its absolute URL. */
+void note_failed_hop(fetch_job *j, const http_response *resp);
+
+/* A client event of j's: the phase a timeout interrupts, the moments -w
+ * reports, hops, connections and the peer. */
+void note_event(fetch_job *j, http_event ev, int fd, const char *detail);
+
+/* Forgets what a failed try left in j (but not its -o file). */
+void note_reset(fetch_job *j);
+
 /* ---- fetch_request.c ---- */
 
 /* Fills *req with the request the options ask for j's URL: method (-X,
  * -I, -d, -T), URL, headers (-H, -A, -e), body (-d, -T) and credentials
- * (-u); every callback and the sink are left NULL for the caller.
+ * (-u); every callback and the sink are left NULL for the caller.  -T's
+ * body_source counts its bytes in j->uploaded (-w %{size_upload}).
  * Whatever it points to lives as long as j and its options, except -T's
  * file: fetch_request_init opens it (a body_source reading it) and
  * fetch_request_done closes it.  If the file cannot be opened, the body
  * source fails and http_send returns HTTP_E_SEND_BODY. */
-void fetch_request_init(const fetch_job *j, http_request *req);
+void fetch_request_init(fetch_job *j, http_request *req);
 
 /* Releases what fetch_request_init took for req (-T's file); call it
  * once after http_send, on every path. */
-void fetch_request_done(const fetch_job *j, http_request *req);
+void fetch_request_done(fetch_job *j, http_request *req);
 
 /* ---- fetch_output.c (the functions return -1 with errno on write errors) ---- */
 
@@ -326,7 +382,8 @@ int64_t retry_wait_ms(const fetch_job *j);
  * j->write_errno). */
 bool retry_rewind(fetch_job *j);
 
-/* "fetch: URL: why; trying again in 2 s (1 retry left)" on stderr, unless -s. */
+/* "fetch: URL: why; trying again in 1 s (2 retries left)" on stderr, unless -s
+ * (the count includes the try about to start, as curl's). */
 void retry_announce(fetch_job *j, int64_t wait_ms);
 
 /* ---- fetch_report.c (how a URL ended) ---- */
@@ -341,6 +398,12 @@ void report_reason(const fetch_job *j, char *out, size_t size);
 /* The one error line of a failed j on stderr ("fetch: URL: reason"; after
  * redirects "fetch: URL -> LAST: reason"; long URLs shortened). */
 void report_error(fetch_job *j);
+
+/* url as error lines show it: its password masked (fetch_masked), and
+ * if long, its start and end around a note of what was left out; out
+ * holds FETCH_SHOWN_URL_SIZE bytes. */
+#define FETCH_SHOWN_URL_SIZE 264
+void report_shown_url(const char *url, char *out, size_t size);
 
 /* -w: j's values (fetch_writeout) through fetch_write_out on stdout, at
  * j's turn.  Times are seconds from the start of j's last try.  0 or
@@ -371,11 +434,35 @@ void fetch_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* ---- fetch_writeout.c ---- */
 
 /* Writes the -w FORMAT for one URL to out: %{name} variables (unknown ones
- * say so on stderr once and print nothing), "\n", "\r", "\t", "\\" and "%%",
- * as curl's -w; "%{stdout}"/"%{stderr}" switch the stream; "@FILE"
+ * print nothing, and the first call of the run names each on stderr,
+ * once), %header{name}, "\n", "\r", "\t" and "%%", as curl 7.88's -w ("\\"
+ * stays two backslashes, as there); "%{stdout}"/"%{stderr}" switch the stream; "@FILE"
  * reads the format from FILE ("@-" stdin) at parse time, not here.
  * Returns 0 or -1/errno on a write error. */
 int fetch_write_out(const char *format, const fetch_writeout *v, FILE *out);
+
+/* ---- fetch_url.c ---- */
+
+/* Copies text into out (size bytes, always NUL-terminated, cut to fit)
+ * with the password of every URL in it ("scheme://user:password@", or a
+ * text that starts "user:password@") written as "***": what fetch prints
+ * never shows one. */
+void fetch_masked(const char *text, char *out, size_t size);
+
+/* fetch_masked into a new string (free it), long enough for all of it;
+ * NULL when out of memory. */
+char *fetch_masked_dup(const char *text);
+
+/* -T FILE to a URL whose path is empty or ends in '/': the URL with
+ * FILE's base name (percent-encoded) appended to the path, before any
+ * query, as curl does ("http://h/up/" + "a b.txt" is
+ * "http://h/up/a%20b.txt"); else a copy of url.  New string, NULL when
+ * out of memory. */
+char *fetch_upload_url(const char *url, const char *file);
+
+/* "fetch: WHERE: bad proxy URL 'PROXY': WHY" on stderr, the password
+ * masked; returns FETCH_EXIT_PROXY.  where and why may be NULL. */
+int fetch_bad_proxy(const char *where, const char *proxy, const char *why);
 
 /* ---- fetch_demo.c ---- */
 

@@ -109,7 +109,18 @@ static int opt_help(fetch_cli *c, const char *v) { (void)v; c->help = true; retu
 static int opt_version(fetch_cli *c, const char *v) { (void)v; c->version = true; return 0; }
 static int opt_globoff(fetch_cli *c, const char *v) { (void)v; c->globoff = true; return 0; }
 static int opt_user_agent(fetch_cli *c, const char *v) { c->o.user_agent = v; return 0; }
-static int opt_referer(fetch_cli *c, const char *v) { c->o.referer = v; return 0; }
+/* -e URL.  curl's "URL;auto" (a new Referer on each redirect) is refused:
+ * the client sends the same header lines on every hop. */
+static int opt_referer(fetch_cli *c, const char *v)
+{
+    const char *suffix = ";auto";
+    size_t len = strlen(v), n = strlen(suffix);
+    if (len >= n && strcmp(v + len - n, suffix) == 0)
+        return fetch_usage_error("-e \"%s\": fetch has no ';auto' (a Referer per redirect); "
+                                 "give the URL alone", v);
+    c->o.referer = v;
+    return 0;
+}
 static int opt_noproxy(fetch_cli *c, const char *v) { c->o.no_proxy = v; return 0; }
 static int opt_proxy(fetch_cli *c, const char *v) { c->o.proxy = v; return 0; }
 static int opt_url(fetch_cli *c, const char *v) { c->args[c->n_args++] = v; return 0; }
@@ -169,11 +180,24 @@ static int opt_retry(fetch_cli *c, const char *v)
     return parse_count("--retry", v, 0, &c->o.retry);
 }
 
+/* Does header line h name `name` (any of the three forms)? */
+static bool header_names(const char *h, const char *name)
+{
+    size_t len = strlen(name);
+    return strncasecmp(h, name, len) == 0 && (h[len] == ':' || h[len] == ';');
+}
+
 static int opt_header(fetch_cli *c, const char *v)
 {
     if (!header_ok(v))
         return fetch_usage_error("-H wants \"Name: value\" (or \"Name:\" to drop a default, "
                                  "\"Name;\" for an empty value), not \"%s\"", v);
+    /* The client refuses them too, but only once connected, and vaguely. */
+    static const char *const framing[] = {"Content-Length", "Transfer-Encoding"};
+    for (size_t i = 0; i < sizeof framing / sizeof framing[0]; i++)
+        if (header_names(v, framing[i]))
+            return fetch_usage_error("-H %s: fetch frames the request body itself (from -d "
+                                     "or -T), so it cannot be set", framing[i]);
     c->o.headers[c->o.n_headers++] = v;
     return 0;
 }
@@ -380,7 +404,7 @@ int fetch_args_parse(fetch_cli *c, int argc, char **argv)
     size_t room = (size_t)argc + 1;
     c->args = calloc(room, sizeof *c->args);
     c->names = calloc(room, sizeof *c->names);
-    c->o.headers = calloc(room + 3, sizeof *c->o.headers); /* + -A, -e, -d's type */
+    c->o.headers = calloc(room + 2, sizeof *c->o.headers); /* + -A, -e */
     if (!c->args || !c->names || !c->o.headers)
         return fetch_no_memory();
     c->o.max_redirs = FETCH_REDIRS_DEFAULT;

@@ -10,9 +10,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <bareawait/url.h>
+
 #include "fetch_cli.h"
 
-#define FORM_TYPE "Content-Type: application/x-www-form-urlencoded"
+#define FORM_TYPE "application/x-www-form-urlencoded"
 #define READ_CHUNK 65536
 
 int fetch_no_memory(void)
@@ -112,10 +114,20 @@ static char *with_scheme(const char *url)
 /* A bad glob, as curl shows it: the URL and a caret under the place. */
 static int glob_error(const char *url, const fetch_glob_error *e)
 {
-    if (strcmp(e->why, "out of memory") == 0)
+    char *shown = fetch_masked_dup(url); /* no password on the screen */
+    if (!shown || strcmp(e->why, "out of memory") == 0) {
+        free(shown);
         return fetch_no_memory();
+    }
+    /* The caret moves with what the mask changed before it. */
+    size_t same = 0, pos = e->pos;
+    while (url[same] && url[same] == shown[same])
+        same++;
+    if (pos > same)
+        pos = pos + strlen(shown) - strlen(url);
     fprintf(stderr, "fetch: %s in URL position %zu (-g turns globbing off):\n%s\n%*s^\n",
-            e->why, e->pos + 1, url, (int)e->pos, "");
+            e->why, pos + 1, shown, (int)pos, "");
+    free(shown);
     return FETCH_EXIT_URL;
 }
 
@@ -199,6 +211,18 @@ static int expand_urls(fetch_cli *c)
     return 0;
 }
 
+/* -T FILE: a URL ending in '/' gets FILE's name, as curl's. */
+static int upload_names(fetch_cli *c)
+{
+    for (size_t i = 0; i < c->o.n_urls; i++) {
+        char *url = fetch_cli_keep(c, fetch_upload_url(c->o.urls[i], c->o.upload_file));
+        if (!url)
+            return fetch_no_memory();
+        c->o.urls[i] = url;
+    }
+    return 0;
+}
+
 /* ---- headers, proxy ---- */
 
 /* Did -H name this header ("Name: v", "Name:" or "Name;")? */
@@ -232,8 +256,8 @@ static int add_headers(fetch_cli *c)
     int rc = add_header(c, "User-Agent", c->o.user_agent);
     if (!rc)
         rc = add_header(c, "Referer", c->o.referer);
-    if (!rc && c->o.has_data && !header_given(&c->o, "Content-Type"))
-        c->o.headers[c->o.n_headers++] = FORM_TYPE;
+    if (c->o.has_data && !header_given(&c->o, "Content-Type"))
+        c->o.data_type = FORM_TYPE;
     return rc;
 }
 
@@ -250,12 +274,26 @@ static int set_proxy(fetch_cli *c, const char *where, const char *proxy)
         return fetch_usage_error("%s: fetch speaks to plain http:// proxies only, not \"%s\"",
                                  where, proxy);
     c->o.proxy = fetch_cli_keep(c, with_scheme(proxy));
-    return c->o.proxy ? 0 : fetch_no_memory();
+    if (!c->o.proxy)
+        return fetch_no_memory();
+    /* Checked here, so that the client's EINVAL never has to be guessed
+     * at; its path or query is ignored, as the client ignores it. */
+    char *authority = fetch_cli_keep(c, strndup(c->o.proxy, strcspn(c->o.proxy + 7, "/?#") + 7));
+    http_url u;
+    int code = authority ? http_url_parse(authority, &u) : HTTP_URL_OK;
+    if (!authority)
+        return fetch_no_memory();
+    if (code != HTTP_URL_OK)
+        return fetch_bad_proxy(where, proxy, http_url_strerror(code));
+    c->o.proxy_host = fetch_cli_keep(c, strdup(u.host));
+    c->o.proxy_port = u.port;
+    return c->o.proxy_host ? 0 : fetch_no_memory();
 }
 
 /* -x, else http_proxy: lowercase only, as curl reads it (HTTP_PROXY can be
- * set by a web server's client through a "Proxy:" header: httpoxy).
- * --noproxy, else no_proxy, else NO_PROXY. */
+ * set by a web server's client through a "Proxy:" header: httpoxy), else
+ * all_proxy, else ALL_PROXY, as curl.  --noproxy, else no_proxy, else
+ * NO_PROXY, applies to all of them. */
 static int proxy_settings(fetch_cli *c)
 {
     if (!c->o.no_proxy)
@@ -264,7 +302,13 @@ static int proxy_settings(fetch_cli *c)
         c->o.no_proxy = getenv("NO_PROXY");
     if (c->o.proxy)
         return set_proxy(c, "-x", c->o.proxy);
-    return set_proxy(c, "http_proxy", getenv("http_proxy"));
+    static const char *const vars[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *value = getenv(vars[i]);
+        if (value && value[0])
+            return set_proxy(c, vars[i], value);
+    }
+    return 0;
 }
 
 /* ---- the whole ---- */
@@ -304,6 +348,8 @@ int fetch_cli_finish(fetch_cli *c)
         rc = expand_urls(c);
     if (!rc && c->o.upload_file && strcmp(c->o.upload_file, "-") == 0 && c->o.n_urls > 1)
         rc = fetch_usage_error("-T - reads stdin once: one URL only");
+    if (!rc && c->o.upload_file && strcmp(c->o.upload_file, "-") != 0)
+        rc = upload_names(c);
     if (!rc)
         rc = add_headers(c);
     if (!rc)

@@ -152,6 +152,10 @@ static int parse_set(parser *p)
         p->at++;
         if (ch == '{' || ch == '[')
             return fail(p, p->at - 1, "nested brace");
+        /* "{}" makes no URL at all (curl refuses it too); "{a,}" and
+         * "{,}" are sets with empty items, as in curl. */
+        if (ch == '}' && pt->n_items == 0 && p->len == 0)
+            return fail(p, p->at - 1, "empty braces {} (nothing to choose from)");
         if (ch == ',' || ch == '}') {
             if (add_item(p, pt) < 0)
                 return -1;

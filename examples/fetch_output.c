@@ -190,7 +190,12 @@ void output_verbose_request(const fetch_job *j, const char *head, size_t len)
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         if (n > 0 && p[n - 1] == '\r')
             n--;
-        fprintf(stderr, "%s> %.*s\n", t, (int)n, p);
+        /* A proxy's absolute-form request line holds the whole URL. */
+        char *line = strndup(p, n);
+        char *shown = line ? fetch_masked_dup(line) : NULL;
+        fprintf(stderr, "%s> %s\n", t, shown ? shown : "(out of memory)");
+        free(shown);
+        free(line);
         p = nl ? nl + 1 : end;
     }
 }
@@ -207,7 +212,8 @@ void output_verbose_response(const fetch_job *j, const http_response *r)
 
 void output_verbose_event(const fetch_job *j, http_event ev, int fd, const char *detail)
 {
-    const char *d = detail ? detail : "";
+    char *masked = fetch_masked_dup(detail ? detail : ""); /* a redirect's URL */
+    const char *d = masked ? masked : "(out of memory)";
     char t[32];
     tag(j, t, sizeof t);
     switch (ev) {
@@ -223,6 +229,7 @@ void output_verbose_event(const fetch_job *j, http_event ev, int fd, const char 
     case HTTP_EV_FIRST_BYTE:    /* only timed (-w), not shown */
         break;
     }
+    free(masked);
 }
 
 /* ---- the progress bar (-o, stderr a terminal, no -s) ---- */

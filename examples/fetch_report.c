@@ -26,6 +26,7 @@
 #define URL_SHOWN_MAX 200
 #define URL_SHOWN_HEAD 120
 #define URL_SHOWN_TAIL 60
+_Static_assert(URL_SHOWN_MAX + 64 <= FETCH_SHOWN_URL_SIZE, "room for a shortened URL");
 
 /* ---- exit codes ---- */
 
@@ -77,6 +78,8 @@ int report_exit_code(const fetch_job *j)
     }
     if (failed_with_body(j))
         return FETCH_EXIT_HTTP_ERROR;
+    if (j->err == HTTP_E_RESOLVE && j->to_proxy)
+        return FETCH_EXIT_PROXY; /* curl's 5: the proxy did not resolve */
     return exit_code_of_error(j->err);
 }
 
@@ -142,6 +145,14 @@ static void url_reason(const fetch_job *j, char *out, size_t size)
         snprintf(out, size, "malformed URL: %s", why);
 }
 
+/* Why -O found no name in url: no path at all, or one ending in '/'. */
+static const char *no_name_why(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    const char *path = sep ? sep + 3 + strcspn(sep + 3, "/?#") : url;
+    return *path == '/' ? "its path ends in /" : "it has no path";
+}
+
 /* Reasons of our own: a write error, and the aborts of our callbacks. */
 static bool own_reason(const fetch_job *j, char *out, size_t size)
 {
@@ -157,18 +168,37 @@ static bool own_reason(const fetch_job *j, char *out, size_t size)
         snprintf(out, size, "too many redirects: %d %s with --max-redirs 0", j->status,
                  j->reason);
     else if (j->aborted == FETCH_ABORT_BINARY)
-        snprintf(out, size, "Binary output can mess up your terminal. Use \"--output -\" to "
-                 "tell fetch to output it to your terminal anyway, or consider \"--output "
-                 "<FILE>\" to save to a file.");
+        snprintf(out, size, "the body is binary (it has NUL bytes) and stdout is a terminal: "
+                 "not written; -o FILE saves it, -o - writes it here anyway");
     else if (j->aborted == FETCH_ABORT_RETRY)
         snprintf(out, size, "the server answered %d %s", j->status, j->reason);
     else if (j->aborted == FETCH_ABORT_NO_NAME)
-        snprintf(out, size, "-O: the URL has no file name to save to (its path ends in /)");
+        snprintf(out, size, "-O: the URL has no file name to save to (%s)",
+                 no_name_why(j->url));
     else if (failed_with_body(j))
         snprintf(out, size, "the server answered %d %s (--fail-with-body)", j->status, j->reason);
     else
         return false;
     return true;
+}
+
+/* A lookup or a connection that failed on the way to the proxy, not to
+ * the origin: "could not connect to proxy 127.0.0.1:3128: Connection
+ * refused". */
+static void proxy_reason(const fetch_job *j, char *out, size_t size)
+{
+    const fetch_opts *o = j->run->o;
+    const char *v6 = strchr(o->proxy_host, ':') ? "[" : "";
+    char where[300];
+    snprintf(where, sizeof where, "%s%s%s:%d", v6, o->proxy_host, v6[0] ? "]" : "",
+             o->proxy_port);
+    if (j->err == HTTP_E_RESOLVE)
+        snprintf(out, size, "could not resolve proxy %s", where);
+    else if (j->err == HTTP_E_CONNECT_TIMEOUT)
+        snprintf(out, size, "timed out connecting to proxy %s", where);
+    else
+        snprintf(out, size, "could not connect to proxy %s%s%s", where, j->err_errno ? ": " : "",
+                 j->err_errno ? strerror(j->err_errno) : "");
 }
 
 /* The client's error, with errno's word where it has one. */
@@ -181,7 +211,6 @@ static void client_reason(const fetch_job *j, char *out, size_t size)
                  "(TLS is out of scope for bareawait)");
         break;
     case HTTP_E_URL: url_reason(j, out, size); break;
-    case HTTP_E_CONNECT_TIMEOUT:
     case HTTP_E_READ_TIMEOUT:
     case HTTP_E_TOTAL_TIMEOUT: timeout_reason(j, out, size); break;
     case HTTP_E_SEND_BODY:
@@ -191,14 +220,34 @@ static void client_reason(const fetch_job *j, char *out, size_t size)
         else
             snprintf(out, size, "could not read the request body");
         break;
+    case HTTP_E_HEAD_TOO_LARGE:
+        /* fetch leaves http_client_opts.max_head_bytes at its default */
+        snprintf(out, size, "%s: over 64 KiB, the client's limit (max_head_bytes)",
+                 http_strerror(j->err));
+        break;
     case HTTP_E_UNSUPPORTED_CODING:
         snprintf(out, size, "the server used a Transfer-Encoding fetch cannot decode");
         break;
     case HTTP_E_NOT_REPLAYABLE:
-        snprintf(out, size, "a %d redirect wants the request body again, but it was "
-                 "streamed (-T) and cannot be sent twice", j->status);
+        snprintf(out, size, "the %d redirect wants the request body again, but it was "
+                 "streamed from a pipe or stdin (-T) and cannot be sent twice", j->status);
         break;
     case HTTP_E_CONNECT:
+    case HTTP_E_CONNECT_TIMEOUT:
+    case HTTP_E_RESOLVE:
+        if (j->to_proxy) {
+            proxy_reason(j, out, size);
+            break;
+        }
+        if (j->err == HTTP_E_CONNECT_TIMEOUT) {
+            timeout_reason(j, out, size);
+            break;
+        }
+        if (j->err == HTTP_E_RESOLVE) {
+            snprintf(out, size, "%s", http_strerror(j->err));
+            break;
+        }
+        /* fall through */
     case HTTP_E_RESET:
         if (e) {
             snprintf(out, size, "%s: %s", http_strerror(j->err), strerror(e));
@@ -226,19 +275,28 @@ void report_reason(const fetch_job *j, char *out, size_t size)
 /* ---- the line ---- */
 
 /* A URL for an error line: whole, or its start and end around a note. */
-static void shown_url(const char *url, char *out, size_t size)
+static void shown_url(const char *raw, char *out, size_t size)
 {
-    size_t len = strlen(url);
-    if (len <= URL_SHOWN_MAX)
+    char *url = fetch_masked_dup(raw); /* masked first: no cut half password */
+    size_t len = url ? strlen(url) : 0;
+    if (!url)
+        snprintf(out, size, "(a URL: out of memory to show it)");
+    else if (len <= URL_SHOWN_MAX)
         snprintf(out, size, "%s", url);
     else
         snprintf(out, size, "%.*s...[%zu bytes left out]...%s", URL_SHOWN_HEAD, url,
                  len - URL_SHOWN_HEAD - URL_SHOWN_TAIL, url + len - URL_SHOWN_TAIL);
+    free(url);
+}
+
+void report_shown_url(const char *url, char *out, size_t size)
+{
+    shown_url(url, out, size);
 }
 
 void report_error(fetch_job *j)
 {
-    char why[640], first[URL_SHOWN_MAX + 64], last[URL_SHOWN_MAX + 64] = "";
+    char why[640], first[FETCH_SHOWN_URL_SIZE], last[FETCH_SHOWN_URL_SIZE] = "";
     report_reason(j, why, sizeof why);
     shown_url(j->url, first, sizeof first);
     if (j->last_url)
@@ -253,6 +311,17 @@ void report_error(fetch_job *j)
 static double since_start(const fetch_job *j, int64_t at_ns)
 {
     return at_ns ? (double)(at_ns - j->t.start_ns) / 1e9 : 0;
+}
+
+/* The last request's body: -T's bytes read, or -d's unless a redirect
+ * turned it into a GET. */
+static uint64_t upload_size(const fetch_job *j)
+{
+    const fetch_opts *o = j->run->o;
+    if (o->upload_file)
+        return j->uploaded;
+    bool dropped = strcmp(j->method_sent, "GET") == 0 || strcmp(j->method_sent, "HEAD") == 0;
+    return o->has_data && !dropped && j->method_sent[0] ? o->data_len : 0;
 }
 
 int report_write_out(fetch_job *j)
@@ -272,7 +341,19 @@ int report_write_out(fetch_job *j)
         .exitcode = report_exit_code(j),
         .errormsg = why,
         .content_type = j->content_type,
-        .method = j->method ? j->method : "GET",
+        .method = j->method_sent[0] ? j->method_sent : j->method ? j->method : "GET",
+        .redirect_url = j->redirect_url,
+        .filename_effective = j->outfile,
+        .remote_ip = j->remote_ip,
+        .remote_port = j->remote_port,
+        .http_version = !j->status ? "0" : j->minor_version == 0 ? "1.0" : "1.1",
+        .scheme = "HTTP",
+        .size_request = j->request_bytes,
+        .size_upload = upload_size(j),
+        .urlnum = (int)j->index,
+        .url = j->url,
+        .num_connects = j->connects,
+        .headers = j->fields,
     };
     int rc = fetch_write_out(j->run->o->write_out, &v, stdout);
     /* Bodies go out with write(2): stdio's buffer must be empty before

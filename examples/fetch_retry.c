@@ -88,7 +88,7 @@ bool retry_rewind(fetch_job *j)
     return true;
 }
 
-/* "fetch: URL: reason; trying again in 2 s (1 retry left)", unless -s. */
+/* "fetch: URL: reason; trying again in 2 s (2 retries left)", unless -s. */
 void retry_announce(fetch_job *j, int64_t wait_ms)
 {
     const fetch_opts *o = j->run->o;
@@ -96,9 +96,12 @@ void retry_announce(fetch_job *j, int64_t wait_ms)
         return;
     char why[640];
     report_reason(j, why, sizeof why);
-    int left = o->retry - j->tries;
+    /* Counted as curl does: the try about to start is one of those left. */
+    int left = o->retry - j->tries + 1;
+    char url[FETCH_SHOWN_URL_SIZE];
+    report_shown_url(j->url, url, sizeof url);
     output_progress_end(j->run);
-    fprintf(stderr, "fetch: %s: %s; trying again in %.3g s (%d retr%s left)\n", j->url, why,
+    fprintf(stderr, "fetch: %s: %s; trying again in %.3g s (%d retr%s left)\n", url, why,
             (double)wait_ms / 1000, left, left == 1 ? "y" : "ies");
 }
 

@@ -72,48 +72,6 @@ static void retire(fetch_run *run)
 
 /* ---- one request ---- */
 
-/* A redirect was followed: the error line names where it led. */
-static void record_hop(fetch_job *j, const char *next_url)
-{
-    j->phase = FETCH_PHASE_CONNECT;
-    if (j->last_url && strcmp(j->last_url, next_url) == 0)
-        return; /* told twice: by on_redirect and by HTTP_EV_REDIRECT */
-    char *copy = strdup(next_url);
-    if (!copy)
-        return; /* the line names an older URL; nothing else is lost */
-    free(j->last_url);
-    j->last_url = copy;
-}
-
-/* A redirect that failed before it was followed (to https://, to an
- * unusable URL, or wanting a streamed body again): the client told no
- * callback where it led, but the redirect's response is in resp.  The
- * error line names the Location as the server sent it. */
-static void record_failed_hop(fetch_job *j, const http_response *resp)
-{
-    const char *loc = resp ? http_response_header(resp, "Location") : NULL;
-    bool before_hop = j->err == HTTP_E_SCHEME || j->err == HTTP_E_URL ||
-                      j->err == HTTP_E_NOT_REPLAYABLE;
-    if (j->run->o->follow && loc && loc[0] && before_hop && resp->status / 100 == 3)
-        record_hop(j, loc);
-}
-
-/* Records what -w and the error line want of the final head. */
-static void note_head(fetch_job *j, const http_response *r)
-{
-    j->status = r->status;
-    snprintf(j->reason, sizeof j->reason, "%s", r->reason);
-    j->content_length = r->content_length;
-    j->phase = FETCH_PHASE_BODY;
-    j->head_bytes += output_head_size(r);
-    j->retry_after_ms = retry_after_header(r);
-    if (!j->t.first_byte_ns)
-        j->t.first_byte_ns = coro_now();
-    const char *type = http_response_header(r, "Content-Type");
-    free(j->content_type);
-    j->content_type = type ? strdup(type) : NULL;
-}
-
 /* http_request.on_head: the final response's head, before its body. */
 static int on_head(void *user, const http_response *r)
 {
@@ -166,7 +124,7 @@ static int on_redirect(void *user, const http_response *hop, const char *next_ur
     fetch_job *j = user;
     const fetch_opts *o = j->run->o;
     j->head_bytes += output_head_size(hop);
-    record_hop(j, next_url);
+    note_hop(j, next_url);
     if (o->verbose)
         output_verbose_response(j, hop);
     if (o->include_head && output_head(j, hop) < 0) {
@@ -203,26 +161,17 @@ static int on_body(void *user, const char *data, size_t len, int64_t deadline_ns
     return 0;
 }
 
-/* http_request.on_request: -v shows the request head. */
+/* http_request.on_request, every hop: -w counts it and keeps its method,
+ * -v shows it. */
 static void on_request(void *user, const char *head, size_t len)
 {
-    output_verbose_request(user, head, len);
-}
-
-/* Forgets what a failed try left in j (but not its -o file). */
-static void reset_try(fetch_job *j)
-{
-    free(j->last_url);
-    free(j->content_type);
-    j->last_url = j->content_type = NULL;
-    j->redirects = 0;
-    j->received = j->head_bytes = j->stdout_bytes = 0;
-    j->content_length = j->retry_after_ms = -1;
-    j->phase = FETCH_PHASE_CONNECT;
-    j->err = j->err_errno = j->status = 0;
-    j->reason[0] = '\0';
-    j->aborted = FETCH_ABORT_NONE;
-    j->t = (fetch_times){.start_ns = coro_now()};
+    fetch_job *j = user;
+    j->request_bytes += len;
+    size_t method_len = strcspn(head, " ");
+    if (method_len < sizeof j->method_sent && method_len < len)
+        snprintf(j->method_sent, sizeof j->method_sent, "%.*s", (int)method_len, head);
+    if (j->run->o->verbose)
+        output_verbose_request(j, head, len);
 }
 
 /* SUSPENDS.  One try: `response = await client.get(url)`. */
@@ -235,10 +184,10 @@ static void try_once(fetch_job *j)
     req.sink_user = j;
     req.on_head = on_head;
     req.on_redirect = on_redirect;
-    req.on_request = run->o->verbose ? on_request : NULL;
+    req.on_request = on_request;
     req.user = j;
     j->method = req.method;
-    reset_try(j);
+    note_reset(j);
     j->tries++;
     fetch_trace_awaiting(j, run->n_jobs);
     http_response *resp = NULL;
@@ -247,7 +196,7 @@ static void try_once(fetch_job *j)
     j->err_errno = errno;
     j->t.end_ns = coro_now();
     fetch_request_done(j, &req);
-    record_failed_hop(j, resp);
+    note_failed_hop(j, resp);
     fetch_trace_received(j, run->n_jobs);
     http_response_free(resp);
 }
@@ -334,29 +283,6 @@ static fetch_job *job_of_self(fetch_run *run)
     return NULL;
 }
 
-/* What an event tells about j: the phase a timeout would interrupt, the
- * moments -w reports, the redirects followed. */
-static void track(fetch_job *j, http_event ev, const char *detail)
-{
-    int64_t now = coro_now();
-    switch (ev) {
-    case HTTP_EV_RESOLVING:
-    case HTTP_EV_CONNECTING: j->phase = FETCH_PHASE_CONNECT; break;
-    case HTTP_EV_RESOLVED: j->t.resolved_ns = now; break;
-    case HTTP_EV_CONNECTED: j->t.connected_ns = now; break;
-    case HTTP_EV_REUSED: j->t.resolved_ns = j->t.connected_ns = now; break;
-    case HTTP_EV_REQUEST_SENT: j->phase = FETCH_PHASE_HEAD; break;
-    case HTTP_EV_FIRST_BYTE: j->t.first_byte_ns = now; break;
-    case HTTP_EV_REDIRECT:
-        j->redirects++;
-        if (detail)
-            record_hop(j, detail);
-        break;
-    case HTTP_EV_HEAD_RECEIVED:
-    case HTTP_EV_BODY_DONE: break;
-    }
-}
-
 /* http_client_opts.on_event: what we track, -v's "*" lines and --trace's
  * indented ones. */
 static void on_event(void *user, http_event ev, int fd, const char *detail)
@@ -364,7 +290,7 @@ static void on_event(void *user, http_event ev, int fd, const char *detail)
     fetch_run *run = user;
     fetch_job *j = job_of_self(run);
     if (j)
-        track(j, ev, detail);
+        note_event(j, ev, fd, detail);
     if (run->o->verbose)
         output_verbose_event(j, ev, fd, detail);
     fetch_trace_http_event(j, run->n_jobs, ev, fd, detail);
@@ -400,6 +326,7 @@ static void init_jobs(fetch_run *run, bool *to_stdout, bool *to_files)
         j->index = i;
         j->url = o->urls[i];
         j->content_length = -1;
+        j->upload_fd = -1;
         spill_init(&j->pending);
         output_init_job(j, i < o->n_outfiles ? o->outfiles[i] : NULL);
         *to_files = *to_files || j->outfile != NULL;
@@ -426,6 +353,8 @@ static void free_jobs(fetch_run *run)
         free(j->last_url);
         free(j->content_type);
         free(j->remote_name);
+        free(j->fields);
+        free(j->redirect_url);
     }
     free(run->jobs);
 }
@@ -438,9 +367,13 @@ static int fetch_all(const fetch_opts *o)
     http_client_opts copts = client_opts(&run);
     run.client = run.jobs ? http_client_open(&copts) : NULL;
     if (!run.client) {
-        fprintf(stderr, "fetch: out of memory\n");
+        /* EINVAL: the proxy (fetch_cli.c checks it first, so rarely). */
+        int code = run.jobs && errno == EINVAL ? fetch_bad_proxy(NULL, o->proxy, NULL)
+                                               : FETCH_EXIT_NOMEM;
+        if (code == FETCH_EXIT_NOMEM)
+            fprintf(stderr, "fetch: out of memory\n");
         free(run.jobs);
-        return FETCH_EXIT_NOMEM;
+        return code;
     }
     fetch_trace_client_opened();
     bool to_stdout, to_files;

@@ -267,8 +267,9 @@ void fetch_trace_awaiting(const fetch_job *j, size_t n_jobs)
         snprintf(tr.response, sizeof tr.response, "#%zu awaiting (%zu/%zu in)", j->index + 1,
                  tr.n_received, n_jobs);
     }
-    snprintf(evaluated, sizeof evaluated, "http_send(%s %.300s)",
-             j->method ? j->method : "GET", j->url);
+    char url[FETCH_SHOWN_URL_SIZE];
+    report_shown_url(j->url, url, sizeof url);
+    snprintf(evaluated, sizeof evaluated, "http_send(%s %s)", j->method ? j->method : "GET", url);
     step(3, action, evaluated, "request goes out; coroutine parks");
 }
 
@@ -327,7 +328,8 @@ void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev, in
 {
     if (!tr.on)
         return;
-    const char *d = detail ? detail : "";
+    char d[FETCH_SHOWN_URL_SIZE]; /* a redirect's URL, a request line: masked */
+    fetch_masked(detail ? detail : "", d, sizeof d);
     char who[24] = "client";
     if (n_jobs > 1 && j)
         snprintf(who, sizeof who, "client (#%zu)", j->index + 1);

@@ -4,14 +4,15 @@
  *
  * The format is copied to the output with three kinds of substitutions:
  * "%{name}" is a value of the transfer (the table below), "%%" is "%",
- * and "\n", "\r", "\t", "\\" are what they mean in C.  Anything else,
- * including a lone "%" or an unknown "\x", is copied as it stands, as
- * curl does.  "%{stdout}" and "%{stderr}" send what follows elsewhere.
+ * "%header{name}" is a field of the final response head, and "\n", "\r",
+ * "\t" are what they mean in C.  Anything else, including a lone "%", "\\"
+ * or an unknown "\x", is copied as it stands, as curl 7.88 does.  "%{stdout}" and "%{stderr}" send what follows elsewhere.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fetch.h"
 
@@ -47,6 +48,17 @@ static const variable variables[] = {
     VAR("errormsg", VALUE_STRING, errormsg),
     VAR("content_type", VALUE_STRING, content_type),
     VAR("method", VALUE_STRING, method),
+    VAR("redirect_url", VALUE_STRING, redirect_url),
+    VAR("filename_effective", VALUE_STRING, filename_effective),
+    VAR("remote_ip", VALUE_STRING, remote_ip),
+    VAR("remote_port", VALUE_INT, remote_port),
+    VAR("http_version", VALUE_STRING, http_version),
+    VAR("scheme", VALUE_STRING, scheme),
+    VAR("size_request", VALUE_SIZE, size_request),
+    VAR("size_upload", VALUE_SIZE, size_upload),
+    VAR("urlnum", VALUE_INT, urlnum),
+    VAR("url", VALUE_STRING, url),
+    VAR("num_connects", VALUE_INT, num_connects),
 };
 
 static const variable *find_variable(const char *name, size_t len)
@@ -86,18 +98,53 @@ static void print_value(const variable *var, const fetch_writeout *v, FILE *out)
     }
 }
 
-/* Said once per run: a format is the same for every URL. */
-static void unknown_variable(const char *name, size_t len)
+/* The format is the same for every URL: its unknown variables are named
+ * by the first fetch_write_out of the run, each once, and never again. */
+static bool unknown_said;
+
+/* Names the unknown "%{name}" at s unless format named it before s. */
+static void unknown_variable(const char *format, const char *s, size_t len)
 {
-    static bool said;
-    if (!said)
-        fprintf(stderr, "fetch: unknown --write-out variable: '%.*s'\n", (int)len, name);
-    said = true;
+    if (unknown_said)
+        return;
+    for (const char *p = strstr(format, "%{"); p && p < s; p = strstr(p + 1, "%{"))
+        if (memcmp(p, s, len + 3) == 0)
+            return;
+    fprintf(stderr, "fetch: unknown --write-out variable: '%.*s'\n", (int)len, s + 2);
+}
+
+/* %header{name}: every value of the final head's field `name` (case-
+ * insensitive), joined with ", " as curl joins repeats. */
+static void print_header(const char *headers, const char *name, size_t len, FILE *out)
+{
+    bool first = true;
+    for (const char *line = headers; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if (n > len + 1 && strncasecmp(line, name, len) == 0 && line[len] == ':') {
+            const char *value = line + len + 1 + strspn(line + len + 1, " ");
+            fprintf(out, "%s%.*s", first ? "" : ", ", (int)(line + n - value), value);
+            first = false;
+        }
+        line += n + (nl ? 1 : 0);
+    }
+}
+
+/* "%header{name}" at s: how many bytes it took, 0 if it is not one. */
+static size_t header_at(const char *s, const fetch_writeout *v, FILE *out)
+{
+    static const char prefix[] = "%header{";
+    const char *name = s + strlen(prefix), *end;
+    if (strncmp(s, prefix, strlen(prefix)) != 0 || !(end = strchr(name, '}')))
+        return 0;
+    print_header(v->headers, name, (size_t)(end - name), out);
+    return (size_t)(end + 1 - s);
 }
 
 /* "%{name}" at s (s[1] == '{'): prints it or switches *out; how many
  * bytes it took, 0 if there is no closing brace (then it is plain text). */
-static size_t variable_at(const char *s, const fetch_writeout *v, FILE **out)
+static size_t variable_at(const char *format, const char *s, const fetch_writeout *v,
+                          FILE **out)
 {
     const char *name = s + 2, *end = strchr(name, '}');
     if (!end)
@@ -111,18 +158,18 @@ static size_t variable_at(const char *s, const fetch_writeout *v, FILE **out)
     else if (var)
         print_value(var, v, *out);
     else
-        unknown_variable(name, len);
+        unknown_variable(format, s, len);
     return len + 3;
 }
 
-/* "\n" and its kin; 0 if s does not start one. */
+/* "\n" and its kin; 0 if s does not start one.  "\\" is not one: curl
+ * 7.88 prints a backslash and the byte after it as they stand. */
 static char escaped(const char *s)
 {
     switch (s[1]) {
     case 'n': return '\n';
     case 'r': return '\r';
     case 't': return '\t';
-    case '\\': return '\\';
     default: return 0;
     }
 }
@@ -136,9 +183,14 @@ int fetch_write_out(const char *format, const fetch_writeout *v, FILE *out)
             fputc('%', out);
             took = 2;
         } else if (s[0] == '%' && s[1] == '{') {
-            took = variable_at(s, v, &out);
+            took = variable_at(format, s, v, &out);
+        } else if (s[0] == '%' && s[1] == 'h') {
+            took = header_at(s, v, out);
         } else if (s[0] == '\\' && escaped(s)) {
             fputc(escaped(s), out);
+            took = 2;
+        } else if (s[0] == '\\' && s[1]) {
+            fwrite(s, 1, 2, out); /* "\\n" is a backslash and "\n", as curl */
             took = 2;
         }
         if (took == 0) {
@@ -147,6 +199,7 @@ int fetch_write_out(const char *format, const fetch_writeout *v, FILE *out)
         }
         s += took;
     }
+    unknown_said = true;
     /* Flushed now: fetch writes bodies with write(2), and the report
      * must come after the body it reports on. */
     errno = 0;

@@ -40,7 +40,7 @@
  *   /conn            "connection N\n": which accepted connection this is
  *   /stats           "connections N\n": how many were accepted
  *   /te-gzip         Transfer-Encoding: gzip (fetch exits 61), close
- *   /echo            200, the request as read: request line, every header
+ *   /echo, /echo/... 200, the request as read: request line, every header
  *                    line, blank line, then the body (chunks joined)
  *   /redirect-to?status=N&url=URL  N (default 302) to URL, percent-decoded
  *   /binary          "binary\n" then the 256 byte values 0..255 (NUL bytes)

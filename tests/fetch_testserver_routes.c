@@ -402,7 +402,7 @@ static const route routes[] = {
     {"/reset-early", route_reset_early}, {"/nothttp", route_nothttp}, {"/hang", route_hang},
     {"/cl-negative", route_cl_negative}, {"/headers-huge", route_headers_huge},
     {"/echo-headers", route_echo_headers}, {"/conn", route_conn}, {"/stats", route_stats},
-    {"/echo", route_echo}, {"/redirect-to", route_redirect_to}, {"/binary", route_binary},
+    {"/echo", route_echo}, {"/echo/", route_echo}, {"/redirect-to", route_redirect_to}, {"/binary", route_binary},
     {"/big/", route_big}, {"/slow/", route_slow}, {"/retry/", route_retry},
     {"/type", route_type}, {"/p/", route_p}, {"/te-gzip", route_te_gzip},
 };

@@ -183,6 +183,9 @@ rows_globs() {
     row "bad glob: position" 3 "err:bad range in URL position" "err:$P/[1-" "err:^" -- "$P/[1-"
     row "bad glob: backwards range" 3 "err:bad range" -- "$P/[3-1]"
     row "bad glob: unmatched brace" 3 "err:unmatched brace" -- "$P/{a,b"
+    row "bad glob: empty braces" 3 "err:empty braces {}" "err:position $((${#P} + 3))" -- "$P/{}"
+    row "glob {a,} has an empty item" 0 "out=$P/a|$P/|" -- -s \
+        -o "$W/empty-item#1" -w '%{url}|' "$P/{a,}"
     row "bad glob: nested" 3 "err:nested brace" -- "$P/{a,{b}}"
     row "glob cap" 3 "err:expands to more than 100000 URLs" -- "$P/[1-200000]"
     row "glob cap over two globs" 3 "err:expands to more than" -- "$P/[1-1000][1-1000]"
@@ -198,6 +201,8 @@ rows_request() {
     row "-H User-Agent wins over -A" 0 "out:User-Agent: from-H" "!out:from-A" -- \
         -A from-A -H "User-Agent: from-H" "$E"
     row "-e is Referer" 0 "out:Referer: http://example.com/page" -- -e http://example.com/page "$E"
+    row "-e 'URL;auto' is refused" 2 "err:fetch has no ';auto'" -- -e "http://x/;auto" "$E"
+    row "-e ';auto' is refused" 2 "err:fetch has no ';auto'" -- -e ";auto" "$E"
     row "-H bad" 2 "err:-H wants" -- -H "no colon" "$E"
     row "-H with CR LF" 2 "err:-H wants" -- -H $'X-A: 1\r\nX-B: 2' "$E"
     row "-H 'Name:' removes a default" 0 "!out:Accept:" -- -H "Accept:" "$E"
@@ -213,6 +218,19 @@ rows_request() {
         "out:Content-Type: application/x-www-form-urlencoded" "out:a=1&b=2" -- -d a=1 --data b=2 "$E"
     row "-d with -H Content-Type" 0 "out:Content-Type: text/plain" \
         "!out:x-www-form-urlencoded" -- -H "Content-Type: text/plain" -d hi "$E"
+    row "-d's type goes with the body on a 303" 0 "out:GET /echo HTTP/1.1" \
+        "!out:Content-Type" "!out:a=1" -- -L -d a=1 "$BASE/redirect-to?status=303&url=/echo"
+    row "-d's type stays on a 307" 0 "out:POST /echo HTTP/1.1" \
+        "out:Content-Type: application/x-www-form-urlencoded" "out:a=1" -- \
+        -L -d a=1 "$BASE/redirect-to?status=307&url=/echo"
+    row "-H Content-Type stays on a 303, as curl" 0 "out:GET /echo HTTP/1.1" \
+        "out:Content-Type: text/plain" -- -L -H "Content-Type: text/plain" -d a=1 \
+        "$BASE/redirect-to?status=303&url=/echo"
+    row "-H Content-Length is refused" 2 "err:-H Content-Length: fetch frames the request body" \
+        -- -H "Content-Length: 5" -d hello "$E"
+    row "-H transfer-encoding is refused" 2 "err:-H Transfer-Encoding" -- \
+        -H "transfer-encoding: chunked" "$E"
+    row "-H 'Content-Length:' is refused" 2 "err:-H Content-Length" -- -H "Content-Length:" "$E"
     row "-d @FILE drops CR and LF" 0 "out:a=1b=2" "out:Content-Length: 6" -- -d "@$W/form.txt" "$E"
     row "-d @- reads stdin" 0 "in:from=stdin" "out:from=stdin" -- -d @- "$E"
     row "-d @missing" 26 "err:cannot read $W/missing" -- -d "@$W/missing" "$E"
@@ -222,6 +240,22 @@ rows_request() {
     row "-d '' is an empty POST" 0 "out:POST /echo" "out:Content-Length: 0" -- -d "" "$E"
     row "-T FILE is a PUT of it" 0 "out:PUT /echo HTTP/1.1" "out:Content-Length: 15" \
         "out:uploaded bytes" -- -T "$W/up.txt" "$E"
+    printf 'x' >"$W/a b%.bin"
+    row "-T FILE to a URL ending in / adds its name" 0 "out:PUT /echo/up.txt HTTP/1.1" -- \
+        -T "$W/up.txt" "$E/"
+    row "-T FILE: the name is percent-encoded, before the query" 0 \
+        "out:PUT /echo/a%20b%25.bin?q=1 HTTP/1.1" -- -T "$W/a b%.bin" "$E/?q=1"
+    row "-T FILE to a URL with no path" 0 "err:> PUT http://far.invalid/up.txt HTTP/1.1" -- \
+        -v -o /dev/null -x "127.0.0.1:$PORT" -T "$W/up.txt" "http://far.invalid"
+    row "-T FILE to a named path stays" 0 "out:PUT /echo/x HTTP/1.1" -- -T "$W/up.txt" "$E/x"
+    local s
+    for s in 307 308 301 302; do
+        row "-T FILE -L across a $s sends it again" 0 "out:PUT /echo HTTP/1.1" \
+            "out:uploaded bytes" -- -L -T "$W/up.txt" "$BASE/redirect-to?status=$s&url=/echo"
+    done
+    row "-T - -L across a 307: exit 65, the real status and URL" 65 "in:piped" \
+        "err:the 307 redirect wants the request body again" "err: -> $BASE/echo:" -- \
+        -sS -L -T - "$BASE/redirect-to?status=307&url=/echo"
     row "-T - reads stdin, chunked" 0 "in:piped in" "out:PUT /echo" \
         "out:Transfer-Encoding: chunked" "out:piped in" -- -T - "$E"
     row "-T missing" 26 "err:cannot read $W/nope" -- -T "$W/nope" "$E"
@@ -246,12 +280,38 @@ rows_output() {
     row "-w @FILE" 0 "out=200 GET" -- -s -o /dev/null -w "@$W/format.txt" "$BASE/ok"
     row "-w unknown variable" 0 "err:unknown --write-out variable: 'nope'" -- \
         -s -o /dev/null -w '%{nope}' "$BASE/ok"
+    row "-w every unknown variable named" 0 "err:variable: 'nope'" "err:variable: 'nope2'" -- \
+        -s -o /dev/null -w '%{nope}%{nope2}%{nope}' "$BASE/ok"
+    row "-w after --max-redirs stops" 47 "out=302 1 $BASE/r/1" -- \
+        -s -o /dev/null -L --max-redirs 1 -w '%{http_code} %{num_redirects} %{redirect_url}' "$BASE/r/3"
+    row "-w %{method} is the last request's" 0 "out=GET 0" -- -s -o /dev/null -L -d a=1 \
+        -w '%{method} %{size_upload}' "$BASE/redirect-to?status=303&url=/echo"
+    row "-w %{redirect_url} without -L" 0 "out=$BASE/ok" -- -s -o /dev/null \
+        -w '%{redirect_url}' "$BASE/redirect-to-ok"
+    row "-w the connection" 0 "out=127.0.0.1 $PORT 1.1 HTTP 1" -- -s -o /dev/null \
+        -w '%{remote_ip} %{remote_port} %{http_version} %{scheme} %{num_connects}' "$BASE/ok"
+    row "-w per URL" 0 "out=0 $BASE/ok|1 $BASE/type|" -- -s -o /dev/null -o /dev/null \
+        -w '%{urlnum} %{url}|' "$BASE/ok" "$BASE/type"
+    row "-w %{filename_effective} and sizes" 0 "out=$W/wo.txt 15 2" -- -s -o "$W/wo.txt" \
+        -T "$W/up.txt" -w '%{filename_effective} %{size_upload} %{size_download}' "$BASE/p/x"
+    row "-w %header{name}" 0 "out=[text/plain; charset=utf-8][]" -- -s -o /dev/null \
+        -w '[%header{content-type}][%header{x-none}]' "$BASE/type"
+    # /echo's body is the request head as the server read it
+    local head_size
+    head_size=$("$FETCH" -s -A wo "$BASE/echo" | wc -c)
+    row "-w %{size_request} is the head sent" 0 "out=$head_size" -- -s -o /dev/null -A wo \
+        -w '%{size_request}' "$BASE/echo"
+    row "-w a backslash stays, as curl 7.88" 0 'out=a\\b' -- -s -o /dev/null -w 'a\\b' "$BASE/ok"
     row "-w %{exitcode} on failure" 7 "out:7" -- -w '%{exitcode}' "http://127.0.0.1:$REFUSED/"
     row "-w @missing" 26 "err:cannot read $W/nope" -- -w "@$W/nope" "$BASE/ok"
     row "--fail-with-body writes the body" 22 "out:not found" -- --fail-with-body "$BASE/404"
     row "--retry 2 rides out two 503s" 0 "out=ok after 2" -- --retry 2 "$BASE/retry/2/cli-a"
     row "-O writes the URL's file name" 0 "file:$W/cwd/hello.txt|hello.txt" -- -O "$BASE/p/hello.txt"
-    row "-O without a file name" 23 "err:" -- -O "$BASE/"
+    row "-O without a file name" 23 "err:its path ends in /" -- -O "$BASE/"
+    row "-O on a URL with no path" 23 "err:-O: the URL has no file name to save to (it has no path)" \
+        -- -O "$BASE"
+    row "a head too large names the limit" 8 "err:over 64 KiB" "err:max_head_bytes" -- \
+        "$BASE/headers-huge"
 }
 
 rows_proxy() {
@@ -269,12 +329,74 @@ rows_proxy() {
     row "--noproxy '*'" 0 "env:http_proxy=$refused" "out=$OK" -- --noproxy '*' "$BASE/ok"
     row "-x '' overrides http_proxy" 0 "env:http_proxy=$refused" "out=$OK" -- -x "" "$BASE/ok"
     row "http_proxy is used" 7 "env:http_proxy=$refused" -- "$BASE/ok"
+    local p
+    for p in 127.0.0.1: :28189 http:// 127.0.0.1:99999 127.0.0.1:abc 'a b:1'; do
+        row "-x '$p' is a bad proxy" 5 "err:-x: bad proxy URL '$p'" "!err:out of memory" -- \
+            -x "$p" "$BASE/ok"
+        row "http_proxy='$p' is a bad proxy" 5 "env:http_proxy=$p" \
+            "err:http_proxy: bad proxy URL '$p'" -- "$BASE/ok"
+    done
+    row "bad proxy: password masked" 5 "!err:SECRET" "err:'http://u:***@:1'" -- \
+        -x "http://u:SECRET@:1" "$BASE/ok"
+    row "-x with a path is fine" 0 "out:GET $far HTTP/1.1" -- -x "127.0.0.1:$PORT/ignored" "$far"
+    row "all_proxy after http_proxy" 0 "env:all_proxy=127.0.0.1:$PORT" \
+        "out:GET $far HTTP/1.1" -- "$far"
+    row "ALL_PROXY too" 0 "env:ALL_PROXY=127.0.0.1:$PORT" "out:GET $far HTTP/1.1" -- "$far"
+    row "http_proxy wins over all_proxy" 0 "env:http_proxy=127.0.0.1:$PORT" \
+        "env:all_proxy=$refused" "out:GET $far HTTP/1.1" -- "$far"
+    row "-x wins over all_proxy" 0 "env:all_proxy=$refused" "out:GET $far HTTP/1.1" -- \
+        -x "127.0.0.1:$PORT" "$far"
+    row "no_proxy bypasses all_proxy" 0 "env:all_proxy=$refused" "env:no_proxy=127.0.0.1" \
+        "out=$OK" -- "$BASE/ok"
+    row "all_proxy is used" 7 "env:ALL_PROXY=$refused" -- "$BASE/ok"
+    row "bad all_proxy" 5 "env:all_proxy=h:0" "err:all_proxy: bad proxy URL 'h:0'" -- "$BASE/ok"
+    row "a refusing proxy is named" 7 "err:could not connect to proxy $refused: Connection refused" \
+        -- -sS -x "$refused" "$far"
+    row "an unknown proxy is exit 5" 5 "err:could not resolve proxy no-such-proxy.invalid:1" \
+        -- -sS -x "no-such-proxy.invalid:1" "$far"
+    row "an origin reached directly is not the proxy" 7 "err:could not connect: Connection refused" \
+        "!err:proxy" -- -sS -x "127.0.0.1:$PORT" --noproxy 127.0.0.1 "http://$refused/"
     row "-x socks5:// is refused" 2 "err:plain http:// proxies only" -- -x socks5://h:1 "$BASE/ok"
+}
+
+# A password in a URL never reaches stderr, whatever prints the URL.
+rows_secrets() {
+    local S=u:SECRET@127.0.0.1 M='u:***@127.0.0.1'
+    row "password masked: refused" 7 "!err:SECRET" "err:http://$M:$REFUSED/" -- \
+        -sS "http://$S:$REFUSED/"
+    row "password masked: -f 404" 22 "!err:SECRET" "err:http://$M:$PORT/404" -- \
+        -sSf "http://$S:$PORT/404"
+    row "password masked: redirect chain" 22 "!err:SECRET" "err: -> " "err:$M" -- \
+        -sSfL "http://$S:$PORT/redirect-to?url=/404"
+    row "password masked: -v" 0 "!err:SECRET" "err:Following the redirect" -- \
+        -v -o /dev/null -L "http://$S:$PORT/redirect-to-ok"
+    row "password masked: --trace" 0 "!err:SECRET" "err:http_send(GET http://$M" -- \
+        --trace -o /dev/null -L "http://$S:$PORT/redirect-to-ok"
+    row "password masked: -v through a proxy" 0 "!err:SECRET" "err:> GET http://127.0.0.1" -- \
+        -v -o /dev/null -x "127.0.0.1:$PORT" "http://$S:$PORT/ok"
+    row "password masked: schemeless glob error" 3 "!err:SECRET" "err:$M" -- \
+        -sS "$S:1/[1-"
+    row "password masked: --retry, counted as curl" 0 "!err:SECRET" "err:(2 retries left)" \
+        "err:$M" -- --retry 2 -f "http://$S:$PORT/retry/1/mask"
+    row "user name alone is kept" 7 "err:http://user@127.0.0.1" -- -sS "http://user@127.0.0.1:$REFUSED/"
+}
+
+# -m bounds a -T - whose pipe never ends: fetch's stdin is a FIFO it
+# holds the write end of itself, so no end of file ever comes.
+upload_pipe_never_ends() {
+    name="-T - from an endless pipe stops at -m" args=(-sS -m 0.5 -T - "$BASE/echo")
+    rows=$((rows + 1))
+    mkfifo "$WORK/fifo"
+    "$FETCH" "${args[@]}" <>"$WORK/fifo" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    [ "$rc" = 28 ] || bad "exit code: got $rc, want 28; stderr: [$(show "$WORK/err")]"
+    check "err:timed out after"
 }
 
 start_server
 mkdir "$WORK/cwd"
-for group in rows_options rows_no_url rows_globs rows_request rows_output rows_proxy; do
+upload_pipe_never_ends
+for group in rows_options rows_no_url rows_globs rows_request rows_output rows_proxy rows_secrets; do
     echo "-- $group"
     "$group"
 done

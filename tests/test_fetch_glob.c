@@ -58,6 +58,7 @@ static const bad errors[] = {
     {"h/[x]", "bad range", 2},
     {"h/[1-9999999999999]", "bad range", 18},
     {"h/{a,b", "unmatched brace", 2},
+    {"h/{}", "empty braces {} (nothing to choose from)", 3},
     {"h/{a,{b}}", "nested brace", 5},
     {"h/{a,[1-2]}", "nested brace", 5},
     {"h/a]", "unmatched close brace/bracket", 3},

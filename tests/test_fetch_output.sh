@@ -46,7 +46,7 @@ sys.exit(os.waitstatus_to_exitcode(st))' "$WORK/err" "$FETCH" "$@" >"$WORK/out"
     return 0
 }
 
-BINARY_WARNING='Binary output can mess up your terminal. Use "--output -" to tell fetch to output it to your terminal anyway, or consider "--output <FILE>" to save to a file.'
+BINARY_WARNING='the body is binary (it has NUL bytes) and stdout is a terminal: not written; -o FILE saves it, -o - writes it here anyway'
 
 # ---- light: ordered output through the temporary file ----
 
@@ -182,7 +182,7 @@ t_max_redirs_unlimited() { # needs fetchcli (--max-redirs -1)
 t_retry_transient_status() { # needs fetchcli (--retry, /retry/N/ID); waits 1 s
     local id=$RANDOM
     fetch --retry 1 -f "$BASE/retry/1/$id"
-    expect_rc 0; expect_err_has "trying again in 1 s (0 retries left)"
+    expect_rc 0; expect_err_has "trying again in 1 s (1 retry left)" # counted as curl
     fetch -f "$BASE/retry/1/$((id + 1))" # no --retry: the 503 stands
     expect_rc 22
     fetch -s --retry 1 -f "$BASE/retry/1/$((id + 2))" # -s: no retry line
