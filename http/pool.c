@@ -123,6 +123,13 @@ static bool still_open(const struct conn *c)
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+/* A connection handed back and taken again within this long is reused
+ * without the peek: a client looping on keep-alive would otherwise pay a
+ * system call per request, and servers close idle connections after
+ * seconds, not microseconds.  A close inside that window is still caught
+ * by the retry rule (idempotent requests only), as before the peek. */
+#define PEEK_AFTER_NS 1000000 /* 1 ms */
+
 /* The newest idle connection that has not been idle too long and is still
  * open; stale ones are closed on the way. */
 static struct conn *take_idle(pool *p, struct pool_host *h)
@@ -131,7 +138,8 @@ static struct conn *take_idle(pool *p, struct pool_host *h)
     while (h->idle) {
         struct conn *c = h->idle;
         h->idle = c->next;
-        if (!expired(p, c, now) && still_open(c))
+        bool fresh = now - c->idle_since < PEEK_AFTER_NS;
+        if (!expired(p, c, now) && (fresh || still_open(c)))
             return c;
         ba_conn_close(c);
     }
