@@ -26,32 +26,10 @@ FETCH=$1 SERVER=$2 RSS=$3 SANITIZE=$4 GROUP=$5
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=99"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1"
 WORK=$(mktemp -d)
-server_pid=
 failures=0
 current=
 
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-start_server() {
-    "$SERVER" 120 >"$WORK/ports" 2>"$WORK/server.err" &
-    server_pid=$!
-    for _ in $(seq 100); do
-        [ -s "$WORK/ports" ] && break
-        sleep 0.05
-    done
-    if ! read -r PORT REFUSED BLACKHOLE PORT6 <"$WORK/ports"; then
-        echo "fetch_testserver did not start: $(cat "$WORK/server.err")" >&2
-        exit 1
-    fi
-    BASE=http://127.0.0.1:$PORT
-}
+. "$(dirname "${BASH_SOURCE[0]}")/fetch_server.sh" # start_server, cleanup at exit
 
 # ---- running fetch and checking what it did ----
 

@@ -28,31 +28,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_sta
 # No proxy from the machine's environment may bend the rows.
 unset http_proxy HTTP_PROXY https_proxy no_proxy NO_PROXY all_proxy ALL_PROXY
 WORK=$(mktemp -d)
-server_pid=
 failures=0 rows=0
 
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-start_server() {
-    "$SERVER" 120 >"$WORK/ports" 2>"$WORK/server.err" &
-    server_pid=$!
-    for _ in $(seq 100); do
-        [ -s "$WORK/ports" ] && break
-        sleep 0.05
-    done
-    if ! read -r PORT REFUSED BLACKHOLE PORT6 <"$WORK/ports"; then
-        echo "fetch_testserver did not start: $(cat "$WORK/server.err")" >&2
-        exit 1
-    fi
-    BASE=http://127.0.0.1:$PORT
-}
+. "$(dirname "${BASH_SOURCE[0]}")/fetch_server.sh" # start_server, cleanup at exit
 
 # ---- running fetch ----
 
