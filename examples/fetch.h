@@ -203,6 +203,10 @@ typedef struct fetch_job {
     bool explicit_stdout;    /* -o -: a binary body may go to a terminal */
     int out_fd;              /* the open -o file, else -1 */
     const coro_t *co;        /* the coroutine doing the request */
+    bool head_unshown;       /* -v: a head arrived whose "<" lines are not out
+                                yet (a redirect's come only with on_redirect) */
+    char body_done[32];      /* -v: its "* Body complete" detail, held back
+                                until then; "" none */
     fetch_spill pending;     /* stdout bytes waiting for earlier URLs */
     uint64_t stdout_bytes;   /* this try's bytes already written to stdout */
     int64_t content_length;  /* announced body size, -1 unknown */

@@ -72,14 +72,39 @@ static void retire(fetch_run *run)
 
 /* ---- one request ---- */
 
+/* -v: the "<" lines of a head are out; so may its held-back "* Body
+ * complete" line be (a redirect's body is read before on_redirect runs). */
+static void verbose_head_shown(fetch_job *j)
+{
+    j->head_unshown = false;
+    if (j->body_done[0])
+        output_verbose_event(j, HTTP_EV_BODY_DONE, -1, j->body_done);
+    j->body_done[0] = '\0';
+}
+
+/* -v: an event line, in the order a reader expects: a body's line after
+ * its head's. */
+static void verbose_event(fetch_job *j, http_event ev, int fd, const char *detail)
+{
+    if (j && ev == HTTP_EV_HEAD_RECEIVED)
+        j->head_unshown = true;
+    if (j && ev == HTTP_EV_BODY_DONE && j->head_unshown) {
+        snprintf(j->body_done, sizeof j->body_done, "%s", detail ? detail : "");
+        return;
+    }
+    output_verbose_event(j, ev, fd, detail);
+}
+
 /* http_request.on_head: the final response's head, before its body. */
 static int on_head(void *user, const http_response *r)
 {
     fetch_job *j = user;
     const fetch_opts *o = j->run->o;
     note_head(j, r);
-    if (o->verbose)
+    if (o->verbose) {
         output_verbose_response(j, r);
+        verbose_head_shown(j);
+    }
     if (retry_this_head(j, r)) {
         j->aborted = FETCH_ABORT_RETRY;
         return -1;
@@ -125,8 +150,10 @@ static int on_redirect(void *user, const http_response *hop, const char *next_ur
     const fetch_opts *o = j->run->o;
     j->head_bytes += output_head_size(hop);
     note_hop(j, next_url);
-    if (o->verbose)
+    if (o->verbose) {
         output_verbose_response(j, hop);
+        verbose_head_shown(j);
+    }
     if (o->include_head && output_head(j, hop) < 0) {
         j->write_errno = errno;
         return -1;
@@ -195,6 +222,11 @@ static void try_once(fetch_job *j)
     j->err = http_send(run->client, &req, &resp);
     j->err_errno = errno;
     j->t.end_ns = coro_now();
+    if (run->o->verbose) { /* a hop not followed (too many redirects...) */
+        if (j->head_unshown && resp)
+            output_verbose_response(j, resp);
+        verbose_head_shown(j);
+    }
     fetch_request_done(j, &req);
     note_failed_hop(j, resp);
     fetch_trace_received(j, run->n_jobs);
@@ -292,7 +324,7 @@ static void on_event(void *user, http_event ev, int fd, const char *detail)
     if (j)
         note_event(j, ev, fd, detail);
     if (run->o->verbose)
-        output_verbose_event(j, ev, fd, detail);
+        verbose_event(j, ev, fd, detail);
     fetch_trace_http_event(j, run->n_jobs, ev, fd, detail);
 }
 

@@ -104,6 +104,15 @@ t_verbose_every_hop() { # needs client (on_redirect)
     local got
     got=$(grep '^< HTTP/1' "$WORK/err" | tr '\n' '|')
     [ "$got" = "< HTTP/1.1 302 Found|< HTTP/1.1 200 OK|" ] || fail "-L -v heads: got [$got]"
+    # each hop in order: its head's "<" lines, then its body's "*" line
+    got=$(grep -E '^< HTTP/1|^\* Body complete' "$WORK/err" | cut -c1-16 | tr '\n' '|')
+    [ "$got" = "< HTTP/1.1 302 F|* Body complete:|< HTTP/1.1 200 O|* Body complete:|" ] ||
+        fail "-L -v order: got [$got], want each head before its body's line"
+    # a hop not followed (too many redirects) still shows its head
+    fetch -L -v --max-redirs 1 "$BASE/r/3"
+    expect_rc 47
+    got=$(grep -c '^< HTTP/1.1 302' "$WORK/err")
+    [ "$got" = 2 ] || fail "-L -v --max-redirs 1: $got heads of 302 shown, want 2"
 }
 
 t_verbose_tags_each_url() {
