@@ -28,7 +28,8 @@ typedef void (*coro_offload_drop_fn)(void *arg, void *result);
 
 /* Worker threads at most, shared by every runtime of the process; a
  * worker is started when a job finds none idle, and ends after
- * CORO_OFFLOAD_IDLE_MS without work. */
+ * CORO_OFFLOAD_IDLE_MS without work.  exit() ends the idle ones (and joins
+ * every ended one); a worker still running fn is not waited for. */
 #define CORO_OFFLOAD_WORKERS 16
 #define CORO_OFFLOAD_IDLE_MS 1000
 /* The stack of a worker thread: fn runs on it. */

@@ -317,6 +317,11 @@ static void test_forked_child(void)
                "     parent's threads, which the child has not, would count as lost\n");
         return;
     }
+    if (check_under_qemu()) {
+        printf("     skipped: qemu-user cannot start a thread in the child of a\n"
+               "     multi-threaded fork\n");
+        return;
+    }
 #ifdef BA_TSAN
     printf("     skipped: ThreadSanitizer takes a thread of the child for one of the\n"
            "     parent's (whose stack it reuses)\n");
