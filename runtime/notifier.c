@@ -26,7 +26,6 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -79,14 +78,11 @@ static void claim(coro_notifier *n, struct coro *self)
 {
     struct coro *none = NULL;
     if (!atomic_compare_exchange_strong_explicit(&n->waiter, &none, self,
-                                                 memory_order_relaxed, memory_order_relaxed)) {
-        char what[160];
-        snprintf(what, sizeof what,
-                 "coroutine %" PRIu64 " \"%s\" waits on a notifier another coroutine "
-                 "already waits on (one waiter at a time)",
-                 coro_id(self), coro_name(self));
-        ba_misuse("coro_notifier_wait", what);
-    }
+                                                 memory_order_relaxed, memory_order_relaxed))
+        ba_misusef("coro_notifier_wait",
+                   "coroutine %" PRIu64 " \"%s\" waits on a notifier another coroutine "
+                   "already waits on (one waiter at a time)",
+                   coro_id(self), coro_name(self));
 }
 
 /* SUSPENDS.  The count, once above 0; or -1/errno. */
