@@ -90,6 +90,7 @@ static coro_t *spawn_or_die(coro_fn fn, void *arg, const coro_opts *opts)
 struct side {
     switch_ctx ctx;  /* saved while the other side runs */
     void *fake;      /* ASan's per-fiber state */
+    void *fiber;     /* TSan's fiber */
     const void *lo;  /* this side's stack, for ASan */
     size_t size;
 };
@@ -99,11 +100,12 @@ static struct side main_side, peer_side;
 /* Both sides run this same loop, so both call ba_switch_jump from the same
  * instruction, as two coroutines yielding through the scheduler do: the
  * CPU then predicts the `ret` that lands on the other stack.  (The ASan
- * calls compile to nothing in a normal build.) */
+ * and TSan calls compile to nothing in a normal build.) */
 __attribute__((noinline)) static void bounce(struct side *self, struct side *other, long n)
 {
     for (long i = 0; i < n; i++) {
         san_switch_begin(&self->fake, other->lo, other->size);
+        san_fiber_switch(&other->fiber);
         ba_switch_jump(&self->ctx, &other->ctx);
         san_switch_end(self->fake, NULL, NULL);
     }
@@ -127,10 +129,12 @@ static double raw_switch_ns(long round_trips)
     unsigned vg = san_valgrind_register(stack, stack + PEER_STACK);
     peer_side.lo = stack;
     peer_side.size = PEER_STACK;
+    main_side.fiber = san_fiber_current();
     ba_switch_make(&peer_side.ctx, stack, PEER_STACK, peer_entry);
     int64_t t0 = coro_now();
     bounce(&main_side, &peer_side, round_trips);
     int64_t t1 = coro_now();
+    san_fiber_destroy(&peer_side.fiber);
     san_valgrind_deregister(vg);
     munmap(stack, PEER_STACK);
     return (double)(t1 - t0) / (2.0 * (double)round_trips);
