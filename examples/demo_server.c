@@ -232,6 +232,6 @@ void demo_server_stop(demo_server *s)
         coro_cancel(c->co);
     s->stopper = coro_self();
     while (s->conns)
-        coro_wait(-1, 0, CORO_NEVER);
+        coro_park(CORO_NEVER);
     free(s);
 }

@@ -297,11 +297,11 @@ static void gather(fetch_run *run)
     run->waiter = coro_self();
     for (size_t i = 0; i < run->n_jobs; i++) {
         while (run->running >= (size_t)run->o->parallel_max)
-            coro_wait(-1, 0, CORO_NEVER);
+            coro_park(CORO_NEVER);
         spawn_job(&run->jobs[i]);
     }
     while (run->finished < run->n_jobs)
-        coro_wait(-1, 0, CORO_NEVER);
+        coro_park(CORO_NEVER);
     run->waiter = NULL;
 }
 

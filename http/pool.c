@@ -93,7 +93,7 @@ static int wait_for_slot(struct pool_host *h, int64_t deadline_ns)
     h->waiting_tail = &w;
     coro_wake why;
     do /* only a hand-off, a timeout or a cancel ends the wait */
-        why = coro_wait(-1, 0, deadline_ns);
+        why = coro_park(deadline_ns);
     while (why == CORO_WOKE_READY && !w.granted);
     if (w.granted && why == CORO_WOKE_READY)
         return 0;

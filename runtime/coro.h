@@ -7,9 +7,18 @@
  * nothing is ready, the scheduler asks the reactor (epoll) to sleep
  * until an fd is ready or the nearest deadline passes.
  *
- * One runtime per process, driven from one thread.  It comes to life at the
- * first coro_spawn() and is torn down (stacks unmapped, epoll fd closed)
- * when coro_run() returns.
+ * A runtime per thread.  A thread's first coro_spawn() (or coro_reserve())
+ * gives it a runtime of its own -- scheduler, run queue, epoll reactor,
+ * timers, stack pool, trace hook -- torn down (stacks unmapped, epoll fd
+ * closed) when that thread's coro_run() returns.  Threads share nothing
+ * through it: two threads may each spawn and run their own coroutines at
+ * the same time, and a coroutine runs only ever on the thread that spawned
+ * it (never migrates).  Every call below acts on the calling thread's
+ * runtime; a handle (coro_t *) may be used only on the thread that spawned
+ * it -- joining, detaching, cancelling or waking another thread's coroutine
+ * stops the program (API misuse).  To hand work or news between threads,
+ * see offload.h (coro_offload, coro_notifier): those calls say which
+ * threads may make them.
  *
  * Signals: the thread's signal mask is the thread's, not a coroutine's.  A
  * switch neither saves nor restores it: a signal one coroutine blocks with
@@ -84,9 +93,11 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts);
  * starts the runtime. */
 int coro_reserve(size_t count, size_t stack_size);
 
-/* Runs the scheduler until every coroutine has finished, then frees the
- * runtime's resources.  Called from main(); from a coroutine (or the trace
- * hook) it stops the program (API misuse).
+/* Runs the calling thread's scheduler until every coroutine of that thread
+ * has finished, then frees its runtime's resources.  Called from main() or
+ * from the top of any thread (the thread's own stack); from a coroutine (or
+ * the trace hook) it stops the program (API misuse).  Without a runtime on
+ * this thread (nothing spawned) it returns 0 at once.
  * Returns 0; or -1 with errno = EDEADLK if coroutines remain parked with
  * nothing that could ever wake them (no fd, no deadline, nobody to join):
  * those are abandoned -- their stacks are unmapped without unwinding, and
@@ -121,10 +132,20 @@ enum { CORO_READ = 1, CORO_WRITE = 2 };
  * Returns why it woke. */
 coro_wake coro_wait(int fd, int events, int64_t deadline_ns);
 
-/* Monotonic clock in nanoseconds, the time base of every deadline. */
+/* SUSPENDS.  Parks the calling coroutine until another coroutine of its
+ * thread calls coro_wakeup on it (CORO_WOKE_READY), deadline_ns passes
+ * (CORO_WOKE_TIMEOUT; CORO_NEVER for none) or it is cancelled
+ * (CORO_WOKE_CANCELLED).  The same as coro_wait(-1, 0, deadline_ns), named
+ * for what it means: "until woken".  A wakeup may come for news the caller
+ * has already seen, so callers check their condition and park again. */
+coro_wake coro_park(int64_t deadline_ns);
+
+/* Monotonic clock in nanoseconds, the time base of every deadline.  Any
+ * thread. */
 int64_t coro_now(void);
 
-/* Deadline `ms` milliseconds from now; a negative ms means CORO_NEVER. */
+/* Deadline `ms` milliseconds from now; a negative ms means CORO_NEVER.
+ * Any thread. */
 int64_t coro_deadline_in(int64_t ms);
 
 /* SUSPENDS.  Sleeps until deadline_ns.  0 when the time came;
@@ -167,10 +188,12 @@ void coro_cancel(coro_t *c);
 /* The running coroutine, or NULL when called from outside any coroutine. */
 coro_t *coro_self(void);
 
-/* A coroutine's id (1, 2, ... in spawn order; 0 for NULL = main). */
+/* A coroutine's id (1, 2, ... in spawn order on its thread, starting
+ * again at 1 with each runtime; 0 for NULL = main).  Any thread, while the
+ * handle is valid. */
 uint64_t coro_id(const coro_t *c);
 
-/* A coroutine's name ("main" for NULL). */
+/* A coroutine's name ("main" for NULL).  Any thread, as coro_id. */
 const char *coro_name(const coro_t *c);
 
 /* Forgets everything the reactor knows about fd, then closes it.  Use it
@@ -206,10 +229,11 @@ typedef struct coro_event {
 
 typedef void (*coro_trace_fn)(const coro_event *ev, void *user);
 
-/* Installs (or with NULL removes) the trace hook.  Called synchronously on
- * the coroutine concerned; a SUSPENDS call (or coro_run) from it stops the
- * program (API misuse).  Costs one predictable
- * branch per event when off. */
+/* Installs (or with NULL removes) the calling thread's trace hook: it sees
+ * that thread's runtime's events, across restarts of it.  Called
+ * synchronously on the coroutine concerned; a SUSPENDS call (or coro_run)
+ * from it stops the program (API misuse).  Costs one predictable branch
+ * per event when off. */
 void coro_set_trace(coro_trace_fn fn, void *user);
 
 #ifdef __cplusplus

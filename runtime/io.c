@@ -11,7 +11,7 @@
 
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
-#include "wait.h"
+#include "scheduler.h"
 
 int io_nonblock(int fd)
 {

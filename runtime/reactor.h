@@ -3,6 +3,7 @@
  * The reactor only *marks* waiters ready: ba_reactor_poll calls back with each
  * waiter whose fd became ready, and the scheduler puts it on the run queue.
  * It knows nothing of coroutines (a waiter is a void *) or of sockets.
+ * One reactor per thread: every call acts on the calling thread's.
  * Internal to the runtime.
  */
 #ifndef BAREAWAIT_REACTOR_H
@@ -13,7 +14,7 @@
 /* Called by ba_reactor_poll (and ba_reactor_forget) for each waiter to wake. */
 typedef void (*reactor_ready_fn)(void *waiter);
 
-/* Creates the epoll instance.  0 or -1/errno. */
+/* Creates the calling thread's epoll instance.  0 or -1/errno. */
 int ba_reactor_open(void);
 
 /* Closes it and frees the fd table.  No fd may still be watched. */

@@ -27,45 +27,54 @@ struct fd_entry {
     uint32_t registered; /* EPOLLIN/EPOLLOUT bits epoll has; 0: not in epoll */
 };
 
-static struct {
-    int epfd;                          /* the epoll instance, -1 when closed */
+/* One reactor per thread (the thread's scheduler drives it). */
+struct reactor {
+    int epfd;                          /* the epoll instance */
     struct fd_entry *fds;              /* indexed by fd */
     int nfds;                          /* entries in fds */
     long waiters;                      /* non-NULL reader/writer slots */
     struct epoll_event events[MAX_EVENTS];
-} r = {.epfd = -1};
+};
+static _Thread_local struct reactor *rp __attribute__((tls_model("initial-exec")));
 
 int ba_reactor_open(void)
 {
-    r.epfd = epoll_create1(EPOLL_CLOEXEC);
-    return r.epfd < 0 ? -1 : 0;
+    struct reactor *nr = calloc(1, sizeof *nr);
+    if (!nr)
+        return -1;
+    nr->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (nr->epfd < 0) {
+        free(nr);
+        return -1;
+    }
+    rp = nr;
+    return 0;
 }
 
 void ba_reactor_close(void)
 {
-    if (r.epfd >= 0)
-        close(r.epfd);
-    free(r.fds);
-    r.epfd = -1;
-    r.fds = NULL;
-    r.nfds = 0;
-    r.waiters = 0;
+    if (!rp)
+        return;
+    close(rp->epfd);
+    free(rp->fds);
+    free(rp);
+    rp = NULL;
 }
 
 static struct fd_entry *entry_for(int fd)
 {
-    if (fd >= r.nfds) {
-        int n = r.nfds ? r.nfds : 64;
+    if (fd >= rp->nfds) {
+        int n = rp->nfds ? rp->nfds : 64;
         while (n <= fd)
             n *= 2;
-        struct fd_entry *grown = realloc(r.fds, (size_t)n * sizeof *grown);
+        struct fd_entry *grown = realloc(rp->fds, (size_t)n * sizeof *grown);
         if (!grown)
             return NULL;
-        memset(grown + r.nfds, 0, (size_t)(n - r.nfds) * sizeof *grown);
-        r.fds = grown;
-        r.nfds = n;
+        memset(grown + rp->nfds, 0, (size_t)(n - rp->nfds) * sizeof *grown);
+        rp->fds = grown;
+        rp->nfds = n;
     }
-    return &r.fds[fd];
+    return &rp->fds[fd];
 }
 
 /* Tells epoll to watch fd for `bits` (0: not at all). */
@@ -74,17 +83,17 @@ static int set_interest(int fd, struct fd_entry *e, uint32_t bits)
     struct epoll_event ev = {.events = bits, .data.fd = fd};
     int rc;
     if (bits == 0)
-        rc = epoll_ctl(r.epfd, EPOLL_CTL_DEL, fd, NULL);
+        rc = epoll_ctl(rp->epfd, EPOLL_CTL_DEL, fd, NULL);
     else if (e->registered)
-        rc = epoll_ctl(r.epfd, EPOLL_CTL_MOD, fd, &ev);
+        rc = epoll_ctl(rp->epfd, EPOLL_CTL_MOD, fd, &ev);
     else
-        rc = epoll_ctl(r.epfd, EPOLL_CTL_ADD, fd, &ev);
+        rc = epoll_ctl(rp->epfd, EPOLL_CTL_ADD, fd, &ev);
     /* The table can be wrong if fd was closed and reused behind our back
      * (the kernel drops closed fds from epoll): retry the other way. */
     if (rc < 0 && errno == ENOENT && bits)
-        rc = epoll_ctl(r.epfd, EPOLL_CTL_ADD, fd, &ev);
+        rc = epoll_ctl(rp->epfd, EPOLL_CTL_ADD, fd, &ev);
     else if (rc < 0 && errno == EEXIST)
-        rc = epoll_ctl(r.epfd, EPOLL_CTL_MOD, fd, &ev);
+        rc = epoll_ctl(rp->epfd, EPOLL_CTL_MOD, fd, &ev);
     if (rc < 0 && !(bits == 0 && (errno == ENOENT || errno == EBADF)))
         return -1;
     e->registered = bits;
@@ -111,26 +120,26 @@ int ba_reactor_watch(int fd, int events, void *waiter)
     if ((e->registered & need) != need && set_interest(fd, e, need | others) < 0)
         return -1;
     if (events & CORO_READ)
-        e->reader = waiter, r.waiters++;
+        e->reader = waiter, rp->waiters++;
     if (events & CORO_WRITE)
-        e->writer = waiter, r.waiters++;
+        e->writer = waiter, rp->waiters++;
     return 0;
 }
 
 void ba_reactor_unwatch(int fd, int events)
 {
-    struct fd_entry *e = &r.fds[fd];
+    struct fd_entry *e = &rp->fds[fd];
     if ((events & CORO_READ) && e->reader)
-        e->reader = NULL, r.waiters--;
+        e->reader = NULL, rp->waiters--;
     if ((events & CORO_WRITE) && e->writer)
-        e->writer = NULL, r.waiters--;
+        e->writer = NULL, rp->waiters--;
 }
 
 void ba_reactor_forget(int fd, reactor_ready_fn ready)
 {
-    if (fd < 0 || fd >= r.nfds)
+    if (!rp || fd < 0 || fd >= rp->nfds)
         return;
-    struct fd_entry *e = &r.fds[fd];
+    struct fd_entry *e = &rp->fds[fd];
     if (e->reader)
         ready(e->reader); /* the scheduler unwatches it */
     if (e->writer)
@@ -142,7 +151,7 @@ void ba_reactor_forget(int fd, reactor_ready_fn ready)
 /* Wakes the waiters an event concerns; drops interest nobody has. */
 static int dispatch(int fd, uint32_t got, reactor_ready_fn ready)
 {
-    struct fd_entry *e = &r.fds[fd];
+    struct fd_entry *e = &rp->fds[fd];
     int woken = 0;
     /* Errors and hang-ups wake both sides: their next syscall reports it. */
     if (got & (EPOLLERR | EPOLLHUP))
@@ -167,16 +176,16 @@ int ba_reactor_poll(int64_t timeout_ns, reactor_ready_fn ready)
         ms = INT_MAX;
     else
         ms = (int)((timeout_ns + 999999) / 1000000);
-    int n = epoll_wait(r.epfd, r.events, MAX_EVENTS, ms);
+    int n = epoll_wait(rp->epfd, rp->events, MAX_EVENTS, ms);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
     int woken = 0;
     for (int i = 0; i < n; i++)
-        woken += dispatch(r.events[i].data.fd, r.events[i].events, ready);
+        woken += dispatch(rp->events[i].data.fd, rp->events[i].events, ready);
     return woken;
 }
 
 long ba_reactor_waiters(void)
 {
-    return r.waiters;
+    return rp->waiters;
 }

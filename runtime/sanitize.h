@@ -3,8 +3,8 @@
  * ASan tracks one stack per thread; when we switch stacks it must be told
  * (start_switch_fiber before, finish_switch_fiber after), or it reports
  * false stack overflows and mis-attributes frames.  valgrind likewise wants
- * every coroutine stack registered.  Without either tool these compile to
- * nothing.
+ * every coroutine stack registered, and ThreadSanitizer each stack as a
+ * fiber.  Without these tools they compile to nothing.
  */
 #ifndef BAREAWAIT_SANITIZE_H
 #define BAREAWAIT_SANITIZE_H
@@ -52,6 +52,55 @@ static inline void san_switch_end(void *fake, const void **old_bottom, size_t *o
 static inline void san_stack_reset(void *lo, size_t size)
 {
     (void)lo, (void)size;
+}
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define BA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BA_TSAN 1
+#endif
+#endif
+
+/* ThreadSanitizer keeps a shadow stack and a happens-before clock per
+ * thread; on a stack switch it must be told which "fiber" runs now, or it
+ * mixes two coroutines' frames and misses or invents races. */
+#ifdef BA_TSAN
+#include <sanitizer/tsan_interface.h>
+static inline void *san_fiber_create(void)
+{
+    return __tsan_create_fiber(0);
+}
+static inline void *san_fiber_current(void)
+{
+    return __tsan_get_current_fiber();
+}
+static inline void san_fiber_switch(void *fiber)
+{
+    __tsan_switch_to_fiber(fiber, 0);
+}
+static inline void san_fiber_destroy(void *fiber)
+{
+    if (fiber)
+        __tsan_destroy_fiber(fiber);
+}
+#else
+static inline void *san_fiber_create(void)
+{
+    return 0;
+}
+static inline void *san_fiber_current(void)
+{
+    return 0;
+}
+static inline void san_fiber_switch(void *fiber)
+{
+    (void)fiber;
+}
+static inline void san_fiber_destroy(void *fiber)
+{
+    (void)fiber;
 }
 #endif
 

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -65,8 +66,9 @@ struct pool {                    /* all slots of one size */
 };
 
 /* How guard pages are put in, from fastest to slowest.  Decided by
- * guard_settle() at the first guard, on the runtime's thread, and never
- * changed after: ba_stack_reserve's helper threads only read it. */
+ * guard_settle() at the first guard of the process (two runtimes' threads
+ * that get there at once decide the same) and never changed after:
+ * ba_stack_reserve's helper threads only read it. */
 enum guard_how {
     GUARD_UNKNOWN,
     GUARD_BATCHED,   /* process_madvise(MADV_GUARD_INSTALL), 64 per call */
@@ -75,15 +77,21 @@ enum guard_how {
                         (qemu-user): a PROT_NONE mapping each */
 };
 
-static struct pool *pools;
-static size_t page_size;
-static enum guard_how guard_how;
+/* The calling thread's pools: each runtime has its own stacks. */
+static _Thread_local struct pool *pools;
+/* Facts of the process, the same whichever thread finds them out first:
+ * relaxed atomics, as two threads may both write the same value. */
+static _Atomic size_t page_size;
+static _Atomic enum guard_how guard_how;
 
 size_t ba_stack_page_size(void)
 {
-    if (!page_size)
-        page_size = (size_t)sysconf(_SC_PAGESIZE);
-    return page_size;
+    size_t size = atomic_load_explicit(&page_size, memory_order_relaxed);
+    if (!size) {
+        size = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&page_size, size, memory_order_relaxed);
+    }
+    return size;
 }
 
 static struct pool *pool_for(size_t slot_size)
@@ -175,9 +183,9 @@ static int guard_batch(char *first, size_t stride, size_t n)
 #endif
 }
 
-/* Decides, once per process and on the calling thread, how guards are put
- * in, by guarding `page` (the first guard ever) the fastest way that works.
- * Every later guard, on any thread, only reads guard_how. */
+/* Decides how guards are put in, by guarding `page` (the process's first
+ * guard) the fastest way that works.  Every later guard only reads
+ * guard_how. */
 static int guard_settle(char *page)
 {
     size_t size = ba_stack_page_size();

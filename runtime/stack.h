@@ -7,6 +7,8 @@
  * the kernel has it (no new mapping; 64 per system call where
  * process_madvise takes it) and with mprotect otherwise.  Freed slots go on
  * a free list per slot size and are reused first.
+ * Per thread: each thread's runtime has its own pools, and every call acts
+ * on the calling thread's (a slot goes back to the pool it came from).
  * Internal to the runtime.
  */
 #ifndef BAREAWAIT_STACK_H

@@ -32,13 +32,21 @@ const char ba_switch_backend_name[] = "ucontext";
  * so it is not compared. */
 #define KERNEL_SIGSET_BYTES (_NSIG / 8)
 
+/* What every new context starts as: getcontext's, once per process. */
 static ucontext_t template_uc;
-static bool template_ready;
+static pthread_once_t template_once = PTHREAD_ONCE_INIT;
 
 /* Set by ba_switch_jump just before its swapcontext, read on arrival in
- * the other context (nothing runs in between). */
-static const switch_ctx *leaving;  /* holds the thread's mask, just saved */
-static const switch_ctx *arriving; /* a new context finds itself here */
+ * the other context (nothing runs in between); per thread, as switches are. */
+static _Thread_local const switch_ctx *leaving;  /* holds the thread's mask, just saved */
+static _Thread_local const switch_ctx *arriving; /* a new context finds itself here */
+
+static void template_make(void)
+{
+    int rc = getcontext(&template_uc);
+    assert(rc == 0);
+    (void)rc;
+}
 
 #if defined(__x86_64__)
 /* glibc's x86_64 ucontext_t holds its FPU state in __fpregs_mem and points
@@ -75,12 +83,7 @@ static void first_run(void)
 
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
 {
-    if (!template_ready) {
-        int rc = getcontext(&template_uc);
-        assert(rc == 0);
-        (void)rc;
-        template_ready = true;
-    }
+    pthread_once(&template_once, template_make);
     memcpy(&ctx->uc, &template_uc, sizeof ctx->uc);
     own_fpregs(&ctx->uc);
     ctx->uc.uc_stack.ss_sp = lo;

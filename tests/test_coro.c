@@ -331,7 +331,7 @@ static void *park_forever(void *arg)
 {
     (void)arg;
     step("parked ");
-    coro_wait(-1, 0, CORO_NEVER);
+    coro_park(CORO_NEVER);
     step("never");
     return NULL;
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -72,7 +73,47 @@ static void *no_op(void *arg)
 struct setup {
     long before;   /* coroutines spawned (not yet run) before coro_reserve */
     long reserved; /* coro_reserve(reserved); 0: no reservation */
+    int on_thread; /* the runtime runs on a second thread, not on main's */
 };
+
+struct child_job {
+    coro_fn fn;
+    void *arg;
+    const char *name;
+    struct setup setup;
+};
+
+/* The child's runtime: spawns as `setup` says, then runs.  Its exit code. */
+static int child_runtime(const struct child_job *j)
+{
+    coro_opts opts = {.stack_size = SMALL_STACK, .name = j->name};
+    coro_opts quick = {.stack_size = SMALL_STACK, .detached = true};
+    for (long i = 0; i < j->setup.before; i++)
+        coro_spawn(no_op, NULL, &quick);
+    if (j->setup.reserved > 0 && coro_reserve((size_t)j->setup.reserved, SMALL_STACK) < 0)
+        return 4;
+    for (long i = 1; i < j->setup.reserved; i++)
+        coro_spawn(no_op, NULL, &quick);
+    coro_spawn(j->fn, j->arg, &opts);
+    return coro_run() == 0 ? 0 : 3;
+}
+
+static void *child_thread(void *arg)
+{
+    return (void *)(intptr_t)child_runtime(arg);
+}
+
+/* The child's main(): the runtime on this thread or on a new one. */
+static int child_main(const struct child_job *j)
+{
+    if (!j->setup.on_thread)
+        return child_runtime(j);
+    pthread_t t;
+    void *rc;
+    if (pthread_create(&t, NULL, child_thread, (void *)j) != 0 || pthread_join(t, &rc) != 0)
+        return 5;
+    return (int)(intptr_t)rc;
+}
 
 /* Runs fn in a coroutine with a 16 KiB stack, in a child process.  With
  * setup.reserved > 0 the child first spawns setup.before coroutines that
@@ -93,16 +134,8 @@ static int run_in_child(coro_fn fn, void *arg, const char *name, struct setup se
         dup2(p[1], 2);
         close(p[0]);
         close(p[1]);
-        coro_opts opts = {.stack_size = SMALL_STACK, .name = name};
-        coro_opts quick = {.stack_size = SMALL_STACK, .detached = true};
-        for (long i = 0; i < setup.before; i++)
-            coro_spawn(no_op, NULL, &quick);
-        if (setup.reserved > 0 && coro_reserve((size_t)setup.reserved, SMALL_STACK) < 0)
-            _exit(4);
-        for (long i = 1; i < setup.reserved; i++)
-            coro_spawn(no_op, NULL, &quick);
-        coro_spawn(fn, arg, &opts);
-        _exit(coro_run() == 0 ? 0 : 3);
+        struct child_job j = {fn, arg, name, setup};
+        _exit(child_main(&j));
     }
     close(p[1]);
     size_t got = 0;
@@ -149,7 +182,14 @@ static void check_overflow_report(long id, struct setup setup)
 
 static void test_overflow_is_reported(void)
 {
-    check_overflow_report(1, (struct setup){0, 0});
+    check_overflow_report(1, (struct setup){0, 0, 0});
+}
+
+/* A runtime on a thread other than main's has its own alternate signal
+ * stack and its own view of the running coroutine: the same report. */
+static void test_overflow_on_another_thread(void)
+{
+    check_overflow_report(1, (struct setup){0, 0, 1});
 }
 
 /* coro_reserve's stacks have guard pages too, also those its helper
@@ -159,7 +199,7 @@ static void test_reserved_stack_has_a_guard(void)
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < 2)
         printf("     (one usable core: no helper thread prepares stacks here)\n");
-    check_overflow_report(20000, (struct setup){0, 20000});
+    check_overflow_report(20000, (struct setup){0, 20000, 0});
 }
 
 /* A reservation that starts in the middle of a mapping already carved
@@ -167,14 +207,14 @@ static void test_reserved_stack_has_a_guard(void)
  * fits in its rest: the reserved stacks are the ones after those taken. */
 static void test_reservation_mid_chunk_has_guards(void)
 {
-    check_overflow_report(213, (struct setup){113, 100});
+    check_overflow_report(213, (struct setup){113, 100, 0});
 }
 
 /* The guard page does not fire early: a recursion that fits, fits. */
 static void test_deep_but_fitting(void)
 {
     struct outcome out;
-    if (!run_in_child(recurse_30, NULL, "fits", (struct setup){0, 0}, &out))
+    if (!run_in_child(recurse_30, NULL, "fits", (struct setup){0, 0, 0}, &out))
         return;
     CHECK(WIFEXITED(out.status));
     CHECK_INT(WIFEXITED(out.status) ? WEXITSTATUS(out.status) : -1, 0);
@@ -188,7 +228,7 @@ static void test_other_segv_is_not_an_overflow(void)
     struct outcome out;
     if (san_on_valgrind())
         printf("     (valgrind reports the child's write through NULL below: on purpose)\n");
-    if (!run_in_child(write_through_null, NULL, "null", (struct setup){0, 0}, &out))
+    if (!run_in_child(write_through_null, NULL, "null", (struct setup){0, 0, 0}, &out))
         return;
     /* How it dies is up to the handler before ours: the default one
      * (SIGSEGV), or a sanitizer's, which may abort or exit. */
@@ -202,6 +242,7 @@ static const struct {
     void (*fn)(void);
 } tests[] = {
     {"overflow is reported", test_overflow_is_reported},
+    {"overflow on another thread is reported", test_overflow_on_another_thread},
     {"a reserved stack has its guard page", test_reserved_stack_has_a_guard},
     {"a reservation in the middle of a mapping", test_reservation_mid_chunk_has_guards},
     {"deep but fitting recursion", test_deep_but_fitting},

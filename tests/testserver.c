@@ -311,7 +311,7 @@ void ts_stop(testserver *ts)
         coro_cancel(cn->co);
     ts->stopper = coro_self();
     while (ts->conns)
-        coro_wait(-1, 0, CORO_NEVER); /* conn_main wakes us at the last one */
+        coro_park(CORO_NEVER); /* conn_main wakes us at the last one */
     strings_free(&ts->requests);
     strings_free(&ts->bodies);
     strings_free(&ts->urls);

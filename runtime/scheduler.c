@@ -1,0 +1,577 @@
+/* scheduler.c - the scheduler: a thread's run queue, switching, parking and
+ * waking, and the life of a coroutine from its first instruction to exit.
+ *
+ * There is no scheduler "thread" or loop of its own.  Whoever gives up the
+ * CPU -- a coroutine parking, yielding or returning, or main() inside
+ * coro_run -- runs the scheduling step itself (switch_away):
+ *
+ *     next = pop the run queue
+ *     while nothing is ready: sleep in epoll until an fd or deadline is due
+ *     switch straight to next
+ *
+ * So a hand-off from A to B is one context switch, never two through a
+ * separate scheduler context.  main() is switched back to only when the last
+ * coroutine has returned (or when nothing could ever run again).
+ *
+ * One scheduler per thread (struct sched, reached through a thread-local
+ * pointer): nothing here is shared between threads but the mailbox other
+ * threads post to, and a thread's coroutines only ever run on it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mailbox.h"
+#include "misuse.h"
+#include "overflow.h"
+#include "reactor.h"
+#include "sanitize.h"
+#include "scheduler.h"
+#include "trace.h"
+
+/* While coroutines keep each other busy, still look at epoll (without
+ * sleeping) once every this many switches, so fd waiters are not starved. */
+#define POLL_EVERY 64
+
+struct sched {
+    struct coro *current;     /* who runs now (&main_co outside coroutines) */
+    struct coro main_co;      /* the context that called coro_run */
+    struct coro *runq_head;   /* ready coroutines, FIFO */
+    struct coro *runq_tail;
+    uint64_t live;            /* spawned and not yet returned */
+    uint64_t next_id;         /* id of the next spawn */
+    unsigned since_poll;      /* switches since the reactor was last asked */
+    bool deadlock;            /* nothing can ever wake the parked ones */
+    struct coro *zombie;      /* finished detached coroutine whose stack is
+                                 freed once we are off it */
+    timerheap timers;         /* parked coroutines with a deadline */
+    ba_mailbox mail;          /* posts from other threads (ba_sched_post);
+                                 fd -1 until the first expected */
+    long posts_expected;      /* expected and not yet delivered; mail.fd is
+                                 watched while this is > 0 */
+};
+
+/* This thread's scheduler, NULL when it has no runtime.  initial-exec: one
+ * load off the thread pointer, and safe in the overflow handler. */
+static _Thread_local struct sched *S __attribute__((tls_model("initial-exec")));
+
+/* ---- run queue ---- */
+
+static void make_ready(struct sched *s, struct coro *c)
+{
+    c->state = CORO_READY;
+    c->next = NULL;
+    if (s->runq_tail)
+        s->runq_tail->next = c;
+    else
+        s->runq_head = c;
+    s->runq_tail = c;
+}
+
+static struct coro *runq_pop(struct sched *s)
+{
+    struct coro *c = s->runq_head;
+    if (c) {
+        s->runq_head = c->next;
+        if (!s->runq_head)
+            s->runq_tail = NULL;
+    }
+    return c;
+}
+
+/* ---- waking ---- */
+
+void ba_sched_wake(struct coro *c, coro_wake reason)
+{
+    if (c->state != CORO_PARKED)
+        return;
+    struct sched *s = c->owner;
+    if (c->wait_fd >= 0) {
+        ba_reactor_unwatch(c->wait_fd, c->wait_events);
+        c->wait_fd = -1;
+    }
+    if (c->timer.index != TIMERHEAP_NONE)
+        ba_timerheap_remove(&s->timers, &c->timer);
+    c->wait_post = NULL;
+    c->wake_reason = reason;
+    ba_trace(CORO_EV_WAKE, c, reason);
+    make_ready(s, c);
+}
+
+static void take_posts(struct sched *s);
+
+/* The reactor's callback: a coroutine, or the post fd's marker. */
+static void wake_ready(void *waiter)
+{
+    struct sched *s = S;
+    if (waiter == &s->mail)
+        take_posts(s);
+    else
+        ba_sched_wake(waiter, CORO_WOKE_READY);
+}
+
+static void expire_timers(struct sched *s)
+{
+    if (!s->timers.len)
+        return;
+    int64_t now = coro_now();
+    timer_node *t;
+    while ((t = ba_timerheap_peek(&s->timers)) && t->deadline <= now) {
+        struct coro *c = (struct coro *)((char *)t - offsetof(struct coro, timer));
+        ba_sched_wake(c, CORO_WOKE_TIMEOUT);
+    }
+}
+
+/* Asks epoll what is ready (sleeping until the nearest deadline if `block`)
+ * and moves every coroutine whose fd or deadline is due to the run queue. */
+static void poll_reactor(struct sched *s, int block)
+{
+    int64_t timeout = 0;
+    if (block) {
+        timer_node *t = ba_timerheap_peek(&s->timers);
+        timeout = t ? t->deadline - coro_now() : -1;
+        if (t && timeout < 0)
+            timeout = 0;
+        ba_trace(CORO_EV_POLL, NULL, CORO_WOKE_READY);
+    }
+    if (ba_reactor_poll(timeout, wake_ready) < 0) {
+        perror("bareawait: epoll_wait");
+        abort(); /* the epoll fd itself is broken: a bug, not bad input */
+    }
+    expire_timers(s);
+    s->since_poll = 0;
+}
+
+/* ---- switching ---- */
+
+/* The next coroutine to run: the head of the run queue, after sleeping in
+ * the reactor if the queue is empty.  main_co when everything has finished
+ * or when nothing could ever run again (deadlock). */
+static struct coro *pick_next(struct sched *s)
+{
+    if (++s->since_poll >= POLL_EVERY && (ba_reactor_waiters() || s->timers.len))
+        poll_reactor(s, 0);
+    for (;;) {
+        struct coro *c = runq_pop(s);
+        if (c)
+            return c;
+        if (s->live == 0)
+            return &s->main_co;
+        if (ba_reactor_waiters() == 0 && s->timers.len == 0) {
+            s->deadlock = true;
+            return &s->main_co;
+        }
+        poll_reactor(s, 1);
+    }
+}
+
+/* Runs on a stack right after arriving there: finishes the sanitizer's
+ * switch and frees a zombie we just left. */
+static void arrived(struct sched *s)
+{
+    const void *from_bottom = NULL;
+    size_t from_size = 0;
+    san_switch_end(s->current->asan_fake_stack, &from_bottom, &from_size);
+    if (from_bottom && !s->main_co.stack.lo && s->current != &s->main_co) {
+        /* The first switch away from main tells us where main's stack is;
+         * ASan needs it to switch back. */
+        s->main_co.stack.lo = (char *)from_bottom;
+        s->main_co.stack.hi = (char *)from_bottom + from_size;
+    }
+    if (s->zombie) {
+        ba_sched_release(s->zombie);
+        s->zombie = NULL;
+    }
+}
+
+static void switch_to(struct sched *s, struct coro *next)
+{
+    struct coro *self = s->current;
+    bool dying = self->state == CORO_DONE;
+    s->current = next;
+    next->state = CORO_RUNNING;
+    ba_trace(CORO_EV_RESUME, next, CORO_WOKE_READY);
+    san_switch_begin(dying ? NULL : &self->asan_fake_stack, next->stack.lo,
+                     (size_t)(next->stack.hi - next->stack.lo));
+    san_fiber_switch(next->tsan_fiber);
+    ba_switch_jump(&self->ctx, &next->ctx);
+    arrived(s);
+}
+
+/* Gives the CPU to the next ready coroutine, sleeping in the reactor if
+ * none is ready.  Returns when someone makes the caller ready again. */
+static void switch_away(struct sched *s)
+{
+    struct coro *next = pick_next(s);
+    if (next != s->current) {
+        switch_to(s, next);
+    } else { /* we were the one made ready: carry on, no switch needed */
+        next->state = CORO_RUNNING;
+        ba_trace(CORO_EV_RESUME, next, CORO_WOKE_READY);
+    }
+}
+
+/* ---- birth and death ---- */
+
+/* Every coroutine starts here, on its fresh stack, and ends here: the one
+ * exit path. */
+static void coro_entry(void)
+{
+    struct sched *s = S;
+    arrived(s);
+    struct coro *self = s->current;
+    self->result = self->fn(self->arg);
+
+    self->state = CORO_DONE;
+    s->live--;
+    ba_trace(CORO_EV_EXIT, self, CORO_WOKE_READY);
+    if (self->joiner)
+        ba_sched_wake(self->joiner, CORO_WOKE_READY);
+    if (self->detached)
+        s->zombie = self; /* its stack is freed by whoever runs next */
+    switch_away(s);
+    abort(); /* a finished coroutine is never switched to again */
+}
+
+/* What a stack of `size` usable bytes asks of ba_stack_get: the handle lives
+ * at the top, cache-line aligned. */
+static size_t stack_request(size_t size)
+{
+    return size + sizeof(struct coro) + 64;
+}
+
+/* What a new coroutine writes at once at the top of its stack: its handle
+ * (which holds a whole ucontext_t with that backend: 1 KiB on x86_64,
+ * 4.5 KiB on aarch64), the switch frame and coro_entry's frame below it. */
+#define HOT_TOP (sizeof(struct coro) + 64 + 512)
+
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < size; i++)
+        dst[i] = src[i];
+    dst[i] = '\0';
+}
+
+struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char *name,
+                            bool detached)
+{
+    if (ba_sched_up() < 0)
+        return NULL;
+    struct sched *s = S;
+    /* Room for this coroutine's timer, so that parking can never fail. */
+    if (ba_timerheap_reserve(&s->timers, s->live + 1) < 0)
+        return NULL;
+    stack_slot slot;
+    if (ba_stack_get(stack_request(stack_size), &slot) < 0)
+        return NULL;
+
+    /* The handle lives at the top of its own stack: one page holds both the
+     * handle and the first frames, which is most of a parked coroutine. */
+    struct coro *c = (struct coro *)(((uintptr_t)slot.hi - sizeof *c) & ~(uintptr_t)63);
+    c->next = NULL;
+    c->owner = s;
+    c->fn = fn;
+    c->arg = arg;
+    c->result = NULL;
+    c->detached = detached;
+    c->cancel_pending = false;
+    c->wake_reason = CORO_WOKE_READY;
+    c->wait_fd = -1;
+    c->wait_events = 0;
+    c->timer.index = TIMERHEAP_NONE;
+    c->joiner = NULL;
+    c->wait_post = NULL;
+    c->stack = slot;
+    c->asan_fake_stack = NULL;
+    c->tsan_fiber = san_fiber_create();
+    c->id = s->next_id++;
+    copy_name(c->name, sizeof c->name, name);
+    ba_switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
+
+    s->live++;
+    make_ready(s, c);
+    ba_trace(CORO_EV_SPAWN, c, CORO_WOKE_READY);
+    return c;
+}
+
+int ba_sched_reserve(size_t count, size_t stack_size)
+{
+    if (ba_sched_up() < 0)
+        return -1;
+    struct sched *s = S;
+    /* Each reserved stack commits at least a page: more stacks than the
+     * machine has pages can never fit, and would end in the OOM killer
+     * rather than in ENOMEM. */
+    long pages = sysconf(_SC_PHYS_PAGES);
+    if (count > SIZE_MAX / 2 - s->live || (pages > 0 && count > (size_t)pages)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* The timer heap first (cheap), so that it does not grow by copying
+     * mid-burst; then the stacks. */
+    if (ba_timerheap_reserve(&s->timers, s->live + count) < 0)
+        return -1;
+    return ba_stack_reserve(stack_request(stack_size), count, HOT_TOP);
+}
+
+void ba_sched_release(struct coro *c)
+{
+    c->state = CORO_GONE;
+    san_fiber_destroy(c->tsan_fiber);
+    c->tsan_fiber = NULL;
+    ba_stack_put(&c->stack);
+}
+
+/* ---- who runs ---- */
+
+struct coro *ba_sched_current(void)
+{
+    struct sched *s = S;
+    return s && s->current != &s->main_co ? s->current : NULL;
+}
+
+bool ba_sched_owns(const struct coro *c)
+{
+    return c->owner == S;
+}
+
+/* ---- misuse: coro.h's contracts, checked in every build type ---- */
+
+static _Noreturn void misuse_outside(const char *call)
+{
+    if (ba_trace_inside())
+        ba_misuse(call, "called from the trace hook, which must not suspend");
+    ba_misuse(call, "called outside any coroutine");
+}
+
+void ba_sched_need_coroutine(const char *call)
+{
+    struct sched *s = S;
+    if (__builtin_expect(!s || s->current == &s->main_co || ba_trace_inside(), 0))
+        misuse_outside(call);
+}
+
+static _Noreturn void misuse_events(const char *call, int fd, int events)
+{
+    char what[128];
+    snprintf(what, sizeof what, "events %d on fd %d: CORO_READ, CORO_WRITE or both",
+             events, fd);
+    ba_misuse(call, what);
+}
+
+static _Noreturn void misuse_second_waiter(const char *call, const struct coro *self, int fd,
+                                           int events)
+{
+    const char *how = events == CORO_READ ? "read" : events == CORO_WRITE ? "write" : "read and write";
+    char what[192];
+    snprintf(what, sizeof what,
+             "coroutine %" PRIu64 " \"%s\" waits to %s fd %d, which another coroutine "
+             "already waits on (one waiter per fd and direction)",
+             self->id, self->name, how, fd);
+    ba_misuse(call, what);
+}
+
+/* ---- the waits ---- */
+
+/* Parks the running coroutine (its fd and post already recorded) until
+ * its deadline, a wake or a cancel; returns why it woke. */
+static coro_wake park(struct sched *s, struct coro *self, coro_event_kind kind,
+                      int64_t deadline_ns)
+{
+    if (deadline_ns != CORO_NEVER) {
+        self->timer.deadline = deadline_ns;
+        ba_timerheap_insert(&s->timers, &self->timer);
+    }
+    self->state = CORO_PARKED;
+    ba_trace(kind, self, CORO_WOKE_READY);
+    switch_away(s);
+    coro_wake why = self->wake_reason;
+    self->wake_reason = CORO_WOKE_READY; /* delivered */
+    return why;
+}
+
+coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_ns)
+{
+    ba_sched_need_coroutine(call);
+    struct sched *s = S;
+    struct coro *self = s->current;
+    if (fd >= 0 && (events & ~(CORO_READ | CORO_WRITE) || events == 0))
+        misuse_events(call, fd, events);
+    if (self->cancel_pending) {
+        self->cancel_pending = false;
+        return CORO_WOKE_CANCELLED;
+    }
+    /* A regular file cannot be polled (EPERM): it is always ready.  Other
+     * failures (ENOMEM) also return at once: the caller's syscall retries. */
+    if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0) {
+        if (errno == EBUSY)
+            misuse_second_waiter(call, self, fd, events);
+        return CORO_WOKE_READY;
+    }
+    self->wait_fd = fd >= 0 ? fd : -1;
+    self->wait_events = events;
+    return park(s, self, fd >= 0 ? CORO_EV_PARK_FD : CORO_EV_PARK_TIMER, deadline_ns);
+}
+
+int ba_sched_yield(const char *call)
+{
+    ba_sched_need_coroutine(call);
+    struct sched *s = S;
+    struct coro *self = s->current;
+    make_ready(s, self);
+    switch_away(s);
+    if (self->cancel_pending) {
+        self->cancel_pending = false;
+        errno = ECANCELED;
+        return -1;
+    }
+    return 0;
+}
+
+int coro_close(int fd)
+{
+    if (S)
+        ba_reactor_forget(fd, wake_ready);
+    return close(fd);
+}
+
+/* ---- posts from other threads ---- */
+
+int ba_sched_post_expect(struct ba_post *p)
+{
+    struct sched *s = S;
+    if (s->mail.fd < 0 && ba_mailbox_open(&s->mail) < 0)
+        return -1;
+    if (s->posts_expected == 0 && ba_reactor_watch(s->mail.fd, CORO_READ, &s->mail) < 0)
+        return -1;
+    s->posts_expected++;
+    p->waiter = s->current;
+    p->to = s;
+    p->delivered = false;
+    return 0;
+}
+
+void ba_sched_post(struct ba_post *p)
+{
+    ba_mailbox_push(&p->to->mail, &p->mail);
+}
+
+static void expected_done(struct sched *s)
+{
+    if (--s->posts_expected == 0)
+        ba_reactor_unwatch(s->mail.fd, CORO_READ);
+}
+
+/* The mailbox's fd is readable: deliver every post made so far. */
+static void take_posts(struct sched *s)
+{
+    struct ba_mail *m = ba_mailbox_take(&s->mail);
+    while (m) {
+        struct ba_post *p = (struct ba_post *)m;
+        m = m->next; /* p may be freed once delivered */
+        p->delivered = true;
+        expected_done(s);
+        if (p->waiter->wait_post == p)
+            ba_sched_wake(p->waiter, CORO_WOKE_READY);
+    }
+}
+
+coro_wake ba_sched_post_wait(const char *call, struct ba_post *p, int64_t deadline_ns)
+{
+    ba_sched_need_coroutine(call);
+    struct sched *s = S;
+    struct coro *self = s->current;
+    for (;;) {
+        if (p->delivered)
+            return CORO_WOKE_READY;
+        if (self->cancel_pending) {
+            self->cancel_pending = false;
+            return CORO_WOKE_CANCELLED;
+        }
+        self->wait_post = p;
+        coro_wake why = park(s, self, CORO_EV_PARK_TIMER, deadline_ns);
+        self->wait_post = NULL;
+        if (why != CORO_WOKE_READY)
+            return why;
+        /* READY without the post: a coro_wakeup; wait on */
+    }
+}
+
+void ba_sched_post_forget(struct ba_post *p)
+{
+    expected_done(p->to);
+}
+
+/* ---- life of a thread's runtime ---- */
+
+int ba_sched_up(void)
+{
+    if (S)
+        return 0;
+    struct sched *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->mail.fd = -1;
+    if (ba_reactor_open() < 0)
+        goto fail;
+    if (ba_overflow_arm(&s->current, &s->main_co) < 0) {
+        ba_reactor_close();
+        goto fail;
+    }
+    s->main_co.owner = s;
+    s->main_co.wait_fd = -1;
+    s->main_co.timer.index = TIMERHEAP_NONE;
+    s->main_co.tsan_fiber = san_fiber_current();
+    strcpy(s->main_co.name, "main");
+    s->current = &s->main_co;
+    s->next_id = 1;
+    S = s;
+    return 0;
+fail:
+    free(s);
+    return -1;
+}
+
+static void teardown(struct sched *s)
+{
+    ba_overflow_disarm();
+    ba_mailbox_close(&s->mail);
+    ba_reactor_close();
+    ba_stack_release_all();
+    ba_timerheap_free(&s->timers);
+    S = NULL;
+    free(s);
+}
+
+static _Noreturn void misuse_run_nested(const struct coro *c)
+{
+    char what[128];
+    snprintf(what, sizeof what,
+             "called from coroutine %" PRIu64 " \"%s\"; only main() runs the scheduler",
+             c->id, c->name);
+    ba_misuse("coro_run", what);
+}
+
+int coro_run(void)
+{
+    struct sched *s = S;
+    if (!s)
+        return 0; /* nothing was ever spawned on this thread */
+    if (ba_trace_inside())
+        ba_misuse("coro_run", "called from the trace hook");
+    if (s->current != &s->main_co)
+        misuse_run_nested(s->current);
+    switch_away(s); /* main parks until every coroutine is done */
+    bool deadlock = s->deadlock;
+    teardown(s);
+    if (deadlock) {
+        errno = EDEADLK;
+        return -1;
+    }
+    return 0;
+}
