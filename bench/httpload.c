@@ -299,6 +299,15 @@ static void spawn_workers(loader *l, coro_t **workers)
     }
 }
 
+/* Closes the client as soon as the load is over: its pool's reaper, a
+ * coroutine that sleeps until the idle connections time out, would
+ * otherwise keep coro_run going that long. */
+static void close_client(loader *l)
+{
+    http_client_close(l->client);
+    l->client = NULL;
+}
+
 static void *load(void *arg)
 {
     loader *l = arg;
@@ -308,6 +317,7 @@ static void *load(void *arg)
     if (!reached || (l->index == 0 && wait_for_threads() < 0)) {
         give_up();
         finished();
+        close_client(l);
         return NULL;
     }
     if (l->index == 0 && run.opt.warmup_s == 0 && !run.opt.warmup_requests)
@@ -325,6 +335,7 @@ static void *load(void *arg)
     coro_cancel(tick);
     coro_join(tick, NULL);
     free(workers);
+    close_client(l);
     return NULL;
 }
 
@@ -343,7 +354,7 @@ static void *run_thread(void *arg)
         perror("httpload");
         give_up();
     }
-    if (l->client)
+    if (l->client) /* load() did not run */
         http_client_close(l->client);
     return NULL;
 }
@@ -413,6 +424,32 @@ static loader *make_loaders(int n, int connections)
     return ls;
 }
 
+/* Runs the load on every thread and prints the merged report.  The exit
+ * status. */
+static int run_and_report(loader *ls, void **args)
+{
+    int n = run.opt.threads;
+    for (int i = 0; i < n; i++)
+        args[i] = &ls[i];
+    if (threads_run(n, run.opt.pinned ? run.opt.cpus : NULL, run_thread, args) < 0) {
+        /* Threads already started still use ls: no freeing, no return. */
+        fprintf(stderr, "httpload: cannot start %d threads: %s\n", n, strerror(errno));
+        exit(1);
+    }
+    if (atomic_load(&run.failed))
+        return 1;
+    static load_result res;
+    static hist latency_ns, rate;
+    hist_reset(&latency_ns);
+    hist_reset(&rate);
+    fill_result(&res, ls, &latency_ns, &rate);
+    if (run.opt.json)
+        report_json(stdout, &res);
+    else
+        report_text(stdout, &res, run.opt.latency);
+    return res.responses ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     int rc = args_parse(argc, argv, &run.opt);
@@ -423,32 +460,15 @@ int main(int argc, char **argv)
     }
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* a server gone away is EPIPE, not death */
-    int n = run.opt.threads;
-    atomic_init(&run.loading, n);
-    loader *ls = make_loaders(n, run.opt.connections);
-    void **args = calloc((size_t)n, sizeof *args);
-    static load_result res;
-    static hist latency_ns, rate;
-    if (!ls || !args) {
-        perror("httpload");
-        return 1;
-    }
-    for (int i = 0; i < n; i++)
-        args[i] = &ls[i];
-    if (threads_run(n, run.opt.pinned ? run.opt.cpus : NULL, run_thread, args) < 0) {
-        fprintf(stderr, "httpload: cannot start %d threads: %s\n", n, strerror(errno));
-        return 1;
-    }
-    if (atomic_load(&run.failed))
-        return 1;
-    hist_reset(&latency_ns);
-    hist_reset(&rate);
-    fill_result(&res, ls, &latency_ns, &rate);
-    if (run.opt.json)
-        report_json(stdout, &res);
+    atomic_init(&run.loading, run.opt.threads);
+    loader *ls = make_loaders(run.opt.threads, run.opt.connections);
+    void **args = calloc((size_t)run.opt.threads, sizeof *args);
+    int status = 1;
+    if (ls && args)
+        status = run_and_report(ls, args);
     else
-        report_text(stdout, &res, run.opt.latency);
+        perror("httpload");
     free(ls);
     free(args);
-    return res.responses ? 0 : 1;
+    return status;
 }

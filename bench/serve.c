@@ -448,15 +448,16 @@ int main(int argc, char **argv)
     reply.close = build_answer(o.bytes, true, &reply.close_len);
     int sfd = signal_fd();
     struct server *srvs = calloc((size_t)o.threads, sizeof *srvs);
+    rc = -1;
     if (!reply.keep || !reply.close || sfd < 0 || !srvs) {
         perror("serve");
-        return 1;
+        goto out;
     }
     if (make_servers(srvs, &o, sfd) < 0)
-        return 1;
+        goto out;
     if (o.port_file && write_port_file(o.port_file, o.port) < 0) {
         fprintf(stderr, "serve: cannot write %s: %s\n", o.port_file, strerror(errno));
-        return 1;
+        goto out;
     }
     if (o.threads > 1)
         printf("listening on 127.0.0.1:%d (%d threads)\n", o.port, o.threads);
@@ -464,6 +465,7 @@ int main(int argc, char **argv)
         printf("listening on 127.0.0.1:%d\n", o.port);
     fflush(stdout);
     rc = run_servers(srvs, &o);
+out: /* the fds go with the process */
     free(srvs);
     free(reply.keep);
     free(reply.close);
