@@ -56,6 +56,10 @@ for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 url="http://127.0.0.1:$(cat "$tmp/port")/"
 grep -q "^listening on 127.0.0.1:.* (2 threads)" "$tmp/serve.out" ||
   fail "serve -t 2 did not say so: $(cat "$tmp/serve.out")"
+# SO_REUSEPORT must not let a second serve -t 2 share the port.
+rc=0; timeout 5 "$serve" -t 2 -p "$(cat "$tmp/port")" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "Address already in use" "$tmp/err" ||
+  fail "a second serve -t 2 on the port: exit $rc, '$(cat "$tmp/err")'"
 
 "$httpload" -t 2 -c 4 -d 1 --latency "$url" >"$tmp/text2" || fail "httpload -t 2 -d 1 exited $?"
 grep -q '^  2 threads and 4 connections' "$tmp/text2" || fail "no '2 threads' header: $(cat "$tmp/text2")"

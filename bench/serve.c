@@ -374,11 +374,31 @@ fail:;
     return -1;
 }
 
+/* With -t N: SO_REUSEPORT would let the threads' listeners join those of
+ * another serve of ours on the same port, splitting its connections with
+ * it.  A plain listener takes the port only if nobody holds it (or picks
+ * a free one for -p 0); closed again at once, its port is the one the
+ * threads' listeners then share.  0, or -1/errno. */
+static int claim_port(serve_options *o)
+{
+    if (o->threads == 1)
+        return 0;
+    int fd = listen_on(&o->port, false);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 /* Each thread's server: its listener (the first one picks the port the
  * others share) and what tells it to stop (sfd for thread 0).  0, or -1
  * after saying why. */
 static int make_servers(struct server *srvs, serve_options *o, int sfd)
 {
+    if (claim_port(o) < 0) {
+        fprintf(stderr, "serve: cannot listen on 127.0.0.1:%d: %s\n", o->port, strerror(errno));
+        return -1;
+    }
     for (int i = 0; i < o->threads; i++) {
         srvs[i] = (struct server){.index = i, .all = srvs, .threads = o->threads};
         if ((srvs[i].lfd = listen_on(&o->port, o->threads > 1)) < 0) {
