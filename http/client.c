@@ -10,6 +10,7 @@
  *       decide the next hop                       (redirect.c)
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ struct http_client {
     char *no_proxy;         /* our copy, or NULL */
     pool pool;              /* kept-alive connections */
     int in_flight;          /* requests running now */
+    pthread_t owner;        /* the thread that opened it: its sockets are
+                               in that thread's reactor */
 };
 
 /* One http_send: what stays the same over its hops. */
@@ -155,13 +158,23 @@ http_client *http_client_open(const http_client_opts *opts)
     }
     c->pool.max_per_host = o->max_per_host;
     c->pool.idle_timeout_ns = ba_ms_to_ns(o->idle_timeout_ms);
+    c->owner = pthread_self();
     return c;
+}
+
+/* A client is used on the thread that opened it only. */
+static void check_thread(const char *call, const http_client *c)
+{
+    if (!pthread_equal(c->owner, pthread_self()))
+        ba_misuse(call, "the client belongs to another thread (a client is used only on "
+                        "the thread that opened it: one per thread's runtime)");
 }
 
 void http_client_close(http_client *c)
 {
     if (!c)
         return;
+    check_thread("http_client_close", c);
     if (c->in_flight) {
         char what[96];
         snprintf(what, sizeof what, "%d requests still in flight on this client",
@@ -392,6 +405,7 @@ static void check_call(const http_client *c, const http_request *req, http_respo
         ba_misuse("http_send", "called outside any coroutine");
     if (!c)
         ba_misuse("http_send", "the client is NULL");
+    check_thread("http_send", c);
     if (!req)
         ba_misuse("http_send", "req is NULL");
     if (!out)

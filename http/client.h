@@ -10,6 +10,12 @@
  * only the calling coroutine.  Any number of coroutines may use one client
  * at once; connections are kept alive and reused per host:port.
  *
+ * Threads: a client belongs to the thread that opened it (its connections
+ * are watched by that thread's runtime, coro.h).  Each thread that runs a
+ * runtime opens a client of its own; calling http_send or
+ * http_client_close on another thread's client stops the program (API
+ * misuse).  The name lookups run on coro_offload's workers (offload.h).
+ *
  * Errors: calls return 0 or one of the negative HTTP_E* codes below;
  * http_strerror() names it.  After http_send (http_get) fails, errno is
  * the system's reason where there was one, else 0 -- never a stale value:

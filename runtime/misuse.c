@@ -1,4 +1,5 @@
 /* misuse.c - the one place an API misuse is reported (misuse.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,4 +18,14 @@ _Noreturn void ba_misuse(const char *call, const char *what)
         (void)w; /* nothing better to do if stderr is gone: abort anyway */
     }
     abort();
+}
+
+_Noreturn void ba_misusef(const char *call, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    ba_misuse(call, what);
 }

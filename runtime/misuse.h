@@ -16,4 +16,8 @@
  * better than "bad state").  Never returns. */
 _Noreturn void ba_misuse(const char *call, const char *what);
 
+/* ba_misuse with `what` made by printf(fmt, ...) (cut at ~400 bytes). */
+_Noreturn void ba_misusef(const char *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

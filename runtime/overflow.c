@@ -18,7 +18,7 @@
 #include "overflow.h"
 #include "scheduler.h"
 
-#define ALT_STACK_SIZE (64 * 1024)
+#define ALT_STACK_SIZE ((size_t)64 * 1024)
 
 /* The arming thread's view. */
 struct view {

@@ -356,26 +356,6 @@ void ba_sched_need_coroutine(const char *call)
         misuse_outside(call);
 }
 
-static _Noreturn void misuse_events(const char *call, int fd, int events)
-{
-    char what[128];
-    snprintf(what, sizeof what, "events %d on fd %d: CORO_READ, CORO_WRITE or both",
-             events, fd);
-    ba_misuse(call, what);
-}
-
-static _Noreturn void misuse_second_waiter(const char *call, const struct coro *self, int fd,
-                                           int events)
-{
-    const char *how = events == CORO_READ ? "read" : events == CORO_WRITE ? "write" : "read and write";
-    char what[192];
-    snprintf(what, sizeof what,
-             "coroutine %" PRIu64 " \"%s\" waits to %s fd %d, which another coroutine "
-             "already waits on (one waiter per fd and direction)",
-             self->id, self->name, how, fd);
-    ba_misuse(call, what);
-}
-
 /* ---- the waits ---- */
 
 /* Parks the running coroutine (its fd and post already recorded) until
@@ -401,7 +381,7 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
     struct sched *s = S;
     struct coro *self = s->current;
     if (fd >= 0 && (events & ~(CORO_READ | CORO_WRITE) || events == 0))
-        misuse_events(call, fd, events);
+        ba_misusef(call, "events %d on fd %d: CORO_READ, CORO_WRITE or both", events, fd);
     if (self->cancel_pending) {
         self->cancel_pending = false;
         return CORO_WOKE_CANCELLED;
@@ -410,7 +390,11 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
      * failures (ENOMEM) also return at once: the caller's syscall retries. */
     if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0) {
         if (errno == EBUSY)
-            misuse_second_waiter(call, self, fd, events);
+            ba_misusef(call, "coroutine %" PRIu64 " \"%s\" waits to %s fd %d, which another "
+                             "coroutine already waits on (one waiter per fd and direction)",
+                       self->id, self->name, events == CORO_READ    ? "read"
+                                             : events == CORO_WRITE ? "write"
+                                                                    : "read and write", fd);
         return CORO_WOKE_READY;
     }
     self->wait_fd = fd >= 0 ? fd : -1;
@@ -548,15 +532,6 @@ static void teardown(struct sched *s)
     free(s);
 }
 
-static _Noreturn void misuse_run_nested(const struct coro *c)
-{
-    char what[128];
-    snprintf(what, sizeof what,
-             "called from coroutine %" PRIu64 " \"%s\"; only main() runs the scheduler",
-             c->id, c->name);
-    ba_misuse("coro_run", what);
-}
-
 int coro_run(void)
 {
     struct sched *s = S;
@@ -565,7 +540,8 @@ int coro_run(void)
     if (ba_trace_inside())
         ba_misuse("coro_run", "called from the trace hook");
     if (s->current != &s->main_co)
-        misuse_run_nested(s->current);
+        ba_misusef("coro_run", "called from coroutine %" PRIu64 " \"%s\"; only main() runs "
+                               "the scheduler", s->current->id, s->current->name);
     switch_away(s); /* main parks until every coroutine is done */
     bool deadlock = s->deadlock;
     teardown(s);

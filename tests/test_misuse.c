@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -145,6 +146,29 @@ static void *send_null_url(void *arg)
     if (client)
         http_send(client, &req, &resp);
     return NULL;
+}
+
+/* A client opened on main's thread, used from a coroutine of another. */
+static void *get_on_foreign_client(void *client)
+{
+    http_response *resp = NULL;
+    http_get(client, "http://127.0.0.1:9/", &resp);
+    return NULL;
+}
+
+static void *foreign_thread(void *client)
+{
+    coro_spawn(get_on_foreign_client, client, NULL);
+    coro_run();
+    return NULL;
+}
+
+static void client_of_another_thread(void)
+{
+    http_client *client = http_client_open(NULL);
+    pthread_t t;
+    if (client && pthread_create(&t, NULL, foreign_thread, client) == 0)
+        pthread_join(t, NULL);
 }
 
 static void http_send_null_url(void)
@@ -443,6 +467,9 @@ static const misuse_case cases[] = {
     {"http_get called from main(), outside any coroutine", http_get_from_main, "http_send",
      OUTSIDE},
     {"http_send with req->url NULL", http_send_null_url, "http_send", "req->url is NULL"},
+    {"http_get on another thread's client", client_of_another_thread, "http_send",
+     "the client belongs to another thread (a client is used only on the thread that "
+     "opened it: one per thread's runtime)"},
     {"coro_yield from the trace hook", yield_from_trace_hook, "coro_yield", IN_HOOK},
     {"coro_run from the trace hook", run_from_trace_hook, "coro_run",
      "called from the trace hook"},
