@@ -112,7 +112,9 @@ typedef int (*http_handler)(const http_server_request *req, http_server_reply *r
 
 /* ---- answering ----
  * A handler answers once: one http_reply, or one stream.  Calls on a
- * reply whose handler has returned, a second answer, a status outside
+ * reply whose handler has returned (caught until the connection's next
+ * request comes: the reply is that request's then), a second answer, a
+ * status outside
  * 200..999, http_reply_write or http_reply_end without http_reply_start,
  * and a body for a 204 or 304 stop the program (API misuse).  For a HEAD
  * request the head goes out as for GET (Content-Length included) and the
