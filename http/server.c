@@ -100,12 +100,10 @@ static int listen_socket(http_server *s)
 static void addr_text(const struct sockaddr *sa, char *out, size_t size)
 {
     char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
-        snprintf(out, size, "[%s]:%u", host, port);
+        snprintf(out, size, "[%s]:%u", host, ntohs(a->sin6_port));
         return;
     }
     const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
@@ -120,11 +118,11 @@ static void fill_defaults(http_server_opts *o)
     if (o->backlog <= 0)
         o->backlog = SOMAXCONN;
     if (!o->max_head_bytes)
-        o->max_head_bytes = 16 * 1024;
+        o->max_head_bytes = (size_t)16 * 1024;
     if (!o->max_headers)
         o->max_headers = 100;
     if (!o->max_body_bytes)
-        o->max_body_bytes = 1024 * 1024;
+        o->max_body_bytes = (size_t)1024 * 1024;
     o->header_timeout_ms = o->header_timeout_ms ? o->header_timeout_ms : 10000;
     o->body_timeout_ms = o->body_timeout_ms ? o->body_timeout_ms : 60000;
     o->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 60000;
@@ -165,11 +163,10 @@ int http_server_port(const http_server *s)
 
 static void check_thread(const char *call, const http_server *s)
 {
-    if (!s)
-        ba_misuse(call, "the server is NULL");
-    if (!pthread_equal(s->owner, pthread_self()))
-        ba_misuse(call, "the server belongs to another thread (a server is used only on "
-                        "the thread that opened it)");
+    if (!s || !pthread_equal(s->owner, pthread_self()))
+        ba_misuse(call, !s ? "the server is NULL"
+                           : "the server belongs to another thread (a server is used only "
+                             "on the thread that opened it)");
 }
 
 /* ---- accepting ---- */
@@ -225,6 +222,7 @@ static int accept_loop(http_server *s)
     int burst = 0;
     while (!s->stopping) {
         struct sockaddr_storage peer;
+        memset(&peer, 0, sizeof peer); /* the analyzer cannot see accept4 fill it */
         socklen_t len = sizeof peer;
         int fd = accept4(s->lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {

@@ -39,7 +39,7 @@ enum { REPLY_NONE, REPLY_PENDING, REPLY_STREAMING, REPLY_DONE, REPLY_FAILED, REP
 enum { STREAM_LENGTH, STREAM_CHUNKED, STREAM_UNTIL_CLOSE };
 
 #define BA_REPLY_FIXED_MAX 160   /* status line + Date, or framing + Connection */
-#define BA_REPLY_EXTRA_MAX (64 * 1024) /* the handler's header lines */
+#define BA_REPLY_EXTRA_MAX ((size_t)64 * 1024) /* the handler's header lines */
 
 struct ba_srv_conn;
 
@@ -60,6 +60,7 @@ struct http_server_reply {
     size_t head_len;
     char tail[BA_REPLY_FIXED_MAX];  /* ...and framing, Connection, blank line */
     size_t tail_len;
+    char chunk_line[24];  /* a chunk's size line, while it is sent */
 };
 
 /* ---- one connection ---- */

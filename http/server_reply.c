@@ -49,20 +49,21 @@ const char *ba_srv_reason(int status)
  * and %b follow the locale. */
 static const char *date_line(void)
 {
-    static _Thread_local struct { time_t at; char line[48]; } cache;
+    static _Thread_local time_t made_at;
+    static _Thread_local char line[48];
     static const char days[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     time_t now = time(NULL);
-    if (now == cache.at && cache.line[0])
-        return cache.line;
+    if (now == made_at && line[0])
+        return line;
     struct tm tm;
     gmtime_r(&now, &tm);
-    snprintf(cache.line, sizeof cache.line, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+    snprintf(line, sizeof line, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
              days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
              tm.tm_hour, tm.tm_min, tm.tm_sec);
-    cache.at = now;
-    return cache.line;
+    made_at = now;
+    return line;
 }
 
 static bool no_body_status(int status)
@@ -136,14 +137,14 @@ static bool named(const char *name, const char *what)
 /* Appends "name: value" CRLF to r->extra.  0, or -1/ENOMEM or EMSGSIZE. */
 static int append_line(http_server_reply *r, const char *name, const char *value)
 {
-    size_t nl = strlen(name), vl = strlen(value), need = r->extra_len + nl + vl + 4;
+    size_t line = strlen(name) + strlen(value) + 4, need = r->extra_len + line;
     if (need > BA_REPLY_EXTRA_MAX) {
         errno = EMSGSIZE;
         return -1;
     }
-    if (need > r->extra_cap) {
+    if (need + 1 > r->extra_cap) {     /* + 1: snprintf's NUL, not sent */
         size_t cap = r->extra_cap ? r->extra_cap : 256;
-        while (cap < need)
+        while (cap < need + 1)
             cap *= 2;
         char *grown = realloc(r->extra, cap);
         if (!grown)
@@ -151,11 +152,7 @@ static int append_line(http_server_reply *r, const char *name, const char *value
         r->extra = grown;
         r->extra_cap = cap;
     }
-    char *p = r->extra + r->extra_len;
-    memcpy(p, name, nl);
-    memcpy(p + nl, ": ", 2);
-    memcpy(p + nl + 2, value, vl);
-    memcpy(p + nl + 2 + vl, "\r\n", 2);
+    snprintf(r->extra + r->extra_len, line + 1, "%s: %s\r\n", name, value);
     r->extra_len = need;
     return 0;
 }
@@ -163,10 +160,8 @@ static int append_line(http_server_reply *r, const char *name, const char *value
 /* Stops the program unless `call` may act on r now. */
 static void check_open(const char *call, const http_server_reply *r)
 {
-    if (!r)
-        ba_misuse(call, "reply is NULL");
-    if (r->state == REPLY_OVER)
-        ba_misuse(call, "the handler of this reply has returned");
+    if (!r || r->state == REPLY_OVER)
+        ba_misuse(call, !r ? "reply is NULL" : "the handler of this reply has returned");
 }
 
 int http_reply_header(http_server_reply *r, const char *name, const char *value)
@@ -335,11 +330,10 @@ int http_reply_write(http_server_reply *r, const void *data, size_t len)
         return -1;
     }
     struct iovec iov[6];
-    char size_line[24];
     int n = pending_head(r, iov);
     if (!r->head_only && r->mode == STREAM_CHUNKED) {
-        int k = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
-        iov[n++] = (struct iovec){size_line, (size_t)k};
+        int k = snprintf(r->chunk_line, sizeof r->chunk_line, "%zx\r\n", len);
+        iov[n++] = (struct iovec){r->chunk_line, (size_t)k};
     }
     if (!r->head_only)
         iov[n++] = (struct iovec){(void *)data, len};

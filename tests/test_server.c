@@ -334,6 +334,30 @@ static void *ipv6_port_zero(void *arg)
     return NULL;
 }
 
+/* reuse_port: two servers on one port (a listener per thread); without
+ * it the second bind is EADDRINUSE. */
+static void *reuse_port(void *arg)
+{
+    (void)arg;
+    http_server_opts o = {.reuse_port = true};
+    http_server *a = http_server_open(&o, routes, NULL);
+    if (!CHECK(a != NULL))
+        return NULL;
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", http_server_port(a));
+    o.listen = listen;
+    http_server *b = http_server_open(&o, routes, NULL);
+    if (CHECK(b != NULL))
+        CHECK_INT(http_server_port(b), http_server_port(a));
+    http_server *c = http_server_open(&(http_server_opts){.listen = listen}, routes, NULL);
+    if (!CHECK(c == NULL))
+        http_server_close(c);
+    CHECK_INT(errno, EADDRINUSE);
+    http_server_close(b);
+    http_server_close(a);
+    return NULL;
+}
+
 /* ---- the seed: a handler awaiting an upstream, shared client ---- */
 
 typedef struct gateway {
@@ -418,12 +442,13 @@ RUNNER(http10)
 RUNNER(expect_continue)
 RUNNER(handler_closes)
 RUNNER(ipv6_port_zero)
+RUNNER(reuse_port)
 RUNNER(seed_gateway)
 
 static const check_case cases[] = {
     CASE(methods_bodies_keepalive), CASE(broken_streams), CASE(pipelined_three),
     CASE(http10), CASE(expect_continue), CASE(handler_closes), CASE(ipv6_port_zero),
-    CASE(seed_gateway),
+    CASE(reuse_port), CASE(seed_gateway),
 };
 
 int main(void)
