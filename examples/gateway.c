@@ -231,10 +231,14 @@ static void *serve(void *arg)
                           .read_timeout_ms = o->timeout_ms, .trace = o->trace,
                           .thread_index = w->index, .threads = o->threads};
     gateway *g = gateway_open(&cfg);
+    if (!g) {
+        fprintf(stderr, "gateway: cannot open the client: %s\n", strerror(errno));
+        goto fail;
+    }
     http_server_opts so = {.listen = o->listen, .reuse_port = o->threads > 1,
                            .conn_name = "gateway-conn",
                            .on_event = o->trace ? gateway_server_event : NULL, .event_user = g};
-    w->server = g ? http_server_open(&so, gateway_handle, g) : NULL;
+    w->server = http_server_open(&so, gateway_handle, g);
     coro_t *watcher = w->server ? coro_spawn(stop_watcher, w, &(coro_opts){.name = "stop"}) : NULL;
     if (!watcher) {
         fprintf(stderr, "gateway: cannot listen on %s: %s\n", o->listen, strerror(errno));
