@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# bench/gateway.sh: the seed's endpoint -- GET /path awaits GET
+# UPSTREAM/path through one shared client -- in five programs, in one run:
+#
+#   gateway-asm, gateway-ucontext   examples/gateway, release builds
+#   nginx-proxy                     nginx proxy_pass, upstream keepalive
+#   go                              bench/gateway/peer.go, GOMAXPROCS=1
+#   fastapi                         bench/gateway/peer_fastapi.py on uvicorn
+#                                   + httpx (the seed's own stack)
+#
+# All in front of the same upstream (nginx, one worker: 13-byte and 16 KiB
+# files), loaded with wrk -t1 at -c64 and -c1.  With two cores or more the
+# program measured gets CPU 0 to itself; the upstream and wrk share CPU 1
+# (as bench/compare pins).  Server CPU per request is the measured
+# program's user + system time over the run (/proc/PID/stat) divided by
+# the requests wrk completed.  Writes bench/results/GATEWAY.md.
+#
+# Knobs: BA_BENCH_SECONDS per run (default 3).  Installs wrk, nginx,
+# golang-go, python3-fastapi, python3-uvicorn and python3-httpx from
+# Debian when missing; a peer that cannot be had is skipped, and said so.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+root=$PWD
+secs=${BA_BENCH_SECONDS:-3}
+tmp=$(mktemp -d /tmp/bareawait-gateway.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+say() { printf '== %s\n' "$*" >&2; }
+
+ensure_pkg() { # ensure_pkg CHECK PACKAGE
+  eval "$1" >/dev/null 2>&1 && return 0
+  say "installing $2 from Debian (apt-get)"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" \
+    >>"$tmp/apt.log" 2>&1 || { say "could not install $2; going on without it"; return 1; }
+}
+scripts/ensure-tools meson ninja curl || exit 1
+ensure_pkg 'command -v wrk' wrk || exit 1
+ensure_pkg 'command -v nginx' nginx-light || exit 1
+have_go=1 have_fastapi=1
+ensure_pkg 'command -v go' golang-go || have_go=0
+for p in fastapi uvicorn httpx; do
+  ensure_pkg "/usr/bin/python3 -c 'import $p'" "python3-$p" || have_fastapi=0
+done
+
+# ---- builds -------------------------------------------------------------
+backends=(asm ucontext)
+[ "$(uname -m)" = x86_64 ] || backends=(ucontext)
+for sw in "${backends[@]}"; do
+  dir=build-bench-$sw
+  say "building $dir/examples/gateway (release)"
+  if [ -d "$dir" ]; then meson setup --reconfigure "$dir" -Dswitch="$sw" --buildtype=release
+  else meson setup "$dir" -Dswitch="$sw" --buildtype=release; fi >"$tmp/setup-$sw.log" 2>&1 &&
+    ninja -C "$dir" examples/gateway >"$tmp/build-$sw.log" 2>&1 ||
+    { tail -20 "$tmp/setup-$sw.log" "$tmp/build-$sw.log" >&2; exit 1; }
+done
+if [ "$have_go" = 1 ]; then
+  say "building bench/gateway/peer.go"
+  (cd bench/gateway && HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS=-mod=mod \
+     go build -o "$tmp/peer-go" peer.go) >"$tmp/go.log" 2>&1 ||
+    { say "go build failed: $(tail -3 "$tmp/go.log")"; have_go=0; }
+fi
+
+# ---- placement ----------------------------------------------------------
+ncpu=$(nproc)
+srv_pin=() other_pin=()
+if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
+  srv_pin=(taskset -c 0) other_pin=(taskset -c 1)
+fi
+cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+machine="${cpu_model:-unknown CPU}, $ncpu cores, Linux $(uname -r)"
+# Other work on the machine skews every figure: how busy are the CPUs for
+# a second before we start, and after the last run.
+busy_pct() {
+  local a b
+  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
+    for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
+    printf "%.0f", t ? 100 * (t - idle) / t : 0 }'
+}
+busy_before=$(busy_pct)
+
+wait_up() { for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
+
+# nginx_conf DIR PORT BODY: one worker, no master, the http block BODY.
+nginx_conf() {
+  mkdir -p "$1/body" "$1/proxy"
+  cat >"$1/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  client_body_temp_path $1/body;
+  proxy_temp_path $1/proxy;
+  $3
+}
+EOF
+}
+
+up_port=18561 gw_port=18562
+up=$tmp/upstream
+mkdir -p "$up/www"
+printf 'Hello, World!' >"$up/www/13"
+head -c 16384 /dev/zero | tr '\0' 'x' >"$up/www/16k"
+nginx_conf "$up" $up_port "server { listen 127.0.0.1:$up_port; root $up/www; location / { } }"
+"${other_pin[@]}" nginx -p "$up" -c "$up/nginx.conf" -e "$up/error.log" >/dev/null 2>&1 &
+pids+=($!)
+wait_up "http://127.0.0.1:$up_port/13" || { say "the upstream nginx did not start"; exit 1; }
+upstream=http://127.0.0.1:$up_port
+
+# start_peer NAME: starts it on $gw_port, pinned; its pid in $peer_pid.
+start_peer() {
+  local d=$tmp/$1
+  mkdir -p "$d"
+  case $1 in
+    gateway-*)
+      "${srv_pin[@]}" "build-bench-${1#gateway-}/examples/gateway" --upstream "$upstream" \
+        --listen 127.0.0.1:$gw_port >"$d/out" 2>&1 & ;;
+    nginx-proxy)
+      nginx_conf "$d" $gw_port "upstream up { server 127.0.0.1:$up_port; keepalive 64; }
+  server { listen 127.0.0.1:$gw_port; location / { proxy_pass http://up;
+    proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+      "${srv_pin[@]}" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/out" 2>&1 & ;;
+    go)
+      GOMAXPROCS=1 "${srv_pin[@]}" "$tmp/peer-go" -upstream "$upstream" \
+        -listen 127.0.0.1:$gw_port >"$d/out" 2>&1 & ;;
+    fastapi)
+      (cd bench/gateway && UPSTREAM=$upstream exec "${srv_pin[@]}" /usr/bin/python3 -m uvicorn \
+         peer_fastapi:app --host 127.0.0.1 --port $gw_port --log-level warning \
+         --no-access-log) >"$d/out" 2>&1 & ;;
+  esac
+  peer_pid=$!
+  pids+=("$peer_pid")
+  wait_up "http://127.0.0.1:$gw_port/13"
+}
+
+stop_peer() {
+  kill "$peer_pid" 2>/dev/null
+  wait "$peer_pid" 2>/dev/null
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null || return 0; sleep 0.05; done
+}
+
+# The process's user + system CPU time in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+to_us() { awk -v t="$1" 'BEGIN{v=t+0; if (t~/us$/) print v; else if (t~/ms$/) print v*1000;
+                          else if (t~/s$/) print v*1e6; else print ""}'; }
+
+# measure NAME BODY CONNS: one wrk run, one line of $tmp/runs.tsv:
+#   name body conns req/s p50_us p99_us cpu_us/req errors
+measure() {
+  local out=$tmp/wrk-$1-$2-$3 t0 t1
+  t0=$(cpu_ticks "$peer_pid")
+  "${other_pin[@]}" wrk -t1 -c"$3" -d"${secs}s" --latency "http://127.0.0.1:$gw_port/$2" \
+    >"$out" 2>&1
+  t1=$(cpu_ticks "$peer_pid")
+  local rps req p50 p99 err cpu
+  rps=$(awk '/^Requests\/sec:/{print $2}' "$out")
+  req=$(awk '/requests in/{print $1}' "$out")
+  p50=$(to_us "$(awk '$1=="50%"{print $2}' "$out")")
+  p99=$(to_us "$(awk '$1=="99%"{print $2}' "$out")")
+  err=$(awk '/Socket errors/{gsub(/[^0-9 ]/," "); n=0; for(i=1;i<=NF;i++) n+=$i; print n}
+             /Non-2xx/{print $NF}' "$out" | awk '{n+=$1} END{print n+0}')
+  cpu=$(awk -v d="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$req" \
+        'BEGIN{printf "%.1f", n ? d / hz * 1e6 / n : 0}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$p50" "$p99" "$cpu" "$err" \
+    >>"$tmp/runs.tsv"
+  say "$1 $2 c=$3: $rps req/s, p99 $p99 us, $cpu us CPU/request, $err errors"
+}
+
+peers=()
+for sw in "${backends[@]}"; do peers+=("gateway-$sw"); done
+peers+=(nginx-proxy)
+[ "$have_go" = 1 ] && peers+=(go)
+[ "$have_fastapi" = 1 ] && peers+=(fastapi)
+: >"$tmp/runs.tsv"
+for p in "${peers[@]}"; do
+  start_peer "$p" || { say "$p did not start: $(tail -3 "$tmp/$p/out")"; stop_peer; continue; }
+  for body in 13 16k; do
+    "${other_pin[@]}" wrk -t1 -c64 -d1s "http://127.0.0.1:$gw_port/$body" >/dev/null 2>&1 # warm-up
+    for c in 64 1; do measure "$p" "$body" "$c"; done
+  done
+  stop_peer
+done
+
+busy_after=$(busy_pct)
+
+# ---- the report ---------------------------------------------------------
+out=$root/bench/results/GATEWAY.md
+mkdir -p "${out%/*}"
+{
+  echo "# The seed's endpoint, five ways: req/s, latency, server CPU"
+  echo
+  echo "Made by \`bench/gateway.sh\` (BA_BENCH_SECONDS=$secs) on $(date -u '+%Y-%m-%d %H:%M UTC'):"
+  echo "$machine.  Upstream: nginx $(nginx -v 2>&1 | sed 's|.*/||'), one worker."
+  echo "Load: wrk -t1 -cC -d${secs}s.  Pinned: the program measured on CPU 0;"
+  echo "upstream and wrk on CPU 1 (nothing pinned on a 1-core machine)."
+  echo "One run each, in this run; ratio = req/s over nginx-proxy's at the same body and C."
+  echo "CPUs busy with other work: ${busy_before}% before the runs, ${busy_after}% after"
+  echo "(above ~10%, the figures are noisy: compare ratios, not absolute values)."
+  echo
+  echo "| program | body | C | req/s | ratio | p50 µs | p99 µs | CPU µs/req | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  awk -F'\t' 'NR==FNR { if ($1=="nginx-proxy") ref[$2 FS $3]=$4; next }
+    { r = ref[$2 FS $3]; printf "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n",
+        $1, $2, $3, $4, r ? sprintf("%.2f", $4 / r) : "-", $5, $6, $7, $8 }' \
+    "$tmp/runs.tsv" "$tmp/runs.tsv"
+  echo
+  echo "Peers: bench/gateway/peer.go (Go $(go version 2>/dev/null | awk '{print $3}'),"
+  echo "GOMAXPROCS=1), bench/gateway/peer_fastapi.py (FastAPI"
+  echo "$(/usr/bin/python3 -c 'import fastapi; print(fastapi.__version__)' 2>/dev/null), uvicorn, httpx),"
+  echo "nginx proxy_pass with \`keepalive 64\` to the upstream."
+} >"$out"
+cat "$out"
