@@ -6,9 +6,9 @@
  * from it: while the client is parked in `await`, the server's coroutines
  * run, and the other way round.  That is the whole point of the demos.
  *
- * Simple on purpose: GET and HEAD only, request bodies are not read, one
- * fixed answer, no limits beyond a 4 KiB request head.  The real thing
- * would parse requests with a parser like http/parse.h.
+ * Simple on purpose: one fixed answer to every request, whatever its
+ * method or path.  It is a handler on http_server (server.h), which does
+ * the parsing, the keep-alive and the limits.
  */
 #ifndef BAREAWAIT_DEMO_SERVER_H
 #define BAREAWAIT_DEMO_SERVER_H

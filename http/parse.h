@@ -1,4 +1,5 @@
-/* parse.h - the HTTP/1.1 response parser: head, body framing, chunks.
+/* parse.h - the HTTP/1.1 parsers: response heads (parse.c), request
+ * heads (parse_request.c), body framing, chunks (parse_chunked.c).
  *
  * Pure functions over the caller's bytes.  Nothing here knows about
  * sockets or coroutines, nothing allocates, and every pointer handed back
@@ -6,7 +7,9 @@
  *
  * The return convention is picohttpparser's: >= 0 bytes consumed,
  * -2 "incomplete, call again with more bytes", -1 malformed; and -3
- * "the caller's header array is full" from http_parse_response.
+ * "the caller's header array is full" from http_parse_response and
+ * http_parse_request, -4 "an HTTP version we do not speak" from
+ * http_parse_request.
  */
 #ifndef BAREAWAIT_HTTP_PARSE_H
 #define BAREAWAIT_HTTP_PARSE_H
@@ -112,6 +115,123 @@ typedef struct http_framing {
  * INT64_MAX), Content-Lengths disagree, or "chunked" comes twice. */
 int http_framing_of(int status, bool head_request, int minor_version,
                     const http_header *h, size_t n, http_framing *out);
+
+/* ---- the request side (parse_request.c) ----
+ *
+ * Strict by default, like llhttp, since a server reads what any client
+ * (or a proxy in front of it) sends, and two parsers that disagree about
+ * where a request ends are a request-smuggling hole.  The rules:
+ *   - Line ends are CR LF.  A bare LF is malformed: llhttp's default
+ *     too (its lenient_optional_cr_before_lf flag is off unless set);
+ *     RFC 9112 section 2.2 only *allows* a recipient to take one.  A bare
+ *     CR (not followed by LF) is malformed, as the RFC requires.
+ *   - No control byte anywhere in the head but tab in a header value
+ *     (NUL, DEL and the rest are malformed); bytes >= 0x80 are allowed in
+ *     header values (obs-text) and, as nginx takes them, in the target.
+ *   - One empty line (CR LF) before the request line is skipped (RFC 9112
+ *     section 2.2: a server SHOULD ignore at least one); two are
+ *     malformed.
+ *   - Request line: method SP request-target SP HTTP-version, single
+ *     spaces.  The method is any token (RFC 9110 tchar).  The target has
+ *     no space or control byte and one of four forms: origin-form
+ *     ("/path?query"; not for CONNECT), absolute-form ("scheme:...", as
+ *     sent to a proxy; RFC 9112 section 3.2.2 says a server MUST accept
+ *     it), authority-form ("host:port", for CONNECT and only CONNECT),
+ *     asterisk-form ("*", for OPTIONS and only OPTIONS).  The version is
+ *     "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 parse; any other (HTTP/2.0,
+ *     HTTP/1.2, HTTP/0.9) is -4, for a 505 answer; "HTTP/2" or
+ *     "http/1.1" are malformed.
+ *   - Header lines: a token name, then ':' at once (whitespace between
+ *     the name and the colon is malformed: RFC 9112 section 5.1);
+ *     obsolete line folding -- a line starting with a space or tab -- is
+ *     malformed (RFC 9112 section 5.2 lets a server reject it).
+ *   - Host: an HTTP/1.1 request must have exactly one, an HTTP/1.0 one
+ *     at most one (RFC 9112 section 3.2: else 400).
+ * Body framing (Content-Length, Transfer-Encoding) is
+ * http_request_framing's, below. */
+
+/* The four shapes of a request-target (RFC 9112 section 3.2). */
+typedef enum http_target_form {
+    HTTP_TARGET_ORIGIN,     /* "/where?query": the usual one */
+    HTTP_TARGET_ABSOLUTE,   /* "http://host/where": a request to a proxy */
+    HTTP_TARGET_AUTHORITY,  /* "host:port": CONNECT */
+    HTTP_TARGET_ASTERISK    /* "*": OPTIONS for the server as a whole */
+} http_target_form;
+
+/* A parsed request head.  Every pointer points into the parsed buffer;
+ * the strings are not NUL-terminated. */
+typedef struct http_request_head {
+    const char *method;     /* the method token, as sent ("GET") */
+    size_t method_len;
+    const char *target;     /* the request-target, as sent */
+    size_t target_len;
+    http_target_form form;  /* which of the four shapes target has */
+    int minor_version;      /* 0 or 1 (HTTP/1.0, HTTP/1.1) */
+    http_header *headers;   /* the caller's array, filled in order */
+    size_t num_headers;     /* its capacity on entry, the count on return */
+} http_request_head;
+
+/* Parses a request head (request line, header lines, blank line) at
+ * buf[0..len).  last_len is the len passed on the previous call for the
+ * same buffer (0 the first time): only the bytes new since then are
+ * scanned until the head is complete, so feeding a head one byte at a
+ * time stays O(n).  req->headers and req->num_headers (its capacity) are
+ * set by the caller.
+ *
+ * Returns > 0, the size of the head: the head is complete and well-formed
+ * and the body (or the next request) starts at buf + ret; *req is filled.
+ *
+ * Returns -2 if the head is incomplete and nothing seen so far is wrong:
+ * call again with more bytes.  There is no size limit here; the caller
+ * decides when -2 has lasted too long (a server answers 431).
+ *
+ * Returns -1 as soon as the bytes cannot be a request head by the rules
+ * above.  A control byte, a bare CR or LF, and a method that is not a
+ * token (a TLS hello, an SSH banner) are seen as they arrive, before the
+ * head is complete; the rest of the grammar once it is.
+ *
+ * Returns -3 if the head is complete but has more header fields than
+ * req->num_headers: call again with the same buf, len and last_len and a
+ * bigger array, or answer 431.
+ *
+ * Returns -4 if the head is complete, its request line well-formed, and
+ * its version not HTTP/1.0 or HTTP/1.1 (answer 505); req's method,
+ * target and minor_version (the digit after the dot) are set, its form
+ * and headers are not (the target is not checked against the method).
+ *
+ * The output fields are unspecified after -1, -2 and -3.  Heads over
+ * INT_MAX bytes are -1. */
+int http_parse_request(const char *buf, size_t len, size_t last_len,
+                       http_request_head *req);
+
+/* Decides how the body of a parsed request is delimited (RFC 9112
+ * section 6), strictly:
+ *   - neither Content-Length nor Transfer-Encoding: NONE (a request
+ *     without either has no body: RFC 9112 section 6.3, rule 7);
+ *   - Content-Length alone: LENGTH.  Its value must be all digits and at
+ *     most INT64_MAX.  It may come once: a second Content-Length line, or
+ *     a list ("5, 5"), is -1 even when the values agree -- RFC 9110
+ *     section 8.6 lets a recipient take identical values, but llhttp
+ *     refuses them and so do we (one less way for two parsers to
+ *     disagree);
+ *   - Transfer-Encoding alone, in HTTP/1.1: its codings over all its
+ *     lines, empty list elements skipped, must end with one "chunked":
+ *     CHUNKED.  A last coding other than chunked ("gzip", "chunked,
+ *     gzip", "identity") is -1 (RFC 9112 section 6.3: the length cannot
+ *     be known, answer 400); chunked twice is -1; another coding before
+ *     the final chunked ("gzip, chunked") is -2 (RFC 9110 section 15.6.2:
+ *     a coding the server does not implement, answer 501);
+ *   - Content-Length and Transfer-Encoding together: -1 (the classic
+ *     request-smuggling pair; RFC 9112 section 6.1 allows a server to
+ *     reject it, and llhttp does);
+ *   - Transfer-Encoding in an HTTP/1.0 request: -1 (RFC 9112 section 6.1:
+ *     1.0 has no transfer codings, the framing is faulty).
+ * keep_alive: HTTP/1.1 unless Connection lists "close"; HTTP/1.0 only if
+ * Connection lists "keep-alive" (and not "close"); false after -1 and -2.
+ * A chunked body is read with http_chunked_feed (below), whose framing is
+ * more lenient than the head's: it takes a bare LF for CR LF.
+ * Returns 0 and fills *out, or -1 (answer 400), or -2 (answer 501). */
+int http_request_framing(const http_request_head *req, http_framing *out);
 
 /* The chunked-body decoder's state.  Zero-initialise it to start
  * ({0} or memset); the fields are private to parse.c. */

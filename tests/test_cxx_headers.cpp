@@ -3,6 +3,7 @@
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
+#include <bareawait/offload.h>
 #include <bareawait/sync.h>
 #include "parse.h"
 #include <bareawait/url.h>
