@@ -1,6 +1,6 @@
 /* httpload.c - a wrk-like HTTP/1.1 load generator on bareawait.
  *
- *   httpload [-c CONNECTIONS] [-d SECONDS] [-n REQUESTS] [--latency] [--json] URL
+ *   httpload [-t THREADS] [-c CONNECTIONS] [-d SECONDS] [-n REQUESTS] [--latency] [--json] URL
  *
  * It is this Python, with one coroutine per connection:
  *
@@ -17,12 +17,23 @@
  * goes into a log-bucketed histogram (httpload_hist.h) and the process's
  * CPU time is read at both ends of the window.  Output: httpload_report.h.
  *
- * Simple on purpose: one thread, so one core.  wrk's -t spreads the same
- * loop over threads; here that would be one runtime per process.
+ * With -t N (wrk's -t) that loop runs on N threads (threads.h), each with
+ * its own bareawait runtime and its own http_client, the connections
+ * spread over them: c/N each, the first c%N threads one more.  Thread 0 is
+ * the main thread, so -t 1 starts no thread at all.  On the way of a
+ * request the threads share nothing but an atomic load of the phase (and,
+ * with -n, an atomic add to the count of requests started): each counts
+ * into its own struct loader, and main() adds those up once every thread
+ * has been joined.  The clock is thread 0's: its ticker opens
+ * the window (when every thread has probed the server and the warm-up is
+ * over) and closes it; with -n, the request that ends the warm-up opens
+ * it, on whichever thread, and the last thread to finish closes it.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,59 +43,89 @@
 
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
+#include "httpload_args.h"
 #include "httpload_report.h"
 #include "switch.h"
+#include "threads.h"
 
 #define SAMPLE_NS 100000000 /* Req/Sec is sampled over 100 ms windows */
 #define RETRY_PAUSE_MS 10   /* after a failed connect, before trying again */
-
-typedef struct options {
-    int connections;      /* -c: concurrent connections, one coroutine each */
-    double seconds;       /* -d: measured time; 0 with -n alone */
-    uint64_t requests;    /* -n: stop after this many requests; 0 = no limit */
-    double warmup_s;      /* -w: warm-up time with -d; <0 = the default */
-    double timeout_s;     /* --timeout: connect and read timeout */
-    bool latency;         /* --latency: print the distribution */
-    bool json;            /* --json: one JSON object instead of the text */
-    const char *url;
-} options;
+#define READY_POLL_MS 1     /* thread 0 waiting for the others' probes */
 
 /* The run's phases: WARMUP (nothing counted) -> MEASURE -> DONE (workers
- * finish the request in hand and stop; nothing more is counted). */
+ * finish the request in hand and stop; nothing more is counted).  Every
+ * thread may read the phase at any time; it only moves forward, in
+ * begin_measure and end_measure. */
 enum phase { WARMUP, MEASURE, DONE };
 
+/* What the threads share.  The window's ends are written under `moving`,
+ * before the release store of the phase that publishes them; a thread
+ * that has loaded MEASURE (acquire) may read t_begin, and main() reads
+ * the rest after joining every thread. */
 static struct {
     options opt;
-    http_client *client;
-    enum phase phase;
-    uint64_t issued;            /* requests started (for -n) */
-    uint64_t completed;         /* requests finished, any outcome */
-    uint64_t warmup_requests;   /* with -n: this many are the warm-up */
+    alignas(64) _Atomic int phase; /* enum phase; read by every request */
+    alignas(64) atomic_uint_fast64_t issued; /* requests started, all threads (-n) */
+    atomic_uint_fast64_t warmed; /* with -n: requests finished in the warm-up */
+    atomic_int ready;           /* threads whose probe succeeded */
+    atomic_int failed;          /* a thread could not start: the run is void */
+    atomic_int loading;         /* threads whose workers are not all done */
+    pthread_mutex_t moving;     /* held while the phase moves */
     int64_t t_begin, t_end;     /* the measured window, coro_now() */
     struct rusage ru_begin, ru_end;
-    hist latency_ns;
-    hist rate;
-    load_result res;
-} run;
+} run = {.moving = PTHREAD_MUTEX_INITIALIZER};
+
+/* One thread's load: its runtime's coroutines use only this and `run`. */
+typedef struct loader {
+    int index;              /* 0 = the main thread, the clock */
+    int connections;        /* this thread's share of -c */
+    http_client *client;    /* this thread's own */
+    uint64_t completed;     /* requests finished here, any outcome, any phase */
+    hist latency_ns;        /* responses in the window */
+    hist rate;              /* this thread's Req/Sec samples */
+    load_result res;        /* the counts only: responses, bytes, errors */
+} loader;
 
 /* ---- the measured window ---- */
 
+static enum phase phase_now(void)
+{
+    return atomic_load_explicit(&run.phase, memory_order_acquire);
+}
+
 static void begin_measure(void)
 {
-    run.phase = MEASURE;
-    hist_reset(&run.latency_ns);
-    hist_reset(&run.rate);
-    run.t_begin = coro_now();
-    getrusage(RUSAGE_SELF, &run.ru_begin);
+    pthread_mutex_lock(&run.moving);
+    if (atomic_load_explicit(&run.phase, memory_order_relaxed) == WARMUP) {
+        run.t_begin = coro_now();
+        getrusage(RUSAGE_SELF, &run.ru_begin);
+        atomic_store_explicit(&run.phase, MEASURE, memory_order_release);
+    }
+    pthread_mutex_unlock(&run.moving);
 }
 
 static void end_measure(void)
 {
-    if (run.phase == DONE)
-        return;
-    run.phase = DONE;
-    run.t_end = coro_now();
-    getrusage(RUSAGE_SELF, &run.ru_end);
+    pthread_mutex_lock(&run.moving);
+    enum phase was = atomic_load_explicit(&run.phase, memory_order_relaxed);
+    if (was != DONE) {
+        run.t_end = coro_now();
+        getrusage(RUSAGE_SELF, &run.ru_end);
+        if (was == WARMUP) { /* never opened: an empty window */
+            run.t_begin = run.t_end;
+            run.ru_begin = run.ru_end;
+        }
+        atomic_store_explicit(&run.phase, DONE, memory_order_release);
+    }
+    pthread_mutex_unlock(&run.moving);
+}
+
+/* A thread cannot take part: the run stops everywhere, and main() prints
+ * no report. */
+static void give_up(void)
+{
+    atomic_store(&run.failed, 1);
+    end_measure();
 }
 
 /* ---- one request ---- */
@@ -108,38 +149,43 @@ static uint64_t head_size(const http_response *r)
     return n;
 }
 
-static void record(int err, const http_response *resp, uint64_t body, int64_t ns)
+static void record(loader *l, int err, const http_response *resp, uint64_t body, int64_t ns)
 {
-    run.completed++;
-    if (run.phase == WARMUP && run.warmup_requests && run.completed >= run.warmup_requests)
+    l->completed++;
+    enum phase p = phase_now();
+    /* With -n the warm-up is counted over all threads; the request that
+     * ends it is the first one measured. */
+    if (p == WARMUP && run.opt.warmup_requests &&
+        atomic_fetch_add_explicit(&run.warmed, 1, memory_order_relaxed) + 1 >=
+            run.opt.warmup_requests) {
         begin_measure();
-    if (run.phase != MEASURE)
+        p = phase_now();
+    }
+    if (p != MEASURE)
         return;
     if (err) {
-        run.res.errors[report_error_slot(err)]++;
+        l->res.errors[report_error_slot(err)]++;
         return;
     }
-    run.res.responses++;
-    run.res.bytes += head_size(resp) + body;
+    l->res.responses++;
+    l->res.bytes += head_size(resp) + body;
     int s = resp->status;
-    run.res.by_status[s >= 0 && s < LOAD_MAX_STATUS ? s : 0]++;
-    hist_record(&run.latency_ns, (uint64_t)ns);
+    l->res.by_status[s >= 0 && s < LOAD_MAX_STATUS ? s : 0]++;
+    hist_record(&l->latency_ns, (uint64_t)ns);
 }
 
 static bool may_start_another(void)
 {
-    if (run.phase == DONE)
+    if (phase_now() == DONE)
         return false;
-    if (run.opt.requests && run.issued >= run.opt.requests)
-        return false;
-    run.issued++;
-    return true;
+    return !run.opt.requests ||
+           atomic_fetch_add_explicit(&run.issued, 1, memory_order_relaxed) < run.opt.requests;
 }
 
 /* One connection's coroutine: request after request until told to stop. */
 static void *worker(void *arg)
 {
-    (void)arg;
+    loader *l = arg;
     uint64_t body = 0;
     http_request req = {.method = "GET", .url = run.opt.url,
                         .sink = count_sink, .sink_user = &body};
@@ -147,8 +193,8 @@ static void *worker(void *arg)
         http_response *resp;
         body = 0;
         int64_t t0 = coro_now();
-        int err = http_send(run.client, &req, &resp);
-        record(err, resp, body, coro_now() - t0);
+        int err = http_send(l->client, &req, &resp);
+        record(l, err, resp, body, coro_now() - t0);
         http_response_free(resp);
         if (err == HTTP_E_CANCELLED)
             break;
@@ -165,51 +211,57 @@ static void *worker(void *arg)
 /* When the measured window closes: CORO_NEVER before it opens or without -d. */
 static int64_t measure_end(void)
 {
-    if (run.phase != MEASURE || run.opt.seconds <= 0)
+    if (phase_now() != MEASURE || run.opt.seconds <= 0)
         return CORO_NEVER;
     return run.t_begin + (int64_t)(run.opt.seconds * 1e9);
 }
 
+/* Every thread's: samples its Req/Sec; thread 0's also times the warm-up
+ * of a -d run and closes its window. */
 static void *ticker(void *arg)
 {
-    (void)arg;
-    if (run.phase == WARMUP && !run.warmup_requests) {
+    loader *l = arg;
+    bool clock = l->index == 0;
+    if (clock && phase_now() == WARMUP && !run.opt.warmup_requests) {
         if (coro_sleep_until(coro_now() + (int64_t)(run.opt.warmup_s * 1e9)) < 0)
             return NULL;
         begin_measure();
     }
-    uint64_t last = run.completed;
+    uint64_t last = l->completed;
     int64_t next = coro_now() + SAMPLE_NS;
-    while (run.phase != DONE) {
-        int64_t end = measure_end();
+    while (phase_now() != DONE) {
+        int64_t end = clock ? measure_end() : CORO_NEVER;
         if (coro_sleep_until(next < end ? next : end) < 0)
-            return NULL; /* cancelled: a -n run is over */
-        if (coro_now() >= measure_end()) {
+            return NULL; /* cancelled: this thread's workers are done */
+        if (clock && coro_now() >= measure_end()) {
             end_measure();
             break;
         }
-        if (run.phase == MEASURE)
-            hist_record(&run.rate, (run.completed - last) * (1000000000 / SAMPLE_NS));
-        last = run.completed;
+        if (phase_now() == MEASURE)
+            hist_record(&l->rate, (l->completed - last) * (1000000000 / SAMPLE_NS));
+        last = l->completed;
         next += SAMPLE_NS;
     }
     return NULL;
 }
 
-/* ---- the run ---- */
+/* ---- one thread's run ---- */
 
 /* One request before the load: a URL that cannot be reached is reported
- * plainly instead of as a million errors. */
-static int probe(void)
+ * plainly (once, by the first thread to find out) instead of as a million
+ * errors. */
+static int probe(loader *l)
 {
     uint64_t body = 0;
     http_request req = {.url = run.opt.url, .sink = count_sink, .sink_user = &body};
     http_response *resp;
     errno = 0;
-    int err = http_send(run.client, &req, &resp);
+    int err = http_send(l->client, &req, &resp);
     http_response_free(resp);
     if (err == 0)
         return 0;
+    if (atomic_exchange(&run.failed, 1))
+        return -1;
     fprintf(stderr, "httpload: cannot reach %s: %s", run.opt.url, http_strerror(err));
     if (errno && (err == HTTP_E_CONNECT || err == HTTP_E_RESET))
         fprintf(stderr, " (%s)", strerror(errno));
@@ -217,136 +269,97 @@ static int probe(void)
     return -1;
 }
 
-static void *load(void *arg)
+/* Thread 0's: the window opens only once every thread is connected.
+ * The others load meanwhile: that is warm-up.  0, or -1 if a thread
+ * failed. */
+static int wait_for_threads(void)
 {
-    int *status = arg;
-    if (probe() < 0) {
-        *status = 1;
-        return NULL;
-    }
-    if (run.opt.warmup_s == 0 && !run.warmup_requests)
-        begin_measure(); /* no warm-up: the very first request counts */
-    coro_t *tick = coro_spawn(ticker, NULL, &(coro_opts){.name = "ticker"});
-    coro_t **workers = calloc((size_t)run.opt.connections, sizeof *workers);
-    if (!tick || !workers) {
-        perror("httpload");
-        exit(1);
-    }
-    for (int i = 0; i < run.opt.connections; i++) {
-        workers[i] = coro_spawn(worker, NULL, &(coro_opts){.name = "worker"});
+    while (atomic_load(&run.ready) < run.opt.threads)
+        if (atomic_load(&run.failed) || coro_sleep_until(coro_deadline_in(READY_POLL_MS)) < 0)
+            return -1;
+    return atomic_load(&run.failed) ? -1 : 0;
+}
+
+/* The last thread to finish closes a -n window: a -n run ends when its
+ * last request does.  (A -d run is closed by thread 0's ticker already.) */
+static void finished(void)
+{
+    if (atomic_fetch_sub(&run.loading, 1) == 1)
+        end_measure();
+}
+
+static void spawn_workers(loader *l, coro_t **workers)
+{
+    for (int i = 0; i < l->connections; i++) {
+        workers[i] = coro_spawn(worker, l, &(coro_opts){.name = "worker"});
         if (!workers[i]) {
             perror("httpload: spawning a worker");
             exit(1);
         }
     }
-    for (int i = 0; i < run.opt.connections; i++)
+}
+
+/* Closes the client as soon as the load is over: its pool's reaper, a
+ * coroutine that sleeps until the idle connections time out, would
+ * otherwise keep coro_run going that long. */
+static void close_client(loader *l)
+{
+    http_client_close(l->client);
+    l->client = NULL;
+}
+
+static void *load(void *arg)
+{
+    loader *l = arg;
+    bool reached = probe(l) == 0;
+    if (reached)
+        atomic_fetch_add(&run.ready, 1);
+    if (!reached || (l->index == 0 && wait_for_threads() < 0)) {
+        give_up();
+        finished();
+        close_client(l);
+        return NULL;
+    }
+    if (l->index == 0 && run.opt.warmup_s == 0 && !run.opt.warmup_requests)
+        begin_measure(); /* no warm-up: the very first request counts */
+    coro_t *tick = coro_spawn(ticker, l, &(coro_opts){.name = "ticker"});
+    coro_t **workers = calloc((size_t)l->connections, sizeof *workers);
+    if (!tick || !workers) {
+        perror("httpload");
+        exit(1);
+    }
+    spawn_workers(l, workers);
+    for (int i = 0; i < l->connections; i++)
         coro_join(workers[i], NULL);
-    end_measure(); /* a -n run ends when its last request does */
+    finished();
     coro_cancel(tick);
     coro_join(tick, NULL);
     free(workers);
-    *status = run.res.responses ? 0 : 1;
+    close_client(l);
     return NULL;
 }
 
-/* ---- the command line ---- */
-
-static void usage(FILE *out)
+/* A thread's body: its own client and runtime, torn down before it ends. */
+static void *run_thread(void *arg)
 {
-    fprintf(out,
-        "usage: httpload [-c CONNECTIONS] [-d SECONDS] [-n REQUESTS] [--latency] [--json] URL\n"
-        "  -c, --connections N  connections kept open, one coroutine each (default 10)\n"
-        "  -d, --duration T     measure for T seconds: 10, 2.5, 500ms, 1m (default 10)\n"
-        "  -n, --requests N     stop after N requests (then no -d limit unless given)\n"
-        "  -w, --warmup T       warm-up before measuring (default 10%% of -d, at most 0.5s;\n"
-        "                       with -n the first 5%% of the requests)\n"
-        "      --timeout T      connect and read timeout (default 2s)\n"
-        "      --latency        print the latency distribution\n"
-        "      --json           print one JSON object instead\n"
-        "  URL is http://host[:port]/path (loopback servers only, please)\n");
-}
-
-/* "10", "2.5", "10s", "500ms", "1m" -> seconds.  0, or -1 if malformed. */
-static int parse_time(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0)
-        return -1;
-    if (strcmp(end, "ms") == 0)
-        v /= 1000;
-    else if (strcmp(end, "m") == 0)
-        v *= 60;
-    else if (*end && strcmp(end, "s") != 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* A positive whole number.  0, or -1 if malformed. */
-static int parse_count(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v == 0 || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_args(int argc, char **argv, options *o)
-{
-    static const struct option longs[] = {
-        {"connections", required_argument, NULL, 'c'},
-        {"duration", required_argument, NULL, 'd'},
-        {"requests", required_argument, NULL, 'n'},
-        {"warmup", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"latency", no_argument, NULL, 'L'},
-        {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
+    loader *l = arg;
+    int64_t timeout_ms = (int64_t)(run.opt.timeout_s * 1000);
+    http_client_opts copts = {
+        .max_per_host = l->connections,
+        .connect_timeout_ms = timeout_ms > 0 ? timeout_ms : -1,
+        .read_timeout_ms = timeout_ms > 0 ? timeout_ms : -1,
     };
-    *o = (options){.connections = 10, .seconds = -1, .warmup_s = -1, .timeout_s = 2};
-    uint64_t n;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:n:w:h", longs, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            if (parse_count(optarg, &n) < 0 || n > 1000000)
-                return -1;
-            o->connections = (int)n;
-            break;
-        case 'd': if (parse_time(optarg, &o->seconds) < 0 || o->seconds == 0) return -1; break;
-        case 'n': if (parse_count(optarg, &o->requests) < 0) return -1; break;
-        case 'w': if (parse_time(optarg, &o->warmup_s) < 0) return -1; break;
-        case 'T': if (parse_time(optarg, &o->timeout_s) < 0) return -1; break;
-        case 'L': o->latency = true; break;
-        case 'J': o->json = true; break;
-        case 'h': usage(stdout); exit(0);
-        default: return -1;
-        }
+    l->client = http_client_open(&copts);
+    if (!l->client || !coro_spawn(load, l, &(coro_opts){.name = "load"}) || coro_run() < 0) {
+        perror("httpload");
+        give_up();
     }
-    if (optind != argc - 1)
-        return -1;
-    o->url = argv[optind];
-    if (o->seconds < 0)
-        o->seconds = o->requests ? 0 : 10;
-    return 0;
+    if (l->client) /* load() did not run */
+        http_client_close(l->client);
+    return NULL;
 }
 
-/* Decides the warm-up: a time with -d, a number of requests with -n. */
-static void plan_warmup(options *o)
-{
-    if (o->requests) {
-        run.warmup_requests = o->requests / 20; /* 0 for a tiny -n: none */
-        o->warmup_s = 0;
-    } else if (o->warmup_s < 0) {
-        o->warmup_s = o->seconds / 10 < 0.5 ? o->seconds / 10 : 0.5;
-    }
-}
+/* ---- the report ---- */
 
 /* Many connections need many fds: take the hard limit. */
 static void raise_fd_limit(void)
@@ -363,57 +376,99 @@ static double seconds_of(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-static void fill_result(void)
+/* Adds one thread's counts to the run's. */
+static void add_counts(load_result *into, const load_result *from)
 {
-    load_result *r = &run.res;
-    r->url = run.opt.url;
+    into->responses += from->responses;
+    into->bytes += from->bytes;
+    for (int i = 0; i < LOAD_ERROR_SLOTS; i++)
+        into->errors[i] += from->errors[i];
+    for (int s = 0; s < LOAD_MAX_STATUS; s++)
+        into->by_status[s] += from->by_status[s];
+}
+
+static void fill_result(load_result *r, const loader *ls, hist *latency_ns, hist *rate)
+{
+    const options *o = &run.opt;
+    for (int i = 0; i < o->threads; i++) {
+        add_counts(r, &ls[i].res);
+        hist_merge(latency_ns, &ls[i].latency_ns);
+        hist_merge(rate, &ls[i].rate);
+    }
+    r->url = o->url;
     r->backend = ba_switch_backend_name;
-    r->connections = run.opt.connections;
-    r->warmup_s = run.warmup_requests ? 0 : run.opt.warmup_s;
-    r->warmup_requests = run.warmup_requests;
-    r->planned_s = run.opt.seconds;
-    r->planned_requests = run.opt.requests;
+    r->threads = o->threads;
+    r->connections = o->connections;
+    r->warmup_s = o->warmup_requests ? 0 : o->warmup_s;
+    r->warmup_requests = o->warmup_requests;
+    r->planned_s = o->seconds;
+    r->planned_requests = o->requests;
     r->seconds = (double)(run.t_end - run.t_begin) / 1e9;
     r->cpu_user_s = seconds_of(run.ru_end.ru_utime) - seconds_of(run.ru_begin.ru_utime);
     r->cpu_sys_s = seconds_of(run.ru_end.ru_stime) - seconds_of(run.ru_begin.ru_stime);
-    r->latency_ns = &run.latency_ns;
-    r->rate = &run.rate;
+    r->latency_ns = latency_ns;
+    r->rate = rate;
+}
+
+static loader *make_loaders(int n, int connections)
+{
+    loader *ls = calloc((size_t)n, sizeof *ls);
+    if (!ls)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        ls[i].index = i;
+        ls[i].connections = connections / n + (i < connections % n);
+        hist_reset(&ls[i].latency_ns);
+        hist_reset(&ls[i].rate);
+    }
+    return ls;
+}
+
+/* Runs the load on every thread and prints the merged report.  The exit
+ * status. */
+static int run_and_report(loader *ls, void **args)
+{
+    int n = run.opt.threads;
+    for (int i = 0; i < n; i++)
+        args[i] = &ls[i];
+    if (threads_run(n, run.opt.pinned ? run.opt.cpus : NULL, run_thread, args) < 0) {
+        /* Threads already started still use ls: no freeing, no return. */
+        fprintf(stderr, "httpload: cannot start %d threads: %s\n", n, strerror(errno));
+        exit(1);
+    }
+    if (atomic_load(&run.failed))
+        return 1;
+    static load_result res;
+    static hist latency_ns, rate;
+    hist_reset(&latency_ns);
+    hist_reset(&rate);
+    fill_result(&res, ls, &latency_ns, &rate);
+    if (run.opt.json)
+        report_json(stdout, &res);
+    else
+        report_text(stdout, &res, run.opt.latency);
+    return res.responses ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-    if (parse_args(argc, argv, &run.opt) < 0) {
-        usage(stderr);
+    int rc = args_parse(argc, argv, &run.opt);
+    if (rc < 0) {
+        if (rc == -1)
+            args_usage(stderr);
         return 2;
     }
-    plan_warmup(&run.opt);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* a server gone away is EPIPE, not death */
-    hist_reset(&run.latency_ns);
-    hist_reset(&run.rate);
-    int64_t timeout_ms = (int64_t)(run.opt.timeout_s * 1000);
-    http_client_opts copts = {
-        .max_per_host = run.opt.connections,
-        .connect_timeout_ms = timeout_ms > 0 ? timeout_ms : -1,
-        .read_timeout_ms = timeout_ms > 0 ? timeout_ms : -1,
-    };
-    run.client = http_client_open(&copts);
-    if (!run.client) {
-        perror("httpload");
-        return 1;
-    }
+    atomic_init(&run.loading, run.opt.threads);
+    loader *ls = make_loaders(run.opt.threads, run.opt.connections);
+    void **args = calloc((size_t)run.opt.threads, sizeof *args);
     int status = 1;
-    if (!coro_spawn(load, &status, &(coro_opts){.name = "load"}) || coro_run() < 0) {
+    if (ls && args)
+        status = run_and_report(ls, args);
+    else
         perror("httpload");
-        return 1;
-    }
-    http_client_close(run.client);
-    if (status == 0 || run.phase == DONE) {
-        fill_result();
-        if (run.opt.json)
-            report_json(stdout, &run.res);
-        else
-            report_text(stdout, &run.res, run.opt.latency);
-    }
+    free(ls);
+    free(args);
     return status;
 }

@@ -49,6 +49,19 @@ void hist_record(hist *h, uint64_t value)
     h->sum_sq += (double)value * (double)value;
 }
 
+void hist_merge(hist *into, const hist *from)
+{
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        into->buckets[i] += from->buckets[i];
+    into->count += from->count;
+    if (from->min < into->min)
+        into->min = from->min;
+    if (from->max > into->max)
+        into->max = from->max;
+    into->sum += from->sum;
+    into->sum_sq += from->sum_sq;
+}
+
 uint64_t hist_percentile(const hist *h, double p)
 {
     if (h->count == 0)

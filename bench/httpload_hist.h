@@ -33,6 +33,10 @@ void hist_reset(hist *h);
 /* Records one value (a latency in ns, say). */
 void hist_record(hist *h, uint64_t value);
 
+/* Adds every value recorded in `from` to `into`, as if each had been
+ * recorded there too (per-thread histograms merged into one). */
+void hist_merge(hist *into, const hist *from);
+
 /* The value at percentile p (0 < p <= 100): the upper end of the bucket
  * holding the ceil(p% * count)-th smallest value, capped at the exact max.
  * 0 for an empty histogram. */

@@ -177,8 +177,8 @@ void report_text(FILE *out, const load_result *r, bool latency)
                 (unsigned long long)r->planned_requests, r->url);
     else
         fprintf(out, "Running %gs test @ %s\n", r->planned_s, r->url);
-    fprintf(out, "  1 threads and %d connections (switch backend %s)\n", r->connections,
-            r->backend);
+    fprintf(out, "  %d threads and %d connections (switch backend %s)\n", r->threads,
+            r->connections, r->backend);
     if (r->warmup_requests)
         fprintf(out, "  first %llu requests were the warm-up, not counted\n",
                 (unsigned long long)r->warmup_requests);
@@ -242,12 +242,12 @@ void report_json(FILE *out, const load_result *r)
     double secs = r->seconds > 0 ? r->seconds : 1;
     fprintf(out, "{\"url\":");
     json_string(out, r->url);
-    fprintf(out, ",\"backend\":\"%s\",\"connections\":%d,\"warmup_s\":%g,\"warmup_requests\":%llu,"
+    fprintf(out, ",\"backend\":\"%s\",\"threads\":%d,\"connections\":%d,\"warmup_s\":%g,\"warmup_requests\":%llu,"
             "\"duration_s\":%.3f,"
             "\"requests\":%llu,\"requests_per_sec\":%.2f,\"bytes\":%llu,"
             "\"transfer_bytes_per_sec\":%.0f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,"
             "\"cpu_us_per_request\":%.3f,",
-            r->backend, r->connections, r->warmup_s,
+            r->backend, r->threads, r->connections, r->warmup_s,
             (unsigned long long)r->warmup_requests, r->seconds,
             (unsigned long long)r->responses, (double)r->responses / secs,
             (unsigned long long)r->bytes, (double)r->bytes / secs, r->cpu_user_s,

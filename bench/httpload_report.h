@@ -19,7 +19,8 @@
 typedef struct load_result {
     const char *url;
     const char *backend;        /* the switch backend, "asm" or "ucontext" */
-    int connections;
+    int threads;                /* -t: one runtime and client each */
+    int connections;            /* over all threads */
     double planned_s;           /* -d, or 0 */
     uint64_t planned_requests;  /* -n, or 0 */
     double warmup_s;            /* run before the window, counted nowhere... */
@@ -30,7 +31,7 @@ typedef struct load_result {
     double cpu_user_s;          /* this process's CPU over the window */
     double cpu_sys_s;
     const hist *latency_ns;     /* one sample per response */
-    const hist *rate;           /* requests/s, one sample per 100 ms */
+    const hist *rate;           /* requests/s, one sample per thread per 100 ms */
     uint64_t errors[LOAD_ERROR_SLOTS];      /* failed requests by -code */
     uint64_t by_status[LOAD_MAX_STATUS];    /* responses by status */
 } load_result;

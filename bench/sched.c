@@ -10,10 +10,14 @@
  *
  * Each figure is the median of several rounds.  Usage:
  *   sched [--quick] [--json] [--million]
+ *   sched --threads N [--quick] [--json]
  * --quick: tiny counts, a smoke test; --json: one line of JSON;
  * --million: also park a million coroutines, three times spawning alone
  * and three times after coro_reserve (which faults the stacks' pages in on
  * every core this process may use), alternating; medians.
+ * --threads N: instead, how a runtime per thread scales (sched_threads.c):
+ * yield and spawn + join on N threads at once, each its own runtime,
+ * against one runtime alone, in alternating rounds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,23 +33,28 @@
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
 #include "sanitize.h"
+#include "sched_measure.h"
 #include "switch.h"
 
 #define ROUNDS 5
 #define FAR_MS (3600 * 1000) /* "far" deadline: an hour */
 
-struct counts {       /* iterations per round */
-    long switches;    /* raw round trips */
-    long yields;      /* per coroutine */
-    long spawns;
-    long wakes;       /* pipe round trips */
-    long parked;
-};
-
 static const struct counts full = {2000000, 1000000, 500000, 100000, 100000};
-static const struct counts quick = {10000, 10000, 2000, 500, 2000};
+/* (Small enough for ThreadSanitizer, which runs --quick --threads 2 and
+ * pays for every coroutine's first switch in.) */
+static const struct counts quick = {10000, 10000, 500, 500, 2000};
 
-static double median(double *v, int n)
+/* The stretch this thread's last yield or spawn + join measure timed. */
+_Thread_local struct timed timed;
+_Thread_local void (*timing_starts)(void);
+
+static void about_to_time(void)
+{
+    if (timing_starts)
+        timing_starts();
+}
+
+double median(double *v, int n)
 {
     for (int i = 1; i < n; i++) /* insertion sort: n is tiny */
         for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
@@ -81,6 +90,7 @@ static coro_t *spawn_or_die(coro_fn fn, void *arg, const coro_opts *opts)
 struct side {
     switch_ctx ctx;  /* saved while the other side runs */
     void *fake;      /* ASan's per-fiber state */
+    void *fiber;     /* TSan's fiber */
     const void *lo;  /* this side's stack, for ASan */
     size_t size;
 };
@@ -90,11 +100,12 @@ static struct side main_side, peer_side;
 /* Both sides run this same loop, so both call ba_switch_jump from the same
  * instruction, as two coroutines yielding through the scheduler do: the
  * CPU then predicts the `ret` that lands on the other stack.  (The ASan
- * calls compile to nothing in a normal build.) */
+ * and TSan calls compile to nothing in a normal build.) */
 __attribute__((noinline)) static void bounce(struct side *self, struct side *other, long n)
 {
     for (long i = 0; i < n; i++) {
         san_switch_begin(&self->fake, other->lo, other->size);
+        san_fiber_switch(&other->fiber);
         ba_switch_jump(&self->ctx, &other->ctx);
         san_switch_end(self->fake, NULL, NULL);
     }
@@ -118,10 +129,12 @@ static double raw_switch_ns(long round_trips)
     unsigned vg = san_valgrind_register(stack, stack + PEER_STACK);
     peer_side.lo = stack;
     peer_side.size = PEER_STACK;
+    main_side.fiber = san_fiber_current();
     ba_switch_make(&peer_side.ctx, stack, PEER_STACK, peer_entry);
     int64_t t0 = coro_now();
     bounce(&main_side, &peer_side, round_trips);
     int64_t t1 = coro_now();
+    san_fiber_destroy(&peer_side.fiber);
     san_valgrind_deregister(vg);
     munmap(stack, PEER_STACK);
     return (double)(t1 - t0) / (2.0 * (double)round_trips);
@@ -129,25 +142,29 @@ static double raw_switch_ns(long round_trips)
 
 /* ---- yield: A yields, B resumes ---- */
 
-static int64_t yield_t0, yield_t1;
+/* Per thread: --threads runs this measure on several at once. */
+static _Thread_local int64_t yield_t0, yield_t1;
 
 static void *yield_loop(void *arg)
 {
     long n = *(long *)arg;
-    if (!yield_t0)
+    if (!yield_t0) {
+        about_to_time();
         yield_t0 = coro_now();
+    }
     for (long i = 0; i < n; i++)
         coro_yield();
     yield_t1 = coro_now(); /* the second to finish has the last word */
     return NULL;
 }
 
-static double yield_ns(long n)
+double yield_ns(long n)
 {
     yield_t0 = 0;
     spawn_or_die(yield_loop, &n, NULL);
     spawn_or_die(yield_loop, &n, NULL);
     run_or_die();
+    timed = (struct timed){yield_t0, yield_t1, 2.0 * (double)n};
     return (double)(yield_t1 - yield_t0) / (2.0 * (double)n);
 }
 
@@ -161,21 +178,21 @@ static void *return_at_once(void *arg)
 static void *spawn_join_loop(void *arg)
 {
     long n = *(long *)arg;
-    for (long i = 0; i < 1000; i++) /* warm up: fill the stack pool */
+    for (long i = 0; i < 1000 && i < n; i++) /* warm up: fill the stack pool */
         coro_join(spawn_or_die(return_at_once, NULL, NULL), NULL);
+    about_to_time();
     int64_t t0 = coro_now();
     for (long i = 0; i < n; i++)
         coro_join(spawn_or_die(return_at_once, NULL, NULL), NULL);
-    *(long *)arg = (long)(coro_now() - t0); /* hand the time back */
+    timed = (struct timed){t0, coro_now(), (double)n};
     return NULL;
 }
 
-static double spawn_join_ns(long n)
+double spawn_join_ns(long n)
 {
-    long inout = n;
-    spawn_or_die(spawn_join_loop, &inout, NULL);
+    spawn_or_die(spawn_join_loop, &n, NULL);
     run_or_die();
-    return (double)inout / (double)n;
+    return (double)(timed.to - timed.from) / (double)n;
 }
 
 /* ---- fd wake: ping-pong over two pipes ---- */
@@ -379,16 +396,33 @@ static void print_json(const struct figures *f, bool million)
     printf("}\n");
 }
 
-static int usage(const char *bad)
+/* "sched: WHAT 'ARG'" (ARG if not NULL), the usage, and exit status 2. */
+static int usage(const char *what, const char *arg)
 {
-    fprintf(stderr, "sched: unknown argument '%s'\n"
-                    "usage: sched [--quick] [--json] [--million]\n", bad);
+    fprintf(stderr, "sched: %s", what);
+    if (arg)
+        fprintf(stderr, " '%s'", arg);
+    fprintf(stderr, "\nusage: sched [--quick] [--json] [--million]\n"
+                    "       sched --threads N [--quick] [--json]   (N from 1 to %d)\n",
+            SCHED_MAX_THREADS);
     return 2;
+}
+
+/* N of --threads N: a whole number from 1 to SCHED_MAX_THREADS, else 0. */
+static int parse_threads(const char *s)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < 1 || n > SCHED_MAX_THREADS)
+        return 0;
+    return (int)n;
 }
 
 int main(int argc, char **argv)
 {
     bool json = false, million = false;
+    int threads = 0;
     const struct counts *c = &full;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
@@ -397,9 +431,19 @@ int main(int argc, char **argv)
             c = &quick;
         else if (strcmp(argv[i], "--million") == 0)
             million = true;
-        else
-            return usage(argv[i]);
+        else if (strcmp(argv[i], "--threads") == 0) {
+            if (i + 1 == argc)
+                return usage("--threads wants a number of threads after it", NULL);
+            if (!(threads = parse_threads(argv[++i])))
+                return usage("--threads: not a number of threads", argv[i]);
+        } else {
+            return usage("unknown argument", argv[i]);
+        }
     }
+    if (threads && million)
+        return usage("--million and --threads measure different things: one at a time", NULL);
+    if (threads)
+        return sched_threads(threads, c, json);
     struct figures f = {0};
     f.raw = median_of(raw_switch_ns, c->switches);
     f.yield = median_of(yield_ns, c->yields);

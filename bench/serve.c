@@ -1,6 +1,6 @@
 /* serve.c - a small static HTTP server on the bareawait runtime.
  *
- *   serve [-p PORT] [-b BYTES] [--port-file F]
+ *   serve [-t THREADS] [-p PORT] [-b BYTES] [--port-file F] [--cpus LIST]
  *
  * GET of any path answers 200 with the same body of BYTES bytes (13:
  * "Hello, World!", the benchmark classic).  The same runtime that fetches
@@ -17,6 +17,14 @@
  * or SIGTERM on a signalfd and then stops the others.  No busy loop:
  * every one of them is parked in coro_wait when there is nothing to do.
  *
+ * With -t N, N threads (threads.h) each run all of that on a runtime of
+ * their own, with a listener of their own on the same port
+ * (SO_REUSEPORT: the kernel spreads new connections over the listeners),
+ * so a connection lives and dies on one thread and the threads share
+ * nothing but the fixed answer.  Thread 0 (the main thread) watches the
+ * signalfd; the others each watch an eventfd that thread 0 writes to when
+ * the signal comes.  -t 1 starts no thread and sets no SO_REUSEPORT.
+ *
  * Simple on purpose: request heads are not parsed, only delimited (the
  * blank line) and searched for "Connection: close" and HTTP/1.0; request
  * bodies are not supported (a POST's body would be taken for the next
@@ -25,15 +33,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -41,28 +50,45 @@
 
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
+#include "serve_args.h"
+#include "threads.h"
 
 #define HEAD_MAX 8192    /* a request head longer than this gets 431 */
 #define BATCH_MAX 64     /* pipelined answers sent in one writev */
 
-/* One accepted connection; all of them are on a list so a signal can
- * cancel them. */
-struct client {
-    int fd;
-    coro_t *co;
-    struct client *prev, *next;
-};
-
+/* The answers, the same for every thread; read-only once main() has
+ * built them. */
 static struct {
     char *keep;           /* the whole answer, head and body... */
     size_t keep_len;
     char *close;          /* ...and the same with "Connection: close" */
     size_t close_len;
-    int lfd;              /* the listening socket */
+} reply;
+
+/* One thread's server: only that thread's coroutines touch it, and main()
+ * reads the counts once the thread is joined. */
+struct server {
+    int index;            /* 0 = the main thread, the signal's watcher */
+    int lfd;              /* this thread's listening socket */
+    int stop_fd;          /* readable when it is time to stop: the signalfd
+                             for thread 0, an eventfd for the others */
+    struct server *all;   /* every thread's, for thread 0 to pass a stop on */
+    int threads;          /* ...how many */
     coro_t *acceptor;
     struct client *clients;
     unsigned long long requests, connections; /* served so far */
-} srv;
+    bool failed;          /* its runtime could not start or run */
+    bool passed_on;       /* thread 0: the others have been told to stop */
+};
+
+/* One accepted connection; all of a server's are on a list so a signal
+ * can cancel them. */
+struct client {
+    int fd;
+    coro_t *co;
+    struct server *srv;   /* whose list */
+    struct client *prev, *next;
+};
 
 /* ---- the fixed answer ---- */
 
@@ -156,7 +182,7 @@ static int send_copies(int fd, const char *answer, size_t len, int count)
 
 /* SUSPENDS.  Answers every complete head in buf; keeps the partial one.
  * Returns 1 to go on reading, 0 to close (asked for, or an error). */
-static int answer_heads(int fd, char *buf, size_t *len, size_t *scanned)
+static int answer_heads(struct server *srv, int fd, char *buf, size_t *len, size_t *scanned)
 {
     const char *p = buf, *end;
     int count = 0;
@@ -167,11 +193,11 @@ static int answer_heads(int fd, char *buf, size_t *len, size_t *scanned)
             count++;
         p = end;
     }
-    srv.requests += (unsigned long long)count + close;
-    if (count && send_copies(fd, srv.keep, srv.keep_len, count) < 0)
+    srv->requests += (unsigned long long)count + close;
+    if (count && send_copies(fd, reply.keep, reply.keep_len, count) < 0)
         return 0;
     if (close) {
-        io_write(fd, srv.close, srv.close_len, CORO_NEVER);
+        io_write(fd, reply.close, reply.close_len, CORO_NEVER);
         return 0;
     }
     /* Keep the partial head; all of it has been searched already. */
@@ -192,7 +218,7 @@ static void *serve_conn(void *arg)
         if (got <= 0)
             break; /* the client closed, reset, or we were cancelled */
         len += (size_t)got;
-        if (!answer_heads(c->fd, buf, &len, &scanned))
+        if (!answer_heads(c->srv, c->fd, buf, &len, &scanned))
             break;
         if (len == sizeof buf) {
             static const char too_large[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
@@ -205,14 +231,14 @@ static void *serve_conn(void *arg)
     if (c->prev)
         c->prev->next = c->next;
     else
-        srv.clients = c->next;
+        c->srv->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
     free(c);
     return NULL;
 }
 
-static int start_client(int fd)
+static int start_client(struct server *srv, int fd)
 {
     struct client *c = calloc(1, sizeof *c);
     if (!c)
@@ -220,24 +246,25 @@ static int start_client(int fd)
     int one = 1; /* an answer goes out in one write: no need to wait for more */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
+    c->srv = srv;
     c->co = coro_spawn(serve_conn, c, &(coro_opts){.name = "conn", .detached = true});
     if (!c->co) {
         free(c);
         return -1;
     }
-    c->next = srv.clients;
-    if (srv.clients)
-        srv.clients->prev = c;
-    srv.clients = c;
-    srv.connections++;
+    c->next = srv->clients;
+    if (srv->clients)
+        srv->clients->prev = c;
+    srv->clients = c;
+    srv->connections++;
     return 0;
 }
 
 static void *acceptor(void *arg)
 {
-    (void)arg;
+    struct server *srv = arg;
     for (;;) {
-        int fd = io_accept(srv.lfd, NULL, NULL, CORO_NEVER);
+        int fd = io_accept(srv->lfd, NULL, NULL, CORO_NEVER);
         if (fd < 0 && errno == ECANCELED)
             break;
         if (fd < 0) { /* EMFILE and friends: breathe, then try again */
@@ -246,28 +273,63 @@ static void *acceptor(void *arg)
                 break;
             continue;
         }
-        if (start_client(fd) < 0) {
+        if (start_client(srv, fd) < 0) {
             perror("serve: new connection");
             coro_close(fd);
         }
     }
-    coro_close(srv.lfd);
+    coro_close(srv->lfd);
     return NULL;
 }
 
-/* Waits for SIGINT or SIGTERM, then stops the acceptor and every
- * connection; coro_run returns once they have all closed. */
-static void *signal_watcher(void *arg)
+/* Thread 0's: passes the stop on to every other thread, once.  An
+ * eventfd write only adds to its counter: it cannot block or fail here. */
+static void stop_others(struct server *srv)
 {
-    int sfd = *(int *)arg;
-    struct signalfd_siginfo si;
-    if (io_read(sfd, &si, sizeof si, CORO_NEVER) == (ssize_t)sizeof si)
-        fprintf(stderr, "serve: %s, stopping\n", strsignal((int)si.ssi_signo));
-    coro_close(sfd);
-    coro_cancel(srv.acceptor);
-    for (struct client *c = srv.clients; c; c = c->next)
+    uint64_t one = 1;
+    if (srv->passed_on)
+        return; /* once: each of those threads closes its eventfd when told */
+    srv->passed_on = true;
+    for (int i = 1; i < srv->threads; i++)
+        if (write(srv->all[i].stop_fd, &one, sizeof one) != (ssize_t)sizeof one)
+            perror("serve: stopping a thread");
+}
+
+/* Waits for SIGINT or SIGTERM (thread 0) or for thread 0 to say so (the
+ * others), then stops the acceptor and every connection; coro_run
+ * returns once they have all closed. */
+static void *stop_watcher(void *arg)
+{
+    struct server *srv = arg;
+    if (srv->index == 0) {
+        struct signalfd_siginfo si;
+        if (io_read(srv->stop_fd, &si, sizeof si, CORO_NEVER) == (ssize_t)sizeof si)
+            fprintf(stderr, "serve: %s, stopping\n", strsignal((int)si.ssi_signo));
+        stop_others(srv);
+    } else {
+        uint64_t count;
+        io_read(srv->stop_fd, &count, sizeof count, CORO_NEVER);
+    }
+    coro_close(srv->stop_fd);
+    coro_cancel(srv->acceptor);
+    for (struct client *c = srv->clients; c; c = c->next)
         coro_cancel(c->co);
-    coro_join(srv.acceptor, NULL);
+    coro_join(srv->acceptor, NULL);
+    return NULL;
+}
+
+/* A thread's body: its own runtime, until it is told to stop. */
+static void *run_server(void *arg)
+{
+    struct server *srv = arg;
+    srv->acceptor = coro_spawn(acceptor, srv, &(coro_opts){.name = "acceptor"});
+    coro_opts watcher = {.name = "stop", .detached = true};
+    if (!srv->acceptor || !coro_spawn(stop_watcher, srv, &watcher) || coro_run() < 0) {
+        perror("serve");
+        srv->failed = true;
+        if (srv->index == 0)
+            stop_others(srv); /* nobody else would pass the signal on */
+    }
     return NULL;
 }
 
@@ -286,26 +348,71 @@ static int signal_fd(void)
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-/* Listens on 127.0.0.1:port (0: the kernel picks); *port gets the real one. */
-static int listen_on(int *port)
+/* Listens on 127.0.0.1:port (0: the kernel picks); *port gets the real one.
+ * With `shared`, SO_REUSEPORT first: one listener per thread on one port. */
+static int listen_on(int *port, bool shared)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        goto fail;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t alen = sizeof a;
     if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, SOMAXCONN) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+        getsockname(fd, (struct sockaddr *)&a, &alen) < 0)
+        goto fail;
     *port = ntohs(a.sin_port);
     return fd;
+fail:;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+/* With -t N: SO_REUSEPORT would let the threads' listeners join those of
+ * another serve of ours on the same port, splitting its connections with
+ * it.  A plain listener takes the port only if nobody holds it (or picks
+ * a free one for -p 0); closed again at once, its port is the one the
+ * threads' listeners then share.  0, or -1/errno. */
+static int claim_port(serve_options *o)
+{
+    if (o->threads == 1)
+        return 0;
+    int fd = listen_on(&o->port, false);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* Each thread's server: its listener (the first one picks the port the
+ * others share) and what tells it to stop (sfd for thread 0).  0, or -1
+ * after saying why. */
+static int make_servers(struct server *srvs, serve_options *o, int sfd)
+{
+    if (claim_port(o) < 0) {
+        fprintf(stderr, "serve: cannot listen on 127.0.0.1:%d: %s\n", o->port, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < o->threads; i++) {
+        srvs[i] = (struct server){.index = i, .all = srvs, .threads = o->threads};
+        if ((srvs[i].lfd = listen_on(&o->port, o->threads > 1)) < 0) {
+            fprintf(stderr, "serve: cannot listen on 127.0.0.1:%d: %s\n", o->port,
+                    strerror(errno));
+            return -1;
+        }
+        srvs[i].stop_fd = i == 0 ? sfd : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (srvs[i].stop_fd < 0) {
+            perror("serve: eventfd");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Writes the port to path through a temporary file and a rename, so a
@@ -323,83 +430,64 @@ static int write_port_file(const char *path, int port)
     return rename(tmp, path);
 }
 
-static void usage(FILE *out)
+/* Runs every thread's server until the signal; -1 if one could not run. */
+static int run_servers(struct server *srvs, const serve_options *o)
 {
-    fprintf(out,
-        "usage: serve [-p PORT] [-b BYTES] [--port-file F]\n"
-        "  -p, --port PORT      listen on 127.0.0.1:PORT (default 8080; 0 = any free port)\n"
-        "  -b, --bytes BYTES    body size of every answer (default 13: \"Hello, World!\")\n"
-        "      --port-file F    write the port to F once listening\n"
-        "Stops cleanly on SIGINT or SIGTERM.\n");
-}
-
-static int parse_args(int argc, char **argv, int *port, size_t *bytes, const char **port_file)
-{
-    static const struct option longs[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"bytes", required_argument, NULL, 'b'},
-        {"port-file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    int ch;
-    char *end;
-    while ((ch = getopt_long(argc, argv, "p:b:h", longs, NULL)) != -1) {
-        switch (ch) {
-        case 'p':
-            *port = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || *port < 0 || *port > 65535)
-                return -1;
-            break;
-        case 'b':
-            errno = 0;
-            *bytes = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || optarg[0] == '-' || *bytes > ((size_t)1 << 30))
-                return -1;
-            break;
-        case 'f': *port_file = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        default: return -1;
-        }
+    void **args = calloc((size_t)o->threads, sizeof *args);
+    if (!args)
+        return -1;
+    for (int i = 0; i < o->threads; i++)
+        args[i] = &srvs[i];
+    int rc = threads_run(o->threads, o->pinned ? o->cpus : NULL, run_server, args);
+    free(args);
+    if (rc < 0) {
+        fprintf(stderr, "serve: cannot start %d threads: %s\n", o->threads, strerror(errno));
+        return -1;
     }
-    return optind == argc ? 0 : -1;
+    unsigned long long requests = 0, connections = 0;
+    for (int i = 0; i < o->threads; i++) {
+        requests += srvs[i].requests;
+        connections += srvs[i].connections;
+        rc |= srvs[i].failed ? -1 : 0;
+    }
+    fprintf(stderr, "serve: %llu requests on %llu connections\n", requests, connections);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    int port = 8080;
-    size_t bytes = 13;
-    const char *port_file = NULL;
-    if (parse_args(argc, argv, &port, &bytes, &port_file) < 0) {
-        usage(stderr);
+    static serve_options o = {.port = 8080, .bytes = 13, .threads = 1};
+    int rc = serve_parse_args(argc, argv, &o);
+    if (rc < 0) {
+        if (rc == -1)
+            serve_usage(stderr);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN); /* a client gone away is EPIPE, not death */
-    srv.keep = build_answer(bytes, false, &srv.keep_len);
-    srv.close = build_answer(bytes, true, &srv.close_len);
+    reply.keep = build_answer(o.bytes, false, &reply.keep_len);
+    reply.close = build_answer(o.bytes, true, &reply.close_len);
     int sfd = signal_fd();
-    if (!srv.keep || !srv.close || sfd < 0) {
+    struct server *srvs = calloc((size_t)o.threads, sizeof *srvs);
+    rc = -1;
+    if (!reply.keep || !reply.close || sfd < 0 || !srvs) {
         perror("serve");
-        return 1;
+        goto out;
     }
-    if ((srv.lfd = listen_on(&port)) < 0) {
-        fprintf(stderr, "serve: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
-        return 1;
+    if (make_servers(srvs, &o, sfd) < 0)
+        goto out;
+    if (o.port_file && write_port_file(o.port_file, o.port) < 0) {
+        fprintf(stderr, "serve: cannot write %s: %s\n", o.port_file, strerror(errno));
+        goto out;
     }
-    if (port_file && write_port_file(port_file, port) < 0) {
-        fprintf(stderr, "serve: cannot write %s: %s\n", port_file, strerror(errno));
-        return 1;
-    }
-    printf("listening on 127.0.0.1:%d\n", port);
+    if (o.threads > 1)
+        printf("listening on 127.0.0.1:%d (%d threads)\n", o.port, o.threads);
+    else
+        printf("listening on 127.0.0.1:%d\n", o.port);
     fflush(stdout);
-    srv.acceptor = coro_spawn(acceptor, NULL, &(coro_opts){.name = "acceptor"});
-    coro_opts watcher = {.name = "signals", .detached = true};
-    if (!srv.acceptor || !coro_spawn(signal_watcher, &sfd, &watcher) || coro_run() < 0) {
-        perror("serve");
-        return 1;
-    }
-    fprintf(stderr, "serve: %llu requests on %llu connections\n", srv.requests, srv.connections);
-    free(srv.keep);
-    free(srv.close);
-    return 0;
+    rc = run_servers(srvs, &o);
+out: /* the fds go with the process */
+    free(srvs);
+    free(reply.keep);
+    free(reply.close);
+    return rc < 0 ? 1 : 0;
 }

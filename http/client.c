@@ -375,7 +375,7 @@ static int reason_for(int err, int why)
     case HTTP_E_READ_TIMEOUT:
     case HTTP_E_TOTAL_TIMEOUT:
         return ETIMEDOUT;
-    case HTTP_E_RESOLVE: /* EAGAIN: no lookup thread; EMFILE: no fd; a name */
+    case HTTP_E_RESOLVE: /* EAGAIN: no worker thread; EMFILE: no fd; a name */
         return why == ENOENT ? 0 : why; /* that does not resolve is no system error */
     case HTTP_E_CANCELLED: return ECANCELED;
     case HTTP_E_NOMEM: return ENOMEM;

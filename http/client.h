@@ -5,7 +5,7 @@
  *     return response.text                           resp->body
  *                                                    http_client_close()
  *
- * A request walks through resolve (DNS on a helper thread), connect, send,
+ * A request walks through resolve (DNS on a worker thread), connect, send,
  * and an incremental parse of the reply; every step that would block parks
  * only the calling coroutine.  Any number of coroutines may use one client
  * at once; connections are kept alive and reused per host:port.
@@ -28,7 +28,8 @@
  *   HTTP_E_SEND_BODY        what the body_source left in errno (0 if it
  *                           set none; ETIMEDOUT past the deadline and
  *                           ECANCELED are TOTAL_TIMEOUT and CANCELLED)
- *   HTTP_E_RESOLVE          EAGAIN when no lookup thread could be started,
+ *   HTTP_E_RESOLVE          EAGAIN when no worker thread for the lookup
+ *                           was free and none could be started,
  *                           EMFILE/ENFILE when out of fds; 0 when the name
  *                           does not resolve
  *   every other code        0 (the reply or the request was wrong, not

@@ -1,10 +1,11 @@
 /* pool.c - kept-alive connections per host:port, and the per-host limit.
  *
- * A request first takes a *slot* for its host (waiting in a FIFO when all
- * max_per_host slots are lent out), then reuses an idle connection if a
- * fresh one is kept, or opens a new one.  When it is done it gives the
- * slot straight to the first waiter (a hand-off, so a newcomer cannot jump
- * the queue) and parks its connection in the idle list if it can carry
+ * A request first takes a *slot* for its host -- a unit of the host's
+ * semaphore (coro_sem, max_per_host units), waiting in turn when all are
+ * lent out -- then reuses an idle connection if a fresh one is kept, or
+ * opens a new one.  When it is done it gives the slot back, which the
+ * semaphore hands straight to the first waiter (so a newcomer cannot jump
+ * the queue), and parks its connection in the idle list if it can carry
  * another request.
  *
  * Idle connections are closed when their idle timeout passes, by the
@@ -35,12 +36,6 @@
 
 #include "conn.h"
 
-struct pool_waiter {
-    coro_t *co;                 /* the parked request */
-    bool granted;               /* a releasing request handed us its slot */
-    struct pool_waiter *next;
-};
-
 static struct pool_host *host_for(pool *p, const char *key)
 {
     for (struct pool_host *h = p->hosts; h; h = h->next)
@@ -49,60 +44,15 @@ static struct pool_host *host_for(pool *p, const char *key)
     struct pool_host *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
+    h->slots = coro_sem_new(p->max_per_host);
+    if (!h->slots) {
+        free(h);
+        return NULL;
+    }
     snprintf(h->key, sizeof h->key, "%s", key);
     h->next = p->hosts;
     p->hosts = h;
     return h;
-}
-
-static void unlink_waiter(struct pool_host *h, struct pool_waiter *w)
-{
-    struct pool_waiter **pp = &h->waiting, *prev = NULL;
-    while (*pp && *pp != w)
-        prev = *pp, pp = &(*pp)->next;
-    if (!*pp)
-        return;
-    *pp = w->next;
-    if (h->waiting_tail == w)
-        h->waiting_tail = prev;
-}
-
-/* Passes a slot that is no longer needed to the first waiter, if any. */
-static void slot_pass_on(struct pool_host *h)
-{
-    struct pool_waiter *w = h->waiting;
-    if (w) { /* hand the slot over: in_use stays the same */
-        h->waiting = w->next;
-        if (!h->waiting)
-            h->waiting_tail = NULL;
-        w->granted = true;
-        coro_wakeup(w->co);
-    } else {
-        h->in_use--;
-    }
-}
-
-/* SUSPENDS.  Parks in the host's queue until a slot is handed over. */
-static int wait_for_slot(struct pool_host *h, int64_t deadline_ns)
-{
-    struct pool_waiter w = {.co = coro_self()};
-    if (h->waiting_tail)
-        h->waiting_tail->next = &w;
-    else
-        h->waiting = &w;
-    h->waiting_tail = &w;
-    coro_wake why;
-    do /* only a hand-off, a timeout or a cancel ends the wait */
-        why = coro_park(deadline_ns);
-    while (why == CORO_WOKE_READY && !w.granted);
-    if (w.granted && why == CORO_WOKE_READY)
-        return 0;
-    if (w.granted) /* out of time or cancelled as the slot arrived: pass it on */
-        slot_pass_on(h);
-    else
-        unlink_waiter(h, &w);
-    errno = why == CORO_WOKE_CANCELLED ? ECANCELED : ETIMEDOUT;
-    return -1;
 }
 
 /* Whether c, idle since c->idle_since, has been idle too long at `now`. */
@@ -182,6 +132,18 @@ static int64_t reap_host(pool *p, struct pool_host *h, int64_t now)
     return next;
 }
 
+/* Whether no slot of h is lent out and nobody waits for one. */
+static bool unused(const pool *p, const struct pool_host *h)
+{
+    return coro_sem_value(h->slots) == p->max_per_host && coro_sem_waiters(h->slots) == 0;
+}
+
+static void free_host(struct pool_host *h)
+{
+    coro_sem_free(h->slots);
+    free(h);
+}
+
 /* Closes every expired idle connection and frees the hosts nobody uses
  * (nothing idle, lent out or waited for).  Returns when the next idle
  * connection expires, or CORO_NEVER if none is idle. */
@@ -193,9 +155,9 @@ static int64_t reap(pool *p)
         struct pool_host *h = *pp;
         int64_t at = reap_host(p, h, now);
         next = at < next ? at : next;
-        if (!h->idle && h->in_use == 0 && !h->waiting) {
+        if (!h->idle && unused(p, h)) {
             *pp = h->next;
-            free(h);
+            free_host(h);
         } else {
             pp = &h->next;
         }
@@ -248,17 +210,13 @@ int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
         errno = ENOMEM;
         return -1;
     }
-    if (h->in_use >= p->max_per_host || h->waiting) {
-        if (wait_for_slot(h, deadline_ns) < 0)
-            return -1;
-    } else {
-        h->in_use++;
-    }
+    if (coro_sem_acquire(h->slots, deadline_ns) < 0)
+        return -1; /* ETIMEDOUT or ECANCELED */
     *host = h;
     *out = take_idle(p, h);
     /* No fresh idle one: the caller opens a connection with the slot.
-     * in_use + idle never exceeds the limit, since a connection only moves
-     * between the two. */
+     * Lent out + idle never exceeds the limit, since a connection only
+     * moves between the two. */
     return 0;
 }
 
@@ -274,7 +232,7 @@ void ba_pool_release(pool *p, struct pool_host *h, struct conn *c, bool reusable
     } else {
         ba_conn_close(c);
     }
-    slot_pass_on(h);
+    coro_sem_release(h->slots); /* to the first waiter, if any */
 }
 
 void ba_pool_close(pool *p)
@@ -287,12 +245,12 @@ void ba_pool_close(pool *p)
     while (p->hosts) {
         struct pool_host *h = p->hosts;
         p->hosts = h->next;
-        assert(h->in_use == 0 && !h->waiting);
+        assert(unused(p, h));
         while (h->idle) {
             struct conn *c = h->idle;
             h->idle = c->next;
             ba_conn_close(c);
         }
-        free(h);
+        free_host(h);
     }
 }

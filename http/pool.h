@@ -13,24 +13,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <bareawait/sync.h>
 #include "chars.h"
 
 struct conn;
-struct pool_waiter;
 struct pool_reaper;
 
 struct pool_host {
     struct pool_host *next;
-    char key[BA_HOST_PORT_MAX];      /* "host:port" */
-    int in_use;                  /* connections lent out now */
+    char key[BA_HOST_PORT_MAX];  /* "host:port" */
+    coro_sem *slots;             /* max_per_host units, one per connection
+                                    lent out; requests wait here, FIFO */
     struct conn *idle;           /* kept-alive connections, newest first */
-    struct pool_waiter *waiting; /* requests waiting for a free slot, FIFO */
-    struct pool_waiter *waiting_tail;
 };
 
 typedef struct pool {
     struct pool_host *hosts;
-    int max_per_host;            /* in_use + idle never exceeds this */
+    int max_per_host;            /* lent out + idle never exceeds this */
     int64_t idle_timeout_ns;     /* idle this long: closed, not reused */
     struct pool_reaper *reaper;  /* the coroutine closing expired idle
                                     connections; NULL while none is idle */

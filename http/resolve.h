@@ -1,9 +1,9 @@
 /* resolve.h - name lookup that does not block the scheduler.
  *
  * getaddrinfo blocks, and there is no non-blocking version in libc.  So a
- * numeric host is converted on the spot, and a name is looked up on a
- * helper thread that, when done, writes to an eventfd the coroutine is
- * parked on: the reactor wakes the coroutine like for any other fd.
+ * numeric host is converted on the spot, and a name is looked up on one
+ * of the runtime's worker threads (coro_offload, offload.h) while the
+ * coroutine is parked.
  * Internal to http/.
  */
 #ifndef BAREAWAIT_RESOLVE_H
@@ -20,12 +20,14 @@ struct addrinfo;
  *   ENOENT     the name does not resolve (*gai_err holds getaddrinfo's code)
  *   ETIMEDOUT  the deadline passed first
  *   ECANCELED  the coroutine was cancelled
- *   EAGAIN     no thread could be started (the system's limits)
- *   EMFILE / ENFILE  no fd for the eventfd
+ *   EAGAIN     no worker thread was free and none could be started (the
+ *              system's limits)
+ *   EMFILE / ENFILE  no fd for the eventfd the runtime is woken through
+ *              (made on its first lookup)
  *   ENOMEM     no memory
- * After ETIMEDOUT or ECANCELED the lookup thread runs on, seen through by
- * a detached coroutine ("http-resolve") that joins it: coro_run() returns
- * only once every lookup thread has ended. */
+ * After ETIMEDOUT or ECANCELED getaddrinfo runs on, on its worker, which
+ * then frees the lookup and its result: the runtime does not wait for it
+ * (coro_run may return first), and the worker stays busy until it ends. */
 int ba_resolve(const char *host, uint16_t port, int64_t deadline_ns,
             struct addrinfo **res, int *gai_err);
 

@@ -76,19 +76,21 @@ static void check_unclaimed(const char *call, const struct coro *c)
     }
 }
 
-int coro_join(coro_t *c, void **result)
+/* coro_join_until, with `call` named in any misuse report. */
+static int join_until(const char *call, coro_t *c, void **result, int64_t deadline_ns)
 {
-    ba_sched_need_coroutine("coro_join");
-    check_unclaimed("coro_join", c);
+    ba_sched_need_coroutine(call);
+    check_unclaimed(call, c);
     struct coro *self = ba_sched_current();
     if (c == self)
-        misuse_handle("coro_join", c, "cannot join itself");
+        misuse_handle(call, c, "cannot join itself");
     /* Only c's exit ends this wait; a coro_wakeup just loops. */
     while (c->state != CORO_DONE) {
         c->joiner = self;
-        if (ba_sched_wait("coro_join", -1, 0, CORO_NEVER) == CORO_WOKE_CANCELLED) {
-            c->joiner = NULL;
-            errno = ECANCELED;
+        coro_wake why = ba_sched_wait(call, -1, 0, deadline_ns);
+        if (why != CORO_WOKE_READY) {
+            c->joiner = NULL; /* the handle stays valid and joinable */
+            errno = why == CORO_WOKE_CANCELLED ? ECANCELED : ETIMEDOUT;
             return -1;
         }
     }
@@ -96,6 +98,16 @@ int coro_join(coro_t *c, void **result)
         *result = c->result;
     ba_sched_release(c); /* do not touch c again */
     return 0;
+}
+
+int coro_join_until(coro_t *c, void **result, int64_t deadline_ns)
+{
+    return join_until("coro_join_until", c, result, deadline_ns);
+}
+
+int coro_join(coro_t *c, void **result)
+{
+    return join_until("coro_join", c, result, CORO_NEVER);
 }
 
 void coro_detach(coro_t *c)

@@ -18,7 +18,8 @@
  * it -- joining, detaching, cancelling or waking another thread's coroutine
  * stops the program (API misuse).  To hand work or news between threads,
  * see offload.h (coro_offload, coro_notifier): those calls say which
- * threads may make them.
+ * threads may make them.  For coroutines that wait for each other
+ * (semaphores, channels, select, task groups), see sync.h.
  *
  * Signals: the thread's signal mask is the thread's, not a coroutine's.  A
  * switch neither saves nor restores it: a signal one coroutine blocks with
@@ -163,8 +164,15 @@ int coro_yield(void);
  * NULL, detached, the caller itself, already being joined by another
  * coroutine, or already joined.  (A joined or detached-and-finished
  * handle is caught only until a later coro_spawn reuses its memory: after
- * that it names the new coroutine.) */
+ * that it names the new coroutine.)  The same as
+ * coro_join_until(c, result, CORO_NEVER). */
 int coro_join(coro_t *c, void **result);
+
+/* SUSPENDS.  coro_join with a deadline: also -1/ETIMEDOUT when
+ * deadline_ns passes before c returns; the handle then stays valid and
+ * joinable (c runs on), as after ECANCELED.  A c that has already
+ * returned is joined at once, whatever the deadline. */
+int coro_join_until(coro_t *c, void **result, int64_t deadline_ns);
 
 /* Makes c, parked in coro_wait, ready again: its wait returns
  * CORO_WOKE_READY.  This is how one coroutine hands news to another (a

@@ -28,11 +28,14 @@ typedef void (*coro_offload_drop_fn)(void *arg, void *result);
 
 /* Worker threads at most, shared by every runtime of the process; a
  * worker is started when a job finds none idle, and ends after
- * CORO_OFFLOAD_IDLE_MS without work. */
+ * CORO_OFFLOAD_IDLE_MS without work.  exit() ends the idle ones (and joins
+ * every ended one); a worker still running fn is not waited for. */
 #define CORO_OFFLOAD_WORKERS 16
 #define CORO_OFFLOAD_IDLE_MS 1000
 /* The stack of a worker thread: fn runs on it. */
 #define CORO_OFFLOAD_STACK (256 * 1024)
+/* A worker thread's name (what top -H and /proc/PID/task/TID/comm show). */
+#define CORO_OFFLOAD_THREAD_NAME "ba-offload"
 
 /* SUSPENDS.  Runs fn(arg) on a worker thread and parks the calling
  * coroutine until fn returns; then stores fn's result in *result (result
@@ -55,8 +58,13 @@ typedef void (*coro_offload_drop_fn)(void *arg, void *result);
  *              came, the result is taken and 0 returned; a cancel then
  *              stays pending for the caller's next wait.)
  *   EAGAIN     no worker was idle and none could be started;
+ *   EMFILE / ENFILE  no fd for the eventfd the calling thread's runtime
+ *              makes on its first offload (to be woken through);
  *   ENOMEM     no memory for the job.
- * A NULL fn stops the program (API misuse). */
+ * A NULL fn stops the program (API misuse).
+ * fork(): the child starts with no workers and an empty queue; jobs
+ * handed over before the fork run in the parent only (in the child, a
+ * coroutine waiting for one waits until its deadline). */
 int coro_offload(coro_offload_fn fn, void *arg, coro_offload_drop_fn drop, void **result,
                  int64_t deadline_ns);
 
@@ -76,7 +84,8 @@ coro_notifier *coro_notifier_new(void);
  * wrote before coro_notify is visible to the waiter once the
  * coro_notifier_wait that takes this count has returned (release here,
  * acquire there).  0, or -1/errno (the eventfd write failed: EBADF after a
- * free is API misuse the kernel may or may not catch). */
+ * free is API misuse the kernel may or may not catch).  A NULL n stops the
+ * program (API misuse). */
 int coro_notify(coro_notifier *n);
 
 /* SUSPENDS.  Waits until n's count is above 0, then takes the whole count
@@ -84,7 +93,7 @@ int coro_notify(coro_notifier *n);
  * waited are not lost, and several may be taken at once.  -1/ETIMEDOUT if
  * deadline_ns passed first, -1/ECANCELED if cancelled first (the count is
  * left).  One waiter at a time: a second coroutine waiting on the same n
- * stops the program (API misuse). */
+ * (of any thread), or a NULL n, stops the program (API misuse). */
 long coro_notifier_wait(coro_notifier *n, int64_t deadline_ns);
 
 /* Frees n and closes its eventfd.  On the waiter's thread, with nobody

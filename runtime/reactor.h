@@ -31,8 +31,16 @@ int ba_reactor_watch(int fd, int events, void *waiter);
  * epoll's interest is kept, so the next wait on this fd costs no syscall. */
 void ba_reactor_unwatch(int fd, int events);
 
-/* Before fd is closed: wakes its waiters through `ready` and removes fd
- * from epoll and from the table. */
+/* Forgets `waiter`'s watch of fd for `events`, where it is still the
+ * waiter recorded: for a caller that watches fds the scheduler does not
+ * know of (coro_select, several at once), and whose watch a
+ * ba_reactor_forget may have dropped -- the fd may even be someone else's
+ * by now. */
+void ba_reactor_unwatch_waiter(int fd, int events, const void *waiter);
+
+/* Before fd is closed: wakes its waiters through `ready`, then drops them
+ * (a waiter the scheduler does not unwatch in `ready`, a coro_select's,
+ * too), and removes fd from epoll and from the table. */
 void ba_reactor_forget(int fd, reactor_ready_fn ready);
 
 /* Waits up to timeout_ns (0: just look; -1: no limit) for fds to become

@@ -135,15 +135,29 @@ void ba_reactor_unwatch(int fd, int events)
         e->writer = NULL, rp->waiters--;
 }
 
+void ba_reactor_unwatch_waiter(int fd, int events, const void *waiter)
+{
+    if (fd >= rp->nfds)
+        return;
+    struct fd_entry *e = &rp->fds[fd];
+    if ((events & CORO_READ) && e->reader == waiter)
+        e->reader = NULL, rp->waiters--;
+    if ((events & CORO_WRITE) && e->writer == waiter)
+        e->writer = NULL, rp->waiters--;
+}
+
 void ba_reactor_forget(int fd, reactor_ready_fn ready)
 {
     if (!rp || fd < 0 || fd >= rp->nfds)
         return;
     struct fd_entry *e = &rp->fds[fd];
     if (e->reader)
-        ready(e->reader); /* the scheduler unwatches it */
+        ready(e->reader); /* the scheduler unwatches a coro_wait's */
     if (e->writer)
         ready(e->writer);
+    /* A select's watches stay until it runs: drop them now, or a new fd of
+     * the same number could not be waited on meanwhile (EBUSY). */
+    ba_reactor_unwatch(fd, CORO_READ | CORO_WRITE);
     if (e->registered)
         set_interest(fd, e, 0);
 }

@@ -65,42 +65,67 @@ static inline void san_stack_reset(void *lo, size_t size)
 
 /* ThreadSanitizer keeps a shadow stack and a happens-before clock per
  * thread; on a stack switch it must be told which "fiber" runs now, or it
- * mixes two coroutines' frames and misses or invents races. */
+ * mixes two coroutines' frames and misses or invents races.  A switch with
+ * flags 0 also orders the two fibers (the one left happens before the one
+ * entered), as the coroutines of one thread are.
+ *
+ * A fiber exists only while its coroutine is under way: made at its first
+ * switch in, destroyed at its last switch out.  TSan counts fibers as
+ * threads, with a limit of about 8k at once, and a new one costs it a
+ * large zeroed allocation: a coroutine spawned and not yet run, or
+ * finished and not yet joined, holds none.  (So ten thousand spawned at
+ * once are fine; ten thousand *parked* at once are over TSan's limit.)
+ * One still parked when its runtime ends in deadlock keeps its fiber (of
+ * TSan's memory) until the process exits.
+ *
+ * Reading a report: with the ucontext backend, a coroutine's stack in it
+ * ends in the switch_to that first ran it.  ba_switch_jump is C there,
+ * instrumented, and entered after the fiber switch: its entry is counted
+ * on the fiber switched to, and a new context never returns from it.
+ * (The asm backend's jump is not instrumented.) */
 #ifdef BA_TSAN
 #include <sanitizer/tsan_interface.h>
-static inline void *san_fiber_create(void)
-{
-    return __tsan_create_fiber(0);
-}
+/* The fiber of the code running now (a thread's own, outside coroutines). */
 static inline void *san_fiber_current(void)
 {
     return __tsan_get_current_fiber();
 }
-static inline void san_fiber_switch(void *fiber)
+/* From now on *fiber runs; made first if *fiber is NULL (a first run). */
+static inline void san_fiber_switch(void **fiber)
 {
-    __tsan_switch_to_fiber(fiber, 0);
+    if (!*fiber)
+        *fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(*fiber, 0);
 }
-static inline void san_fiber_destroy(void *fiber)
+/* Destroys *fiber, if any, and sets it to NULL.  *fiber must not be the
+ * one running. */
+static inline void san_fiber_destroy(void **fiber)
 {
-    if (fiber)
-        __tsan_destroy_fiber(fiber);
+    if (*fiber)
+        __tsan_destroy_fiber(*fiber);
+    *fiber = NULL;
+}
+/* 1 in a ThreadSanitizer build: tests keep fewer coroutines under way. */
+static inline int san_on_tsan(void)
+{
+    return 1;
 }
 #else
-static inline void *san_fiber_create(void)
-{
-    return 0;
-}
 static inline void *san_fiber_current(void)
 {
     return 0;
 }
-static inline void san_fiber_switch(void *fiber)
+static inline void san_fiber_switch(void **fiber)
 {
     (void)fiber;
 }
-static inline void san_fiber_destroy(void *fiber)
+static inline void san_fiber_destroy(void **fiber)
 {
     (void)fiber;
+}
+static inline int san_on_tsan(void)
+{
+    return 0;
 }
 #endif
 

@@ -197,7 +197,9 @@ static void switch_to(struct sched *s, struct coro *next)
     ba_trace(CORO_EV_RESUME, next, CORO_WOKE_READY);
     san_switch_begin(dying ? NULL : &self->asan_fake_stack, next->stack.lo,
                      (size_t)(next->stack.hi - next->stack.lo));
-    san_fiber_switch(next->tsan_fiber);
+    san_fiber_switch(&next->tsan_fiber);
+    if (dying) /* its last switch out: TSan's view of it can go */
+        san_fiber_destroy(&self->tsan_fiber);
     ba_switch_jump(&self->ctx, &next->ctx);
     arrived(s);
 }
@@ -288,7 +290,7 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
     c->wait_post = NULL;
     c->stack = slot;
     c->asan_fake_stack = NULL;
-    c->tsan_fiber = san_fiber_create();
+    c->tsan_fiber = NULL; /* made at its first switch in */
     c->id = s->next_id++;
     copy_name(c->name, sizeof c->name, name);
     ba_switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
@@ -322,8 +324,6 @@ int ba_sched_reserve(size_t count, size_t stack_size)
 void ba_sched_release(struct coro *c)
 {
     c->state = CORO_GONE;
-    san_fiber_destroy(c->tsan_fiber);
-    c->tsan_fiber = NULL;
     ba_stack_put(&c->stack);
 }
 

@@ -59,7 +59,8 @@ struct coro {
     const struct ba_post *wait_post; /* PARKED for this post, or NULL */
     stack_slot stack;       /* the slot this struct lives at the top of */
     void *asan_fake_stack;  /* ASan's per-fiber state (unused otherwise) */
-    void *tsan_fiber;       /* ThreadSanitizer's fiber (unused otherwise) */
+    void *tsan_fiber;       /* ThreadSanitizer's fiber from its first run to
+                               its exit, else NULL (unused otherwise) */
     uint64_t id;            /* 1, 2, ... per thread; 0 is main */
     char name[24];
 };

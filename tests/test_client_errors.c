@@ -301,8 +301,9 @@ static void test_connect_timeout_slow_lookup(void *arg)
     snprintf(url, sizeof url, "http://slow-400.test:%d/", ts_port(ts));
     get_expect(c, url, HTTP_E_CONNECT_TIMEOUT, 90, 350);
     CHECK_INT(ts_connections(ts), 0);
-    /* The lookup thread still sleeps and holds an fd: let it finish, so the
-     * fd count at the end is about us, not about it. */
+    /* The lookup still sleeps on its worker: let it end, so that no worker
+     * is still busy when this program exits (valgrind would count that
+     * thread's TLS as possibly lost). */
     coro_sleep_until(coro_deadline_in(500));
     snprintf(url, sizeof url, "http://slow-20.test:%d/", ts_port(ts));
     get_expect(c, url, HTTP_OK, 15, 3000);

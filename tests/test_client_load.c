@@ -124,9 +124,6 @@ static void test_slow_lookup_ticks(void *arg)
     http_client_close(c);
     http_set_lookup(NULL);
     ts_stop(ts);
-    /* The lookup thread may hold its fd a moment more: see
-     * test_lookup_leftovers, which is about that. */
-    coro_sleep_until(coro_deadline_in(50));
 }
 
 /* ---- a big body through a sink ---- */
@@ -275,9 +272,6 @@ static void test_ipv6(void *arg)
     http_set_lookup(NULL);
     http_client_close(c);
     ts_stop(ts);
-    /* The lookup thread may still hold its fd for a moment (see "a lookup
-     * leaves nothing behind"); that is not what this test is about. */
-    coro_sleep_until(coro_deadline_in(50));
 }
 
 /* ---- what a lookup leaves behind ---- */
@@ -373,7 +367,7 @@ static void test_lookup_leftovers(void *arg)
     }
     if (!CHECK_INT(left, 0))
         fprintf(stderr, "    %d of 10 looked-up GETs left an fd open after returning "
-                "(the resolver thread's)\n", left);
+                "(the resolver's)\n", left);
     http_set_lookup(NULL);
     ts_stop(ts);
 }

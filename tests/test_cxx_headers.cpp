@@ -3,6 +3,8 @@
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
+#include <bareawait/offload.h>
+#include <bareawait/sync.h>
 #include "parse.h"
 #include <bareawait/url.h>
 
@@ -22,6 +24,15 @@ int main()
         std::fprintf(stderr, "coroutine from C++: got %d, want 42\n", value);
         return 1;
     }
+    coro_sem *sem = coro_sem_new(1);
+    coro_chan *ch = coro_chan_new(sizeof(int), 1);
+    coro_select_case sc = {CORO_SELECT_RECV, ch, &value, -1, 0};
+    if (!sem || !ch || coro_sem_value(sem) != 1 || sc.op != CORO_SELECT_RECV) {
+        std::fprintf(stderr, "sync.h from C++ failed\n");
+        return 1;
+    }
+    coro_chan_free(ch);
+    coro_sem_free(sem);
     http_url u;
     if (http_url_parse("http://[::1]:8080/x", &u) != HTTP_URL_OK || u.port != 8080) {
         std::fprintf(stderr, "http_url_parse from C++ failed\n");

@@ -14,6 +14,7 @@
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
+#include <bareawait/offload.h>
 #include <bareawait/url.h>
 
 #define WAIT_MS 5000 /* for anything at all: a loopback answer takes far less */
