@@ -256,10 +256,12 @@ static void cancel_conn(ba_srv_conn *c)
 }
 
 /* SUSPENDS.  Until every connection is gone; those still open at the
- * drain deadline are cancelled. */
-static void drain(http_server *s)
+ * drain deadline are cancelled.  Returns ECANCELED if the caller was
+ * cancelled meanwhile (then at once), else 0. */
+static int drain(http_server *s)
 {
     bool all_cancelled = false;
+    int err = 0;
     while (s->conns) {
         if (!all_cancelled && coro_now() >= s->drain_deadline) {
             for (ba_srv_conn *c = s->conns; c; c = c->next)
@@ -268,9 +270,12 @@ static void drain(http_server *s)
         }
         /* Woken by each connection that leaves, and by a closer deadline. */
         coro_wake w = coro_park(all_cancelled ? CORO_NEVER : s->drain_deadline);
-        if (w == CORO_WOKE_CANCELLED)
+        if (w == CORO_WOKE_CANCELLED) {
             s->drain_deadline = 0;     /* cancelled ourselves: no more waiting */
+            err = ECANCELED;
+        }
     }
+    return err;
 }
 
 int http_server_run(http_server *s)
@@ -286,7 +291,8 @@ int http_server_run(http_server *s)
     int err = accept_loop(s);
     if (err)
         http_server_stop(s, 0);        /* an error or a cancel: stop now */
-    drain(s);
+    int drained = drain(s);
+    err = err ? err : drained;
     s->runner = NULL;
     s->ran = true;
     errno = err;

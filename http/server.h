@@ -238,8 +238,9 @@ int http_server_port(const http_server *s);
 /* SUSPENDS.  Accepts and serves, on the calling coroutine, until
  * http_server_stop has been called and every connection is gone (the
  * drain: see there).  Returns 0 then.  If the calling coroutine is
- * cancelled, it stops at once -- every connection is cancelled, and
- * waited for -- and returns -1/ECANCELED.  An accept error that is not
+ * cancelled (while it accepts or while it drains), it stops at once --
+ * every connection still open is cancelled, and waited for -- and returns
+ * -1/ECANCELED.  An accept error that is not
  * passing (EMFILE, ENFILE, ENOBUFS and ENOMEM are: it waits 10 ms and
  * tries again) ends it the same way, with that errno.  Called again after
  * it returned, it returns 0 at once.  Called from outside a coroutine, or

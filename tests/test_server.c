@@ -22,6 +22,25 @@ static int stream(http_server_reply *reply, int64_t length, const char *const *p
     return 0;    /* returning 0 ends the stream, as http_reply_end would */
 }
 
+enum { BIG = 16 << 20, PIECE = 64 << 10 };
+
+/* BIG bytes of ts_pattern_byte in PIECE-sized writes from one buffer:
+ * each write returns when the socket took it, so the server holds no more
+ * than the piece, however slow the client. */
+static int big_stream(http_server_reply *reply, bool length_known)
+{
+    static unsigned char piece[PIECE];
+    if (http_reply_start(reply, 200, "application/octet-stream", length_known ? BIG : -1) < 0)
+        return -1;
+    for (size_t at = 0; at < BIG; at += PIECE) {
+        for (size_t i = 0; i < PIECE; i++)
+            piece[i] = ts_pattern_byte(at + i);
+        if (http_reply_write(reply, piece, PIECE) < 0)
+            return -1;
+    }
+    return http_reply_end(reply);
+}
+
 static int routes(const http_server_request *req, http_server_reply *reply, void *user)
 {
     static const char *const hello[] = {"hello ", "world!", NULL};
@@ -43,6 +62,8 @@ static int routes(const http_server_request *req, http_server_reply *reply, void
         stream(reply, -1, three);
         return -1;                     /* a stream under way: the client sees it cut */
     }
+    if (strncmp(p, "/big/", 5) == 0)
+        return big_stream(reply, strcmp(p, "/big/length") == 0);
     if (strcmp(p, "/fail") == 0)
         return -1;
     if (strcmp(p, "/nothing") == 0)
@@ -168,6 +189,46 @@ static void *broken_streams(void *arg)
         http_response_free(r);
     }
     CHECK_INT(sv.accepted, 3);
+    http_client_close(c);
+    st_down(&sv);
+    return NULL;
+}
+
+/* The client's sink: every byte must be the pattern's next. */
+typedef struct tally {
+    size_t bytes;
+    bool wrong;
+} tally;
+
+static int count_bytes(void *user, const char *data, size_t len, int64_t deadline_ns)
+{
+    (void)deadline_ns;
+    tally *t = user;
+    for (size_t i = 0; i < len; i++)
+        t->wrong |= (unsigned char)data[i] != ts_pattern_byte(t->bytes + i);
+    t->bytes += len;
+    return 0;
+}
+
+/* 16 MiB streamed, with a length and chunked: every byte arrives, in order. */
+static void *big_streams(void *arg)
+{
+    (void)arg;
+    st_server sv;
+    if (st_up(&sv, NULL, routes, NULL) < 0)
+        return NULL;
+    http_client *c = http_client_open(NULL);
+    static const char *const paths[] = {"/big/length", "/big/chunked"};
+    char url[128];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", sv.port, paths[i]);
+        tally t = {0};
+        http_response *r = NULL;
+        http_request rq = {.url = url, .sink = count_bytes, .sink_user = &t};
+        if (!CHECK_INT(http_send(c, &rq, &r), 0) || !CHECK_INT(t.bytes, BIG) || !CHECK(!t.wrong))
+            fprintf(stderr, "    %s\n", paths[i]);
+        http_response_free(r);
+    }
     http_client_close(c);
     st_down(&sv);
     return NULL;
@@ -437,6 +498,7 @@ static void *seed_gateway(void *arg)
 #define RUNNER(fn) static void run_##fn(void) { st_run_case(fn); }
 RUNNER(methods_bodies_keepalive)
 RUNNER(broken_streams)
+RUNNER(big_streams)
 RUNNER(pipelined_three)
 RUNNER(http10)
 RUNNER(expect_continue)
@@ -446,7 +508,8 @@ RUNNER(reuse_port)
 RUNNER(seed_gateway)
 
 static const check_case cases[] = {
-    CASE(methods_bodies_keepalive), CASE(broken_streams), CASE(pipelined_three),
+    CASE(methods_bodies_keepalive), CASE(broken_streams), CASE(big_streams),
+    CASE(pipelined_three),
     CASE(http10), CASE(expect_continue), CASE(handler_closes), CASE(ipv6_port_zero),
     CASE(reuse_port), CASE(seed_gateway),
 };

@@ -2,21 +2,16 @@
  * program with one line, "bareawait: CALL: WHAT (API misuse)", in every
  * build type.
  *
- * As test_misuse.c does for the runtime and the client: each case runs in
- * a child process with stderr on a pipe; the child must die of SIGABRT
- * having written the line.  (Kept apart from test_misuse.c only because
- * the server came later; the two may well become one table.)  The cases
+ * As test_misuse.c does for the runtime and the client, through
+ * misuse_child.h: each case runs in a child process with stderr on a
+ * pipe; the child must die of SIGABRT having written the line.  The cases
  * on a reply run a server and a raw client in the child, and the handler
  * commits the misuse.
  */
 #include <pthread.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 
+#include "misuse_child.h"
 #include "server_test.h"
-
-#define HANG_GUARD_S 30
 
 static int answer(const http_server_request *req, http_server_reply *reply, void *user)
 {
@@ -160,87 +155,30 @@ static void reply_after_handler(void) { serve_one(keep_reply); }
 
 /* ---- the table ---- */
 
-typedef struct misuse_case {
-    const char *name;
-    void (*run)(void);
-    const char *line;   /* the whole line the child must write */
-} misuse_case;
-
-#define M(call, what) "bareawait: " call ": " what " (API misuse)"
 static const misuse_case cases[] = {
-    {"open without a handler", open_without_handler, M("http_server_open", "handler is NULL")},
-    {"run from main", run_from_main, M("http_server_run", "called outside a coroutine")},
-    {"stop on another thread", stop_on_another_thread,
-     M("http_server_stop", "the server belongs to another thread (a server is used only on "
-                           "the thread that opened it)")},
-    {"close while running", close_while_running,
-     M("http_server_close", "http_server_run is still running")},
-    {"run twice at once", run_twice_at_once,
-     M("http_server_run", "the server is already running in another coroutine")},
-    {"reply twice", reply_twice,
-     M("http_reply", "this request was already answered (or a stream started)")},
-    {"status 99", reply_status_99,
-     M("http_reply", "status 99 is not a final status (200..999)")},
-    {"a body on a 204", reply_body_on_204, M("http_reply", "a 204 answer has no body")},
-    {"write without a stream", reply_write_unstarted,
-     M("http_reply_write", "no stream was started (http_reply_start)")},
-    {"a header after the answer", reply_header_too_late,
-     M("http_reply_header", "the answer's head has already been sent or started")},
-    {"a reply used after its handler", reply_after_handler,
-     M("http_reply", "the handler of this reply has returned")},
-};
-
-/* Runs c in a child; its stderr into said.  The wait status, or -1. */
-static int run_child(const misuse_case *c, char *said, size_t size)
-{
-    int p[2];
-    if (pipe(p) < 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct rlimit no_core = {0, 0};
-        setrlimit(RLIMIT_CORE, &no_core);   /* an expected abort: no core file */
-        dup2(p[1], 2);
-        close(p[0]);
-        close(p[1]);
-        alarm(HANG_GUARD_S);
-        c->run();
-        _exit(0);                           /* the misuse went unnoticed */
-    }
-    close(p[1]);
-    size_t got = 0;
-    ssize_t n;
-    while (got + 1 < size && (n = read(p[0], said + got, size - 1 - got)) > 0)
-        got += (size_t)n;
-    said[got] = '\0';
-    close(p[0]);
-    int status = -1;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return -1;
-    return status;
-}
-
-static void check_cases(void)
-{
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char said[2048];
-        int st = run_child(&cases[i], said, sizeof said);
-        bool aborted = st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
-        char want[512];
-        snprintf(want, sizeof want, "%s\n", cases[i].line);
-        if (!CHECK(aborted) || !CHECK(strstr(said, want) != NULL))
-            fprintf(stderr, "    case \"%s\": the child said:\n%s    wanted:\n    %s\n",
-                    cases[i].name, said, cases[i].line);
-    }
-}
-
-static const check_case tests[] = {
-    {"every misuse server.h names stops the program", check_cases},
+    {"open without a handler", open_without_handler, "http_server_open", "handler is NULL"},
+    {"run from main", run_from_main, "http_server_run", "called outside a coroutine"},
+    {"stop on another thread", stop_on_another_thread, "http_server_stop",
+     "the server belongs to another thread (a server is used only on the thread that "
+     "opened it)"},
+    {"close while running", close_while_running, "http_server_close",
+     "http_server_run is still running"},
+    {"run twice at once", run_twice_at_once, "http_server_run",
+     "the server is already running in another coroutine"},
+    {"reply twice", reply_twice, "http_reply",
+     "this request was already answered (or a stream started)"},
+    {"status 99", reply_status_99, "http_reply", "status 99 is not a final status (200..999)"},
+    {"a body on a 204", reply_body_on_204, "http_reply", "a 204 answer has no body"},
+    {"write without a stream", reply_write_unstarted, "http_reply_write",
+     "no stream was started (http_reply_start)"},
+    {"a header after the answer", reply_header_too_late, "http_reply_header",
+     "the answer's head has already been sent or started"},
+    {"a reply used after its handler", reply_after_handler, "http_reply",
+     "the handler of this reply has returned"},
 };
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    return check_run(tests, 1, 0);
+    return misuse_run(cases, sizeof cases / sizeof cases[0]);
 }
