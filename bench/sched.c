@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bareawait/coro.h>
@@ -47,11 +48,29 @@ static const struct counts quick = {10000, 10000, 500, 500, 2000};
 /* The stretch this thread's last yield or spawn + join measure timed. */
 _Thread_local struct timed timed;
 _Thread_local void (*timing_starts)(void);
+static _Thread_local int64_t cpu_at_start;
 
-static void about_to_time(void)
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A timed stretch starts: its coro_now(). */
+static int64_t stretch_start(void)
 {
     if (timing_starts)
         timing_starts();
+    cpu_at_start = thread_cpu_ns();
+    return coro_now();
+}
+
+/* ...and ends, `ops` operations after `from`: fills in `timed`. */
+static void stretch_end(int64_t from, double ops)
+{
+    int64_t to = coro_now();
+    timed = (struct timed){from, to, ops, thread_cpu_ns() - cpu_at_start};
 }
 
 double median(double *v, int n)
@@ -143,18 +162,16 @@ static double raw_switch_ns(long round_trips)
 /* ---- yield: A yields, B resumes ---- */
 
 /* Per thread: --threads runs this measure on several at once. */
-static _Thread_local int64_t yield_t0, yield_t1;
+static _Thread_local int64_t yield_t0;
 
 static void *yield_loop(void *arg)
 {
     long n = *(long *)arg;
-    if (!yield_t0) {
-        about_to_time();
-        yield_t0 = coro_now();
-    }
+    if (!yield_t0)
+        yield_t0 = stretch_start();
     for (long i = 0; i < n; i++)
         coro_yield();
-    yield_t1 = coro_now(); /* the second to finish has the last word */
+    stretch_end(yield_t0, 2.0 * (double)n); /* the second to finish has the last word */
     return NULL;
 }
 
@@ -164,8 +181,7 @@ double yield_ns(long n)
     spawn_or_die(yield_loop, &n, NULL);
     spawn_or_die(yield_loop, &n, NULL);
     run_or_die();
-    timed = (struct timed){yield_t0, yield_t1, 2.0 * (double)n};
-    return (double)(yield_t1 - yield_t0) / (2.0 * (double)n);
+    return (double)(timed.to - timed.from) / (2.0 * (double)n);
 }
 
 /* ---- spawn + join ---- */
@@ -180,11 +196,10 @@ static void *spawn_join_loop(void *arg)
     long n = *(long *)arg;
     for (long i = 0; i < 1000 && i < n; i++) /* warm up: fill the stack pool */
         coro_join(spawn_or_die(return_at_once, NULL, NULL), NULL);
-    about_to_time();
-    int64_t t0 = coro_now();
+    int64_t t0 = stretch_start();
     for (long i = 0; i < n; i++)
         coro_join(spawn_or_die(return_at_once, NULL, NULL), NULL);
-    timed = (struct timed){t0, coro_now(), (double)n};
+    stretch_end(t0, (double)n);
     return NULL;
 }
 

@@ -17,10 +17,11 @@ struct counts {       /* iterations per round */
 
 /* What the calling thread's last yield_ns or spawn_join_ns timed: from
  * `from` to `to` (coro_now), `ops` operations (yields, or spawns each
- * joined). */
+ * joined), and how long of it the thread was on a CPU. */
 struct timed {
     int64_t from, to;
     double ops;
+    int64_t cpu_ns;
 };
 extern _Thread_local struct timed timed;
 

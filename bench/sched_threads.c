@@ -18,6 +18,13 @@
  * up at a barrier just before their timed stretches, their runtimes set up
  * and warm, so that none starts while another is still mapping its stacks.
  * Unpinned: the kernel places the threads.
+ *
+ * Next to it, the same ratio per second on a CPU (each thread's
+ * CLOCK_THREAD_CPUTIME_ID over its timed stretch): what N runtimes would
+ * give if the machine's other work left them their cores.  Near 1.0x
+ * means the runtimes do not slow each other down (no shared lock, no
+ * cache line bouncing between them); a wall-time ratio below N with a
+ * CPU-time ratio near 1.0x means the cores were busy with something else.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -56,16 +63,22 @@ static void *lane_main(void *arg)
     return NULL;
 }
 
+/* What one round measured, all its threads together. */
+struct rates {
+    double per_s;      /* operations per second of wall time */
+    double per_cpu_s;  /* operations per second its threads were on a CPU */
+};
+
 /* One round of `measure` on `threads` threads at once, each its own
- * runtime: operations per second, all of them together. */
-static double round_per_s(double (*measure)(long), long n, int threads)
+ * runtime. */
+static struct rates one_round(double (*measure)(long), long n, int threads)
 {
     struct lane lane[SCHED_MAX_THREADS];
     pthread_t tid[SCHED_MAX_THREADS];
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, (unsigned)threads);
     for (int i = 0; i < threads; i++) {
-        lane[i] = (struct lane){&go, measure, n, {0, 0, 0}};
+        lane[i] = (struct lane){&go, measure, n, {0, 0, 0, 0}};
         int err = pthread_create(&tid[i], NULL, lane_main, &lane[i]);
         if (err) { /* the lanes started wait at the barrier: end it all */
             fprintf(stderr, "sched: thread %d of %d: pthread_create: %s\n", i + 1, threads,
@@ -73,31 +86,38 @@ static double round_per_s(double (*measure)(long), long n, int threads)
             exit(1);
         }
     }
-    int64_t from = INT64_MAX, to = INT64_MIN;
+    int64_t from = INT64_MAX, to = INT64_MIN, cpu_ns = 0;
     double ops = 0;
     for (int i = 0; i < threads; i++) {
         pthread_join(tid[i], NULL);
         from = lane[i].got.from < from ? lane[i].got.from : from;
         to = lane[i].got.to > to ? lane[i].got.to : to;
         ops += lane[i].got.ops;
+        cpu_ns += lane[i].got.cpu_ns;
     }
     pthread_barrier_destroy(&go);
-    return ops * 1e9 / (double)(to - from);
+    return (struct rates){ops * 1e9 / (double)(to - from), ops * 1e9 / (double)cpu_ns};
 }
 
-struct scaling {
-    double one, many;  /* operations per second (medians): one runtime
-                          alone, N runtimes at once */
+struct scaling {            /* medians of the rounds */
+    struct rates one;       /* one runtime alone */
+    struct rates many;      /* N runtimes at once */
 };
 
 static struct scaling scale(double (*measure)(long), long n, int threads)
 {
     double one[SCALING_ROUNDS], many[SCALING_ROUNDS];
+    double one_cpu[SCALING_ROUNDS], many_cpu[SCALING_ROUNDS];
     for (int r = 0; r < SCALING_ROUNDS; r++) {
-        one[r] = round_per_s(measure, n, 1);
-        many[r] = round_per_s(measure, n, threads);
+        struct rates a = one_round(measure, n, 1);
+        struct rates b = one_round(measure, n, threads);
+        one[r] = a.per_s, one_cpu[r] = a.per_cpu_s;
+        many[r] = b.per_s, many_cpu[r] = b.per_cpu_s;
     }
-    return (struct scaling){median(one, SCALING_ROUNDS), median(many, SCALING_ROUNDS)};
+    return (struct scaling){
+        {median(one, SCALING_ROUNDS), median(one_cpu, SCALING_ROUNDS)},
+        {median(many, SCALING_ROUNDS), median(many_cpu, SCALING_ROUNDS)},
+    };
 }
 
 static int usable_cores(void)
@@ -108,8 +128,17 @@ static int usable_cores(void)
 
 static void print_line(const char *what, struct scaling s)
 {
-    printf("  %-14s %9.2f M/s  %9.2f M/s  %6.2fx\n", what, s.one / 1e6, s.many / 1e6,
-           s.many / s.one);
+    printf("  %-14s %9.2f M/s  %9.2f M/s  %6.2fx  %8.2fx\n", what, s.one.per_s / 1e6,
+           s.many.per_s / 1e6, s.many.per_s / s.one.per_s,
+           s.many.per_cpu_s / s.one.per_cpu_s);
+}
+
+static void print_json(const char *what, struct scaling s)
+{
+    printf(", \"%s_per_s_1\": %.0f, \"%s_per_s_n\": %.0f, \"%s_ratio\": %.3f, "
+           "\"%s_per_cpu_s_ratio\": %.3f",
+           what, s.one.per_s, what, s.many.per_s, what, s.many.per_s / s.one.per_s, what,
+           s.many.per_cpu_s / s.one.per_cpu_s);
 }
 
 int sched_threads(int threads, const struct counts *c, bool json)
@@ -118,12 +147,11 @@ int sched_threads(int threads, const struct counts *c, bool json)
     struct scaling spawn = scale(spawn_join_ns, c->spawns, threads);
     int cores = usable_cores();
     if (json) {
-        printf("{\"backend\": \"%s\", \"threads\": %d, \"cores\": %d, "
-               "\"yield_per_s_1\": %.0f, \"yield_per_s_n\": %.0f, \"yield_ratio\": %.3f, "
-               "\"spawn_join_per_s_1\": %.0f, \"spawn_join_per_s_n\": %.0f, "
-               "\"spawn_join_ratio\": %.3f}\n",
-               ba_switch_backend_name, threads, cores, yield.one, yield.many,
-               yield.many / yield.one, spawn.one, spawn.many, spawn.many / spawn.one);
+        printf("{\"backend\": \"%s\", \"threads\": %d, \"cores\": %d",
+               ba_switch_backend_name, threads, cores);
+        print_json("yield", yield);
+        print_json("spawn_join", spawn);
+        printf("}\n");
         return 0;
     }
     printf("bareawait bench/sched --threads %d  backend: %s  (%d cores usable; medians of %d "
@@ -131,10 +159,13 @@ int sched_threads(int threads, const struct counts *c, bool json)
            threads, ba_switch_backend_name, cores, SCALING_ROUNDS, threads);
     char many[32];
     snprintf(many, sizeof many, "%d runtime%s", threads, threads == 1 ? "" : "s");
-    printf("  %-14s %13s  %13s  %7s\n", "", "1 runtime", many, "ratio");
+    printf("  %-14s %13s  %13s  %7s  %9s\n", "", "1 runtime", many, "ratio", "on a CPU");
     print_line("yield", yield);
     print_line("spawn + join", spawn);
     printf("  (operations per second, all runtimes together: their operations over the wall\n"
-           "   time from the first one's start to the last one's end)\n");
+           "   time from the first one's start to the last one's end.  on a CPU: operations\n"
+           "   per second their threads were on a CPU, %d runtimes against one; 1.00x if they\n"
+           "   do not slow each other down, whatever else keeps the cores busy)\n",
+           threads);
     return 0;
 }
