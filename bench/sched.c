@@ -44,6 +44,9 @@ static const struct counts full = {2000000, 1000000, 500000, 100000, 100000};
 /* (Small enough for ThreadSanitizer, which runs --quick --threads 2 and
  * pays for every coroutine's first switch in.) */
 static const struct counts quick = {10000, 10000, 500, 500, 2000};
+/* --threads: longer rounds than `full`'s, so that a moment's other load on
+ * a core is a smaller part of one. */
+static const struct counts scaling = {0, 2000000, 1000000, 0, 0};
 
 /* The stretch this thread's last yield or spawn + join measure timed. */
 _Thread_local struct timed timed;
@@ -458,7 +461,7 @@ int main(int argc, char **argv)
     if (threads && million)
         return usage("--million and --threads measure different things: one at a time", NULL);
     if (threads)
-        return sched_threads(threads, c, json);
+        return sched_threads(threads, c == &quick ? &quick : &scaling, json);
     struct figures f = {0};
     f.raw = median_of(raw_switch_ns, c->switches);
     f.yield = median_of(yield_ns, c->yields);
