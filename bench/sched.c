@@ -40,13 +40,13 @@
 #define ROUNDS 5
 #define FAR_MS (3600 * 1000) /* "far" deadline: an hour */
 
-static const struct counts full = {2000000, 1000000, 500000, 100000, 100000};
+static const struct counts full = {2000000, 1000000, 500000, 100000, 100000, 0};
 /* (Small enough for ThreadSanitizer, which runs --quick --threads 2 and
  * pays for every coroutine's first switch in.) */
-static const struct counts quick = {10000, 10000, 500, 500, 2000};
+static const struct counts quick = {10000, 10000, 500, 500, 2000, 100000};
 /* --threads: longer rounds than `full`'s, so that a moment's other load on
  * a core is a smaller part of one. */
-static const struct counts scaling = {0, 2000000, 1000000, 0, 0};
+static const struct counts scaling = {0, 2000000, 1000000, 0, 0, 50000000};
 
 /* The stretch this thread's last yield or spawn + join measure timed. */
 _Thread_local struct timed timed;
@@ -60,8 +60,7 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* A timed stretch starts: its coro_now(). */
-static int64_t stretch_start(void)
+int64_t stretch_start(void)
 {
     if (timing_starts)
         timing_starts();
@@ -69,8 +68,7 @@ static int64_t stretch_start(void)
     return coro_now();
 }
 
-/* ...and ends, `ops` operations after `from`: fills in `timed`. */
-static void stretch_end(int64_t from, double ops)
+void stretch_end(int64_t from, double ops)
 {
     int64_t to = coro_now();
     timed = (struct timed){from, to, ops, thread_cpu_ns() - cpu_at_start};

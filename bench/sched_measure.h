@@ -13,6 +13,7 @@ struct counts {       /* iterations per round */
     long spawns;
     long wakes;       /* pipe round trips */
     long parked;
+    long steps;       /* --threads' bare loop, no runtime */
 };
 
 /* What the calling thread's last yield_ns or spawn_join_ns timed: from
@@ -29,6 +30,12 @@ extern _Thread_local struct timed timed;
  * before their timed stretch starts (from inside a coroutine, the runtime
  * set up and warm): --threads lines its threads up there. */
 extern _Thread_local void (*timing_starts)(void);
+
+/* A timed stretch starts (timing_starts first, if set): its coro_now()... */
+int64_t stretch_start(void);
+
+/* ...and ends, `ops` operations after `from`: fills in `timed`. */
+void stretch_end(int64_t from, double ops);
 
 /* The median of v[0..n); sorts v. */
 double median(double *v, int n);

@@ -25,6 +25,9 @@
  * means the runtimes do not slow each other down (no shared lock, no
  * cache line bouncing between them); a wall-time ratio below N with a
  * CPU-time ratio near 1.0x means the cores were busy with something else.
+ * And as a control, a bare loop of arithmetic with no runtime at all,
+ * measured the same way in the same run: the most N threads get on this
+ * machine at this moment.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -61,6 +64,22 @@ static void *lane_main(void *arg)
     l->measure(l->n);
     l->got = timed;
     return NULL;
+}
+
+/* The control: `steps` multiply-adds, each waiting for the one before, and
+ * nothing else (no runtime, no memory).  Returns ns per step. */
+static double bare_loop_ns(long steps)
+{
+    uint64_t x = 1;
+    int64_t from = stretch_start();
+    for (long i = 0; i < steps; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        __asm__ volatile("" : "+r"(x)); /* keep every step, in order */
+    }
+    stretch_end(from, (double)steps);
+    volatile uint64_t sink = x;
+    (void)sink;
+    return (double)(timed.to - timed.from) / (double)steps;
 }
 
 /* What one round measured, all its threads together. */
@@ -145,12 +164,14 @@ int sched_threads(int threads, const struct counts *c, bool json)
 {
     struct scaling yield = scale(yield_ns, c->yields, threads);
     struct scaling spawn = scale(spawn_join_ns, c->spawns, threads);
+    struct scaling bare = scale(bare_loop_ns, c->steps, threads);
     int cores = usable_cores();
     if (json) {
         printf("{\"backend\": \"%s\", \"threads\": %d, \"cores\": %d",
                ba_switch_backend_name, threads, cores);
         print_json("yield", yield);
         print_json("spawn_join", spawn);
+        print_json("bare_loop", bare);
         printf("}\n");
         return 0;
     }
@@ -162,10 +183,12 @@ int sched_threads(int threads, const struct counts *c, bool json)
     printf("  %-14s %13s  %13s  %7s  %9s\n", "", "1 runtime", many, "ratio", "on a CPU");
     print_line("yield", yield);
     print_line("spawn + join", spawn);
+    print_line("bare loop", bare);
     printf("  (operations per second, all runtimes together: their operations over the wall\n"
            "   time from the first one's start to the last one's end.  on a CPU: operations\n"
            "   per second their threads were on a CPU, %d runtimes against one; 1.00x if they\n"
-           "   do not slow each other down, whatever else keeps the cores busy)\n",
+           "   do not slow each other down, whatever else keeps the cores busy.  bare loop:\n"
+           "   arithmetic alone, no runtime, on as many threads: the machine's own ratio)\n",
            threads);
     return 0;
 }
