@@ -43,7 +43,7 @@
 static const struct counts full = {2000000, 1000000, 500000, 100000, 100000, 0};
 /* (Small enough for ThreadSanitizer, which runs --quick --threads 2 and
  * pays for every coroutine's first switch in.) */
-static const struct counts quick = {10000, 10000, 200, 500, 2000, 100000};
+static const struct counts quick = {10000, 10000, 100, 500, 2000, 100000};
 /* --threads: longer rounds than `full`'s, so that a moment's other load on
  * a core is a smaller part of one. */
 static const struct counts scaling = {0, 2000000, 1000000, 0, 0, 50000000};

@@ -15,8 +15,10 @@
  * first thread's timed stretch starting to the last one's ending.  (Adding
  * up each thread's own rate would also credit a thread for the time it ran
  * alone, before the others started or after they ended.)  The threads line
- * up at a barrier just before their timed stretches, their runtimes set up
- * and warm, so that none starts while another is still mapping its stacks.
+ * up just before their timed stretches, their runtimes set up and warm, so
+ * that none starts while another is still mapping its stacks; they wait
+ * for each other spinning (sched_yield), not asleep: a sleeping thread's
+ * idle vCPU can take milliseconds to wake, a good part of a round.
  * Unpinned: the kernel places the threads.
  *
  * Next to it, the same ratio per second on a CPU (each thread's
@@ -25,41 +27,64 @@
  * means the runtimes do not slow each other down (no shared lock, no
  * cache line bouncing between them); a wall-time ratio below N with a
  * CPU-time ratio near 1.0x means the cores were busy with something else.
- * And as a control, a bare loop of arithmetic with no runtime at all,
- * measured the same way in the same run: the most N threads get on this
- * machine at this moment.
+ * Two controls, measured the same way in the same run: the same work in N
+ * processes instead of N threads -- processes share nothing by
+ * construction, so that is what this machine gives N of this work at once
+ * (on a VM, two vCPUs may share a core of the host) -- and a bare loop of
+ * arithmetic with no runtime at all.  N runtimes near the processes' ratio
+ * means a runtime per thread costs nothing for being in one process.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sched_measure.h"
 #include "switch.h"
 
 #define SCALING_ROUNDS 9
 
-struct lane {                  /* one thread of a round */
-    pthread_barrier_t *go;     /* where the lanes' timed stretches start */
-    double (*measure)(long);   /* yield_ns or spawn_join_ns */
-    long n;                    /* its count */
-    struct timed got;          /* what the measure timed on this thread */
+struct start_line {            /* where a round's timed stretches start */
+    atomic_int arrived;        /* lanes there so far */
+    int lanes;                 /* of this many */
 };
 
-static _Thread_local pthread_barrier_t *my_barrier;
+struct lane {                  /* one thread (or process) of a round */
+    struct start_line *go;
+    double (*measure)(long);   /* yield_ns, spawn_join_ns or bare_loop_ns */
+    long n;                    /* its count */
+    struct timed got;          /* what the measure timed there */
+};
 
-/* timing_starts: blocks the whole thread, runtime and all, until every
- * lane is ready (nothing else of this runtime has anything to do then). */
+/* A round's shared state: in memory mapped MAP_SHARED, so that lanes that
+ * are processes line up and report back through it too. */
+struct round {
+    struct start_line go;
+    struct lane lane[SCHED_MAX_THREADS];
+};
+
+static _Thread_local struct start_line *my_line;
+
+/* timing_starts: holds the whole thread, runtime and all, until every lane
+ * is ready (nothing else of this runtime has anything to do then).  The
+ * counter is a lock-free atomic_int, which works between processes too. */
 static void line_up(void)
 {
-    pthread_barrier_wait(my_barrier);
+    atomic_fetch_add(&my_line->arrived, 1);
+    while (atomic_load(&my_line->arrived) < my_line->lanes)
+        sched_yield(); /* the core is the others' if they need it */
 }
 
 static void *lane_main(void *arg)
 {
     struct lane *l = arg;
-    my_barrier = l->go;
+    my_line = l->go;
     timing_starts = line_up;
     l->measure(l->n);
     l->got = timed;
@@ -82,60 +107,104 @@ static double bare_loop_ns(long steps)
     return (double)(timed.to - timed.from) / (double)steps;
 }
 
-/* What one round measured, all its threads together. */
+/* What one round measured, all its lanes together. */
 struct rates {
     double per_s;      /* operations per second of wall time */
-    double per_cpu_s;  /* operations per second its threads were on a CPU */
+    double per_cpu_s;  /* operations per second its lanes were on a CPU */
 };
 
-/* One round of `measure` on `threads` threads at once, each its own
- * runtime. */
-static struct rates one_round(double (*measure)(long), long n, int threads)
+static _Noreturn void die(const char *what, int lane, int lanes, int err)
 {
-    struct lane lane[SCHED_MAX_THREADS];
+    fprintf(stderr, "sched: lane %d of %d: %s: %s\n", lane + 1, lanes, what, strerror(err));
+    exit(1);
+}
+
+/* Starts lane i as a thread (into *tid) or a child process (into *pid). */
+static void start_lane(struct round *r, int i, bool process, pthread_t *tid, pid_t *pid)
+{
+    int lanes = r->go.lanes;
+    if (!process) {
+        int err = pthread_create(tid, NULL, lane_main, &r->lane[i]);
+        if (err) /* the lanes started wait at the line: end it all */
+            die("pthread_create", i, lanes, err);
+        return;
+    }
+    fflush(NULL); /* a child that exits must not write our buffers again */
+    *pid = fork();
+    if (*pid < 0)
+        die("fork", i, lanes, errno);
+    if (*pid == 0) {
+        lane_main(&r->lane[i]);
+        _exit(0);
+    }
+}
+
+static void end_lane(struct round *r, int i, bool process, pthread_t tid, pid_t pid)
+{
+    if (!process) {
+        pthread_join(tid, NULL);
+        return;
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0)
+        die("waitpid", i, r->go.lanes, errno);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "sched: lane %d of %d, a process, failed\n", i + 1, r->go.lanes);
+        exit(1);
+    }
+}
+
+/* One round of `measure` on `lanes` threads at once, each its own runtime,
+ * or on as many processes. */
+static struct rates one_round(double (*measure)(long), long n, int lanes, bool processes)
+{
+    struct round *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                           -1, 0);
+    if (r == MAP_FAILED)
+        die("mmap", 0, lanes, errno);
+    atomic_init(&r->go.arrived, 0);
+    r->go.lanes = lanes;
     pthread_t tid[SCHED_MAX_THREADS];
-    pthread_barrier_t go;
-    pthread_barrier_init(&go, NULL, (unsigned)threads);
-    for (int i = 0; i < threads; i++) {
-        lane[i] = (struct lane){&go, measure, n, {0, 0, 0, 0}};
-        int err = pthread_create(&tid[i], NULL, lane_main, &lane[i]);
-        if (err) { /* the lanes started wait at the barrier: end it all */
-            fprintf(stderr, "sched: thread %d of %d: pthread_create: %s\n", i + 1, threads,
-                    strerror(err));
-            exit(1);
-        }
+    pid_t pid[SCHED_MAX_THREADS];
+    for (int i = 0; i < lanes; i++) {
+        r->lane[i] = (struct lane){&r->go, measure, n, {0, 0, 0, 0}};
+        start_lane(r, i, processes, &tid[i], &pid[i]);
     }
     int64_t from = INT64_MAX, to = INT64_MIN, cpu_ns = 0;
     double ops = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(tid[i], NULL);
-        from = lane[i].got.from < from ? lane[i].got.from : from;
-        to = lane[i].got.to > to ? lane[i].got.to : to;
-        ops += lane[i].got.ops;
-        cpu_ns += lane[i].got.cpu_ns;
+    for (int i = 0; i < lanes; i++) {
+        end_lane(r, i, processes, tid[i], pid[i]);
+        const struct timed *t = &r->lane[i].got;
+        from = t->from < from ? t->from : from;
+        to = t->to > to ? t->to : to;
+        ops += t->ops;
+        cpu_ns += t->cpu_ns;
     }
-    pthread_barrier_destroy(&go);
+    munmap(r, sizeof *r);
     return (struct rates){ops * 1e9 / (double)(to - from), ops * 1e9 / (double)cpu_ns};
 }
 
 struct scaling {            /* medians of the rounds */
     struct rates one;       /* one runtime alone */
-    struct rates many;      /* N runtimes at once */
+    struct rates many;      /* N runtimes at once, threads of this process */
+    double procs_per_s;     /* the same in N processes */
 };
 
 static struct scaling scale(double (*measure)(long), long n, int threads)
 {
-    double one[SCALING_ROUNDS], many[SCALING_ROUNDS];
+    double one[SCALING_ROUNDS], many[SCALING_ROUNDS], procs[SCALING_ROUNDS];
     double one_cpu[SCALING_ROUNDS], many_cpu[SCALING_ROUNDS];
     for (int r = 0; r < SCALING_ROUNDS; r++) {
-        struct rates a = one_round(measure, n, 1);
-        struct rates b = one_round(measure, n, threads);
+        struct rates a = one_round(measure, n, 1, false);
+        struct rates b = one_round(measure, n, threads, false);
+        procs[r] = one_round(measure, n, threads, true).per_s;
         one[r] = a.per_s, one_cpu[r] = a.per_cpu_s;
         many[r] = b.per_s, many_cpu[r] = b.per_cpu_s;
     }
     return (struct scaling){
         {median(one, SCALING_ROUNDS), median(one_cpu, SCALING_ROUNDS)},
         {median(many, SCALING_ROUNDS), median(many_cpu, SCALING_ROUNDS)},
+        median(procs, SCALING_ROUNDS),
     };
 }
 
@@ -147,17 +216,17 @@ static int usable_cores(void)
 
 static void print_line(const char *what, struct scaling s)
 {
-    printf("  %-14s %9.2f M/s  %9.2f M/s  %6.2fx  %8.2fx\n", what, s.one.per_s / 1e6,
+    printf("  %-13s %9.2f M/s %10.2f M/s %6.2fx %8.2fx %10.2fx\n", what, s.one.per_s / 1e6,
            s.many.per_s / 1e6, s.many.per_s / s.one.per_s,
-           s.many.per_cpu_s / s.one.per_cpu_s);
+           s.many.per_cpu_s / s.one.per_cpu_s, s.procs_per_s / s.one.per_s);
 }
 
 static void print_json(const char *what, struct scaling s)
 {
     printf(", \"%s_per_s_1\": %.0f, \"%s_per_s_n\": %.0f, \"%s_ratio\": %.3f, "
-           "\"%s_per_cpu_s_ratio\": %.3f",
+           "\"%s_per_cpu_s_ratio\": %.3f, \"%s_processes_ratio\": %.3f",
            what, s.one.per_s, what, s.many.per_s, what, s.many.per_s / s.one.per_s, what,
-           s.many.per_cpu_s / s.one.per_cpu_s);
+           s.many.per_cpu_s / s.one.per_cpu_s, what, s.procs_per_s / s.one.per_s);
 }
 
 int sched_threads(int threads, const struct counts *c, bool json)
@@ -176,19 +245,22 @@ int sched_threads(int threads, const struct counts *c, bool json)
         return 0;
     }
     printf("bareawait bench/sched --threads %d  backend: %s  (%d cores usable; medians of %d "
-           "rounds, 1 and %d runtimes alternating)\n",
-           threads, ba_switch_backend_name, cores, SCALING_ROUNDS, threads);
-    char many[32];
+           "rounds, alternating)\n",
+           threads, ba_switch_backend_name, cores, SCALING_ROUNDS);
+    char many[32], procs[32];
     snprintf(many, sizeof many, "%d runtime%s", threads, threads == 1 ? "" : "s");
-    printf("  %-14s %13s  %13s  %7s  %9s\n", "", "1 runtime", many, "ratio", "on a CPU");
+    snprintf(procs, sizeof procs, "%d process%s", threads, threads == 1 ? "" : "es");
+    printf("  %-13s %13s %14s %7s %9s %11s\n", "", "1 runtime", many, "ratio", "on a CPU",
+           procs);
     print_line("yield", yield);
     print_line("spawn + join", spawn);
     print_line("bare loop", bare);
-    printf("  (operations per second, all runtimes together: their operations over the wall\n"
-           "   time from the first one's start to the last one's end.  on a CPU: operations\n"
-           "   per second their threads were on a CPU, %d runtimes against one; 1.00x if they\n"
-           "   do not slow each other down, whatever else keeps the cores busy.  bare loop:\n"
-           "   arithmetic alone, no runtime, on as many threads: the machine's own ratio)\n",
-           threads);
+    printf("  (operations per second of all runtimes together: their operations over the\n"
+           "   wall time from the first one's start to the last one's end.  on a CPU: the\n"
+           "   same per second their threads were on a CPU, against one runtime's; 1.00x\n"
+           "   if they do not slow each other down, whatever else keeps the cores busy.\n"
+           "   processes: the same work in as many processes, which share nothing by\n"
+           "   construction: what this machine gives that many at once.  bare loop:\n"
+           "   arithmetic alone, no runtime.)\n");
     return 0;
 }
