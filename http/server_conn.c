@@ -215,10 +215,12 @@ static void build_request(ba_srv_conn *c, const http_request_head *q)
 static bool handle(ba_srv_conn *c, ending *end)
 {
     http_server *s = c->srv;
-    char line[160];
-    snprintf(line, sizeof line, "%.64s %.80s HTTP/1.%d", c->req.method, c->req.target,
-             c->req.minor_version);
-    ba_srv_emit(s, HTTP_SERVER_EV_REQUEST, c->fd, line);
+    if (s->opts.on_event) {            /* formatted only for someone to read */
+        char line[160];
+        snprintf(line, sizeof line, "%.64s %.80s HTTP/1.%d", c->req.method, c->req.target,
+                 c->req.minor_version);
+        ba_srv_emit(s, HTTP_SERVER_EV_REQUEST, c->fd, line);
+    }
     int rc = s->handler(&c->req, &c->reply, s->user);
     if (c->cancelled) {                /* no answer: the drain's deadline passed */
         c->reply.state = REPLY_OVER;

@@ -71,14 +71,45 @@ static bool no_body_status(int status)
     return status == 204 || status == 304;
 }
 
+/* The head's fixed pieces are put together by hand, not with snprintf:
+ * this runs for every answer.  Each piece is bounded (a status line with
+ * the longest reason and Date; Content-Length of 19 digits and
+ * Connection), well within BA_REPLY_FIXED_MAX. */
+static void put(char *out, size_t *n, const char *s, size_t len)
+{
+    memcpy(out + *n, s, len);
+    *n += len;
+}
+
+static void put_text(char *out, size_t *n, const char *s)
+{
+    put(out, n, s, strlen(s));
+}
+
+static void put_decimal(char *out, size_t *n, uint64_t v)
+{
+    char digits[20];
+    size_t k = 0;
+    do
+        digits[k++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (k > 0)
+        out[(*n)++] = digits[--k];
+}
+
 /* Writes the status line and Date into r->head; decides Connection:
  * close now (the server may have begun to stop since the request came). */
 static void build_head(http_server_reply *r)
 {
     r->close |= r->conn->srv->stopping;
-    int n = snprintf(r->head, sizeof r->head, "HTTP/1.1 %d %s\r\n%s", r->status,
-                     ba_srv_reason(r->status), date_line());
-    r->head_len = (size_t)n;
+    size_t n = 0;
+    put_text(r->head, &n, "HTTP/1.1 ");
+    put_decimal(r->head, &n, (uint64_t)r->status);
+    put_text(r->head, &n, " ");
+    put_text(r->head, &n, ba_srv_reason(r->status));
+    put_text(r->head, &n, "\r\n");
+    put_text(r->head, &n, date_line());
+    r->head_len = n;
 }
 
 /* Writes the framing lines, Connection and the blank line into r->tail;
@@ -86,17 +117,19 @@ static void build_head(http_server_reply *r)
 static void build_tail(http_server_reply *r, int64_t length, bool until_close)
 {
     size_t n = 0;
-    if (length < 0 && !until_close)
-        n += (size_t)snprintf(r->tail, sizeof r->tail, "Transfer-Encoding: chunked\r\n");
-    else if (length >= 0 && !no_body_status(r->status))
-        n += (size_t)snprintf(r->tail, sizeof r->tail, "Content-Length: %lld\r\n",
-                              (long long)length);
+    if (length < 0 && !until_close) {
+        put_text(r->tail, &n, "Transfer-Encoding: chunked\r\n");
+    } else if (length >= 0 && !no_body_status(r->status)) {
+        put_text(r->tail, &n, "Content-Length: ");
+        put_decimal(r->tail, &n, (uint64_t)length);
+        put_text(r->tail, &n, "\r\n");
+    }
     if (r->close)
-        n += (size_t)snprintf(r->tail + n, sizeof r->tail - n, "Connection: close\r\n");
+        put_text(r->tail, &n, "Connection: close\r\n");
     else if (r->conn->req.minor_version == 0)
-        n += (size_t)snprintf(r->tail + n, sizeof r->tail - n, "Connection: keep-alive\r\n");
-    memcpy(r->tail + n, "\r\n", 2);
-    r->tail_len = n + 2;
+        put_text(r->tail, &n, "Connection: keep-alive\r\n");
+    put_text(r->tail, &n, "\r\n");
+    r->tail_len = n;
 }
 
 /* The head's three pieces into iov[0..3). */
@@ -184,14 +217,14 @@ int http_reply_header(http_server_reply *r, const char *name, const char *value)
 
 /* ---- sending ---- */
 
-/* Drops the first `put` bytes from iov[0..*n), and the empty entries. */
-static struct iovec *advance(struct iovec *iov, int *n, size_t put)
+/* Drops the first `sent` bytes from iov[0..*n), and the empty entries. */
+static struct iovec *advance(struct iovec *iov, int *n, size_t sent)
 {
-    while (*n > 0 && (put > 0 || iov->iov_len == 0)) {
-        size_t take = put < iov->iov_len ? put : iov->iov_len;
+    while (*n > 0 && (sent > 0 || iov->iov_len == 0)) {
+        size_t take = sent < iov->iov_len ? sent : iov->iov_len;
         iov->iov_base = (char *)iov->iov_base + take;
         iov->iov_len -= take;
-        put -= take;
+        sent -= take;
         if (iov->iov_len == 0) {
             iov++;
             (*n)--;
@@ -206,9 +239,9 @@ int ba_srv_send(ba_srv_conn *c, struct iovec *iov, int n)
     iov = advance(iov, &n, 0);
     while (n > 0) {
         struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t put = sendmsg(c->fd, &m, MSG_NOSIGNAL); /* a gone client is EPIPE, not SIGPIPE */
-        if (put >= 0) {
-            iov = advance(iov, &n, (size_t)put);
+        ssize_t sent = sendmsg(c->fd, &m, MSG_NOSIGNAL); /* a gone client is EPIPE, not SIGPIPE */
+        if (sent >= 0) {
+            iov = advance(iov, &n, (size_t)sent);
             continue;
         }
         if (errno == EINTR)
