@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "rawsrv.h"
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
 #include <bareawait/server.h>
@@ -108,6 +109,8 @@ typedef struct rig {
     char upstream_url[64];
     char gw_url[64];
     int accepted;        /* connections the gateway accepted */
+    rawsrv raw;          /* the upstream, when it is a raw one */
+    bool raw_on;
 } rig;
 
 static void *run_server(void *s)
@@ -140,12 +143,18 @@ static int free_port(void)
 }
 
 /* Starts the upstream (unless `down`: then the gateway points at a port
- * nobody listens on) and the gateway, with the client's read timeout. */
-static int rig_start(rig *r, bool down, int64_t read_timeout_ms)
+ * nobody listens on; if `raw`, a raw server that answers the first request
+ * with those bytes) and the gateway, with the client's read timeout. */
+static int rig_start_raw(rig *r, bool down, int64_t read_timeout_ms, const char *raw)
 {
     *r = (rig){0};
     int port = down ? free_port() : -1;
-    if (!down) {
+    if (raw) {
+        if (!CHECK_INT(rawsrv_start(&r->raw, 0, rawsrv_play_answer_then_drain, raw), 0))
+            return -1;
+        r->raw_on = true;
+        port = atoi(strrchr(r->raw.url, ':') + 1);
+    } else if (!down) {
         r->up = http_server_open(NULL, upstream, NULL);
         if (!CHECK(r->up != NULL))
             return -1;
@@ -166,6 +175,11 @@ static int rig_start(rig *r, bool down, int64_t read_timeout_ms)
     return 0;
 }
 
+static int rig_start(rig *r, bool down, int64_t read_timeout_ms)
+{
+    return rig_start_raw(r, down, read_timeout_ms, NULL);
+}
+
 static void stop_server(http_server *s, coro_t *runner)
 {
     if (!s)
@@ -180,6 +194,8 @@ static void rig_stop(rig *r)
 {
     stop_server(r->gw, r->gw_run);
     stop_server(r->up, r->up_run);
+    if (r->raw_on)
+        rawsrv_stop(&r->raw);
     gateway_close(r->g);
 }
 
@@ -291,19 +307,31 @@ static int get_through(const rig *r, const char *method, const char *path, http_
 /* What the gateway answers for an upstream failure or a method. */
 typedef struct failure_case {
     bool down;               /* the upstream is not listening */
+    const char *raw;         /* else, if set: what a raw upstream answers */
     int64_t read_timeout_ms; /* the gateway's client's */
     const char *method, *path;
-    int want_status;         /* 0: the client must see the reply cut short */
+    int want_status;         /* 0: the client must see the reply cut short;
+                                -1: the connection closed before any answer
+                                (the head was still in the gateway's buffer) */
     const char *want_in_body;/* a part of the one-line body; NULL: none */
 } failure_case;
 
 static const failure_case failures[] = {
-    {true, 0, "GET", "/13", 502, "could not connect"},
-    {true, 0, "HEAD", "/13", 502, NULL},
-    {false, 200, "GET", "/stall", 504, "timed out"},
-    {false, 0, "GET", "/cut", 0, NULL},
-    {false, 0, "POST", "/13", 405, "only GET and HEAD"},
-    {false, 0, "DELETE", "/13", 405, "only GET and HEAD"},
+    {true, NULL, 0, "GET", "/13", 502, "could not connect"},
+    {true, NULL, 0, "HEAD", "/13", 502, NULL},
+    {false, NULL, 200, "GET", "/stall", 504, "timed out"},
+    {false, NULL, 0, "GET", "/cut", 0, NULL},
+    {false, NULL, 0, "POST", "/13", 405, "only GET and HEAD"},
+    {false, NULL, 0, "DELETE", "/13", 405, "only GET and HEAD"},
+    /* A malformed upstream answer is the upstream's fault: 502, naming it. */
+    {false, "garbage\r\n\r\n", 0, "GET", "/13", 502, "malformed"},
+    {false, "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", 0, "GET", "/13", 502,
+     "malformed"},
+    {false, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+     0, "GET", "/13", 502, "malformed"},
+    {false, "HTTP/1.1 2000 OK\r\n\r\n", 0, "GET", "/13", 502, "malformed"},
+    {false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, "GET",
+     "/13", -1, NULL},
 };
 
 static void *case_failures(void *arg)
@@ -312,14 +340,17 @@ static void *case_failures(void *arg)
     for (size_t i = 0; i < sizeof failures / sizeof failures[0]; i++) {
         const failure_case *f = &failures[i];
         rig r;
-        if (rig_start(&r, f->down, f->read_timeout_ms) == 0) {
+        if (rig_start_raw(&r, f->down, f->read_timeout_ms, f->raw) == 0) {
             http_response *resp = NULL;
             int err = get_through(&r, f->method, f->path, &resp);
             fprintf(stderr, "  %s %s (upstream %s): %s, status %d, body \"%s\"\n", f->method,
-                    f->path, f->down ? "down" : "up", err ? http_strerror(err) : "ok",
+                    f->path, f->down ? "down" : f->raw ? "raw" : "up",
+                    err ? http_strerror(err) : "ok",
                     resp ? resp->status : 0, resp && resp->body ? resp->body : "");
             if (f->want_status == 0) {
                 CHECK_INT(err, HTTP_E_TRUNCATED);
+            } else if (f->want_status == -1) {
+                CHECK_INT(err, HTTP_E_EMPTY_REPLY);
             } else if (CHECK_INT(err, 0)) {
                 CHECK_INT(resp->status, f->want_status);
                 if (f->want_in_body)
