@@ -15,10 +15,23 @@
 # program's user + system time over the run (/proc/PID/stat) divided by
 # the requests wrk completed.  Writes bench/results/GATEWAY.md.
 #
+# `bench/gateway.sh --soak [SECONDS]` instead runs gateway-asm alone under
+# wrk -c64 for SECONDS (default 60), sampling its RSS every 5 s and counting
+# its fds before the load, and after it once idle connections have closed:
+# writes bench/results/GATEWAY_SOAK.md.
+#
 # Knobs: BA_BENCH_SECONDS per run (default 3).  Installs wrk, nginx,
 # golang-go, python3-fastapi, python3-uvicorn and python3-httpx from
 # Debian when missing; a peer that cannot be had is skipped, and said so.
 set -uo pipefail
+soak=0 soak_secs=60
+if [ "${1:-}" = --soak ]; then
+  soak=1
+  soak_secs=${2:-60}
+  case $soak_secs in ''|*[!0-9]*) echo "gateway.sh: --soak SECONDS: a whole number" >&2; exit 2;; esac
+elif [ $# -gt 0 ]; then
+  echo "usage: bench/gateway.sh [--soak [SECONDS]]" >&2; exit 2
+fi
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 secs=${BA_BENCH_SECONDS:-3}
@@ -179,6 +192,54 @@ measure() {
     >>"$tmp/runs.tsv"
   say "$1 $2 c=$3: $rps req/s, p99 $p99 us, $cpu us CPU/request, $err errors"
 }
+
+rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+fds() { ls "/proc/$1/fd" | wc -l; }
+
+# The soak: RSS samples under load, fds before and after.
+if [ "$soak" = 1 ]; then
+  start_peer "gateway-${backends[0]}" || { say "the gateway did not start"; exit 1; }
+  fd0=$(fds "$peer_pid")
+  "${other_pin[@]}" wrk -t1 -c64 -d"${soak_secs}s" --latency "http://127.0.0.1:$gw_port/16k" \
+    >"$tmp/soak-wrk" 2>&1 &
+  wrk_pid=$!
+  samples=()
+  for ((t = 0; t <= soak_secs; t += 5)); do
+    samples+=("$t $(rss_kib "$peer_pid") $(fds "$peer_pid")")
+    sleep 5
+  done
+  wait "$wrk_pid"
+  fd_loaded=$(awk '{print $3}' <<<"${samples[2]}")
+  # The gateway's connections close when wrk's do; its upstream pool's
+  # idle connections when the client's idle timeout (5 s by default, see
+  # http/client.h) runs out: wait up to 15 s for the count to come back.
+  fd1=$(fds "$peer_pid") waited=0
+  while [ "$fd1" -gt "$fd0" ] && [ "$waited" -lt 15 ]; do sleep 1; waited=$((waited + 1)); fd1=$(fds "$peer_pid"); done
+  rss_end=$(rss_kib "$peer_pid")
+  stop_peer
+  out=$root/bench/results/GATEWAY_SOAK.md
+  warm=$(awk '{print $2}' <<<"${samples[2]}")  # at 10 s: past warm-up
+  peak=$(printf '%s\n' "${samples[@]:2}" | awk 'BEGIN{m=0} $2>m{m=$2} END{print m}')
+  {
+    echo "# The gateway under ${soak_secs} s of load: RSS and fds"
+    echo
+    echo "Made by \`bench/gateway.sh --soak $soak_secs\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $machine."
+    echo "gateway-${backends[0]} (release) in front of nginx (16 KiB body), wrk -t1 -c64 -d${soak_secs}s."
+    echo "CPUs busy with other work before the run: ${busy_before}%."
+    echo
+    errs=$(awk '/Socket errors|Non-2xx/' "$tmp/soak-wrk" | sed 's/^ *//' | tr '\n' ' ')
+    echo "wrk: $(awk '/requests in/' "$tmp/soak-wrk" | sed 's/^ *//'); ${errs:-no socket errors, no non-2xx answers}."
+    echo
+    echo "| s | RSS KiB | fds |"
+    echo "|---|---|---|"
+    printf '%s\n' "${samples[@]}" | awk '{printf "| %s | %s | %s |\n", $1, $2, $3}'
+    echo
+    echo "RSS at 10 s (past warm-up) ${warm} KiB, highest after it ${peak} KiB, after the load ${rss_end} KiB."
+    echo "fds: ${fd0} before the load, ${fd_loaded} under it, ${fd1} ${waited} s after it ended."
+  } >"$out"
+  cat "$out"
+  exit 0
+fi
 
 peers=()
 for sw in "${backends[@]}"; do peers+=("gateway-$sw"); done

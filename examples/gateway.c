@@ -9,28 +9,21 @@
  * N > 1: the kernel spreads the connections) and one stop watcher.
  * Threads share nothing but the stop eventfds.
  *
- * Stopping: SIGINT and SIGTERM are blocked before any thread starts (the
- * threads inherit the mask), so they only ever arrive through thread 0's
- * signalfd.  Its watcher coroutine wakes, writes every thread's eventfd,
- * and each thread's watcher then calls http_server_stop with a deadline
- * DRAIN_MS away: no more accepts, idle connections closed, requests in
- * flight finished.  A thread that fails writes the eventfds too, so the
- * others do not wait for a signal that may never come.
+ * Stopping (bench/server_threads.c, shared with bench/serve): SIGINT and
+ * SIGTERM reach thread 0's signalfd only; it tells every thread, and each
+ * calls http_server_stop with a deadline DRAIN_MS away: no more accepts,
+ * idle connections closed, requests in flight finished.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
-#include <bareawait/coro.h>
-#include <bareawait/io.h>
 #include <bareawait/server.h>
-#include <bareawait/sync.h>
 #include "gateway.h"
+#include "server_threads.h"
 #include "threads.h"
 
 #define DRAIN_MS 5000 /* how long requests in flight get once told to stop */
@@ -44,17 +37,6 @@ typedef struct options {
     int64_t timeout_ms;   /* the upstream's connect and read timeouts */
     bool trace;
 } options;
-
-/* One thread's share; main() owns the array, each thread its own entry. */
-typedef struct worker {
-    int index;
-    const options *o;
-    struct worker *all;   /* every worker, for stop_all */
-    int stop_fd;          /* eventfd: readable once it is time to stop */
-    int signal_fd;        /* thread 0 only (else -1): SIGINT, SIGTERM */
-    http_server *server;
-    bool failed;
-} worker;
 
 static void usage(FILE *out)
 {
@@ -191,126 +173,48 @@ static int check_options(options *o, const char *cpus)
     return 0;
 }
 
-/* ---- the threads ---- */
+/* ---- the threads (server_threads.h runs them) ---- */
 
-/* Tells every thread to stop.  An eventfd write only adds to a counter. */
-static void stop_all(worker *w)
-{
-    uint64_t one = 1;
-    for (int i = 0; i < w->o->threads; i++)
-        if (write(w->all[i].stop_fd, &one, sizeof one) != (ssize_t)sizeof one)
-            perror("gateway: stopping a thread");
-}
+/* What every thread's open and close share: each touches only its own
+ * entry of gateways[]. */
+typedef struct app {
+    const options *o;
+    gateway **gateways;   /* one per thread: its client */
+} app;
 
-/* Waits until it is time to stop, then drains the server.  Cancelled when
- * the server ended by itself. */
-static void *stop_watcher(void *arg)
+/* Thread i's client and server. */
+static http_server *open_thread(int i, void *user)
 {
-    worker *w = arg;
-    coro_select_case cases[2] = {{.op = CORO_SELECT_READ, .fd = w->stop_fd},
-                                 {.op = CORO_SELECT_READ, .fd = w->signal_fd}};
-    int which = coro_select(cases, w->signal_fd >= 0 ? 2 : 1, CORO_NEVER);
-    if (which < 0)
-        return NULL; /* cancelled: nothing to stop */
-    if (which == 1) {
-        struct signalfd_siginfo si;
-        if (io_read(w->signal_fd, &si, sizeof si, CORO_NEVER) == (ssize_t)sizeof si)
-            fprintf(stderr, "gateway: %s, draining\n", strsignal((int)si.ssi_signo));
-        stop_all(w);
-    }
-    http_server_stop(w->server, coro_deadline_in(DRAIN_MS));
-    return NULL;
-}
-
-/* A thread's first coroutine: its client, its server, until stopped. */
-static void *serve(void *arg)
-{
-    worker *w = arg;
-    const options *o = w->o;
+    app *a = user;
+    const options *o = a->o;
     gateway_config cfg = {.upstream = o->upstream, .connect_timeout_ms = o->timeout_ms,
                           .read_timeout_ms = o->timeout_ms, .trace = o->trace,
-                          .thread_index = w->index, .threads = o->threads};
-    gateway *g = gateway_open(&cfg);
+                          .thread_index = i, .threads = o->threads};
+    gateway *g = a->gateways[i] = gateway_open(&cfg);
     if (!g) {
         fprintf(stderr, "gateway: cannot open the client: %s\n", strerror(errno));
-        goto fail;
+        return NULL;
     }
     http_server_opts so = {.listen = o->listen, .reuse_port = o->threads > 1,
                            .conn_name = "gateway-conn",
                            .on_event = o->trace ? gateway_server_event : NULL, .event_user = g};
-    w->server = http_server_open(&so, gateway_handle, g);
-    coro_t *watcher = w->server ? coro_spawn(stop_watcher, w, &(coro_opts){.name = "stop"}) : NULL;
-    if (!watcher) {
+    http_server *s = http_server_open(&so, gateway_handle, g);
+    if (!s) {
         fprintf(stderr, "gateway: cannot listen on %s: %s\n", o->listen, strerror(errno));
-        goto fail;
+        return NULL;
     }
-    if (w->index == 0)
+    if (i == 0)
         fprintf(stderr, "gateway: listening on %s (port %d), %d thread%s, upstream %s\n",
-                o->listen, http_server_port(w->server), o->threads, o->threads > 1 ? "s" : "",
+                o->listen, http_server_port(s), o->threads, o->threads > 1 ? "s" : "",
                 o->upstream);
-    if (http_server_run(w->server) < 0) {
-        fprintf(stderr, "gateway: serving: %s\n", strerror(errno));
-        w->failed = true;
-        stop_all(w);
-    }
-    coro_cancel(watcher);
-    coro_join(watcher, NULL);
-    http_server_close(w->server);
-    gateway_close(g);
-    return NULL;
-fail:
-    w->failed = true;
-    stop_all(w);
-    http_server_close(w->server);
-    gateway_close(g);
-    return NULL;
+    return s;
 }
 
-static void *run_thread(void *arg)
+static void close_thread(int i, void *user)
 {
-    if (!coro_spawn(serve, arg, &(coro_opts){.name = "gateway"}) || coro_run() < 0) {
-        perror("gateway");
-        ((worker *)arg)->failed = true;
-    }
-    return NULL;
-}
-
-/* Blocks SIGINT and SIGTERM for every thread to come; a signalfd for them. */
-static int signal_fd(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-        return -1;
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-/* Starts the workers and waits for them: the exit status. */
-static int run(const options *o, worker *ws, void **args)
-{
-    for (int i = 0; i < o->threads; i++) {
-        ws[i] = (worker){.index = i, .o = o, .all = ws, .signal_fd = -1};
-        ws[i].stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        args[i] = &ws[i];
-        if (ws[i].stop_fd < 0) {
-            perror("gateway: eventfd");
-            return 1;
-        }
-    }
-    if ((ws[0].signal_fd = signal_fd()) < 0) {
-        perror("gateway: signalfd");
-        return 1;
-    }
-    if (threads_run(o->threads, o->pinned ? o->cpus : NULL, run_thread, args) < 0) {
-        fprintf(stderr, "gateway: cannot start %d threads: %s\n", o->threads, strerror(errno));
-        exit(1); /* threads already started are still running */
-    }
-    int status = 0;
-    for (int i = 0; i < o->threads; i++)
-        status |= ws[i].failed;
-    return status;
+    app *a = user;
+    gateway_close(a->gateways[i]);
+    a->gateways[i] = NULL;
 }
 
 int main(int argc, char **argv)
@@ -325,16 +229,15 @@ int main(int argc, char **argv)
     if (rc < 0 || check_options(&o, cpus) < 0)
         return 2;
     signal(SIGPIPE, SIG_IGN); /* a client gone away is EPIPE, not death */
-    worker *ws = calloc((size_t)o.threads, sizeof *ws);
-    void **args = calloc((size_t)o.threads, sizeof *args);
-    int status = ws && args ? run(&o, ws, args) : 1;
-    for (int i = 0; ws && i < o.threads; i++) {
-        if (ws[i].stop_fd > 0)
-            close(ws[i].stop_fd);
-        if (ws[i].signal_fd > 0)
-            close(ws[i].signal_fd);
+    app a = {.o = &o, .gateways = calloc((size_t)o.threads, sizeof *a.gateways)};
+    if (!a.gateways) {
+        perror("gateway");
+        return 1;
     }
-    free(ws);
-    free(args);
+    server_threads st = {.prog = "gateway", .threads = o.threads,
+                         .cpus = o.pinned ? o.cpus : NULL, .drain_ms = DRAIN_MS,
+                         .open = open_thread, .close = close_thread, .user = &a};
+    int status = server_threads_run(&st);
+    free(a.gateways);
     return status;
 }
