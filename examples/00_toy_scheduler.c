@@ -141,8 +141,8 @@ static void reactor(void)
         long long left = timer ? timer->deadline - now_ms() : -1;
         int timeout = runq_head ? 0 : timer ? (int)(left > 0 ? left : 0) : -1;
         if (!runq_head)
-            printf("        reactor: nothing is ready: the thread sleeps in poll() %s%s\n",
-                   timer ? "until the timer of " : "with no time limit", timer ? timer->name : "");
+            printf("        reactor: nothing else to run: poll() until an fd is ready%s%s\n",
+                   timer ? " or the timer of " : " (no timer)", timer ? timer->name : "");
         if (poll(fds, (nfds_t)n_tasks, timeout) < 0 && errno != EINTR)
             abort();
         for (int i = 0; i < n_tasks; i++)

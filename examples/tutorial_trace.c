@@ -87,7 +87,8 @@ static void on_event(const coro_event *ev, void *user)
         break;
     case CORO_EV_POLL:
         poll_ns = ev->at_ns;
-        line(ev->at_ns, "poll", NULL, "no coroutine is ready: the thread sleeps in epoll_wait");
+        line(ev->at_ns, "poll", NULL,
+             "no coroutine is ready: epoll_wait, asleep until an fd or a deadline");
         break;
     default: /* an event this printer does not know yet */
         line(ev->at_ns, "event", ev, "");

@@ -6,7 +6,7 @@
  * same:
  *
  *     +0.412 ms  park   3 "client.get" on fd 5 until it is readable
- *     +0.420 ms  poll   no coroutine is ready: the thread sleeps in epoll_wait
+ *     +0.420 ms  poll   no coroutine is ready: epoll_wait, asleep until an fd or a deadline
  *   +100.561 ms                ...epoll_wait returned after 100.1 ms
  *   +100.570 ms  ready  3 "client.get": the reactor saw fd 5 ready after 100.2 ms (runs later)
  *   +100.581 ms  run    3 "client.get"
