@@ -109,9 +109,9 @@ def await_path(out):
 STACK_A = ["coro_entry", "fetch_data", "http_get ... read_head", "ba_conn_await_reply",
            "coro_wait, ba_sched_wait", "park, switch_away", "switch_to",
            "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15", "MXCSR, x87 CW"]
-STACK_B = ["coro_entry", "demo-conn's handler", "coro_sleep_until ... park", "switch_away",
-           "switch_to", "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15",
-           "MXCSR, x87 CW"]
+STACK_B = ["coro_entry", "ba_srv_conn_main, one_request", "handle -> demo_server.c: answer",
+           "coro_sleep_until ... park", "switch_away", "switch_to",
+           "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15", "MXCSR, x87 CW"]
 
 
 def one_stack(s, x, y0, frames, label, saved_from, sp_label, sp_color):
@@ -130,18 +130,18 @@ def one_stack(s, x, y0, frames, label, saved_from, sp_label, sp_color):
 
 
 def stacks(out):
-    s = Svg(1000, 660, "Two coroutine stacks and the stack pointer, before and after a switch")
+    s = Svg(1000, 690, "Two coroutine stacks and the stack pointer, before and after a switch")
     s.text(20, 28, "ba_switch_jump(&fetch->ctx, &conn->ctx) on x86_64 (runtime/switch_x86_64.S)",
            size=15, weight="bold")
     s.text(20, 46, "orange: what the switch pushed; blue: ordinary C frames, left as they are",
            size=12, color=MUTED)
     s.text(20, 78, "before: fetch runs, rsp is on fetch's stack", size=13, color=RUN)
     one_stack(s, 20, 104, STACK_A[:7], "fetch's stack", 99, "rsp", RUN)
-    one_stack(s, 520, 104, STACK_B, "demo-conn's stack (parked)", 5, "conn->ctx.sp", INK)
-    s.text(20, 348, "after: pushes on fetch's stack, movq %rsp,(%rdi); movq (%rsi),%rsp; pops, ret",
+    one_stack(s, 520, 104, STACK_B, "demo-conn's stack (parked)", 6, "conn->ctx.sp", INK)
+    s.text(20, 374, "after: pushes on fetch's stack, movq %rsp,(%rdi); movq (%rsi),%rsp; pops, ret",
            size=13, color=RUN)
-    one_stack(s, 20, 374, STACK_A, "fetch's stack (parked now)", 7, "fetch->ctx.sp", INK)
-    one_stack(s, 520, 374, STACK_B[:5], "demo-conn's stack (running: popped, ret into switch_to)", 99,
+    one_stack(s, 20, 402, STACK_A, "fetch's stack (parked now)", 7, "fetch->ctx.sp", INK)
+    one_stack(s, 520, 402, STACK_B[:6], "demo-conn's stack (running: popped, ret into switch_to)", 99,
               "rsp", RUN)
     s.write(os.path.join(out, "stacks.svg"))
 
@@ -169,7 +169,7 @@ def park_wake(out):
     lane_w, top, row = 230, 90, 38
     s = Svg(40 + lane_w * len(LANES), top + row * len(EVENTS) + 30,
             "park, epoll_wait, wake, resume: the demo's step 3")
-    s.text(20, 28, "park -> epoll_wait -> wake -> resume (05_fetch_one or scripts/demo, step 3; one thread)",
+    s.text(20, 28, "park -> epoll_wait -> wake -> resume (scripts/demo, step 3; one thread)",
            size=15, weight="bold")
     s.text(20, 46, "epoll_wait runs on the stack of whichever coroutine parked last: no "
            "scheduler thread, no scheduler stack", size=12, color=MUTED)
