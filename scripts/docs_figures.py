@@ -109,8 +109,8 @@ def await_path(out):
 STACK_A = ["coro_entry", "fetch_data", "http_get ... read_head", "ba_conn_await_reply",
            "coro_wait, ba_sched_wait", "park, switch_away", "switch_to",
            "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15", "MXCSR, x87 CW"]
-STACK_B = ["coro_entry", "ba_srv_conn_main, one_request", "handle -> demo_server.c: answer",
-           "coro_sleep_until ... park", "switch_away", "switch_to",
+STACK_B = ["coro_entry", "ba_srv_conn_main, one_request", "read_head (http/server_conn.c)",
+           "io_read ... ba_sched_wait, park", "switch_away", "switch_to",
            "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15", "MXCSR, x87 CW"]
 
 
@@ -133,9 +133,11 @@ def stacks(out):
     s = Svg(1000, 690, "Two coroutine stacks and the stack pointer, before and after a switch")
     s.text(20, 28, "ba_switch_jump(&fetch->ctx, &conn->ctx) on x86_64 (runtime/switch_x86_64.S)",
            size=15, weight="bold")
-    s.text(20, 46, "orange: what the switch pushed; blue: ordinary C frames, left as they are",
-           size=12, color=MUTED)
-    s.text(20, 78, "before: fetch runs, rsp is on fetch's stack", size=13, color=RUN)
+    s.text(20, 46, "fetch parks; demo-conn, parked reading its socket, was just made ready (fetch's "
+           "request arrived).", size=11, color=MUTED)
+    s.text(20, 60, "orange: what the switch pushed; blue: ordinary C frames, left as they are",
+           size=11, color=MUTED)
+    s.text(20, 82, "before: fetch runs, rsp is on fetch's stack", size=13, color=RUN)
     one_stack(s, 20, 104, STACK_A[:7], "fetch's stack", 99, "rsp", RUN)
     one_stack(s, 520, 104, STACK_B, "demo-conn's stack (parked)", 6, "conn->ctx.sp", INK)
     s.text(20, 374, "after: pushes on fetch's stack, movq %rsp,(%rdi); movq (%rsi),%rsp; pops, ret",
