@@ -19,8 +19,8 @@
  * (http/client.h marks it SUSPENDS), so there is no "http_get without
  * await" to write.  What comes closest is a coroutine of its own:
  * coro_spawn is asyncio.create_task.  It hands back a coro_t * (a handle)
- * and puts the coroutine on the run queue; it starts at the caller's next
- * park (here the coro_yield, or else the coro_join), never before.
+ * and puts the coroutine on the run queue; it starts when the caller next
+ * gives up the CPU (here the coro_yield, or else the coro_join), never before.
  * coro_join parks until the coroutine returns its result: `await task`.
  */
 #include <stdio.h>
