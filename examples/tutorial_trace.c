@@ -85,13 +85,20 @@ static void on_event(const coro_event *ev, void *user)
     case CORO_EV_EXIT:
         line(ev->at_ns, "exit", ev, ": its function returned");
         break;
-    case CORO_EV_POLL:
+    case CORO_EV_POLL: {
         poll_ns = ev->at_ns;
-        line(ev->at_ns, "poll", NULL,
-             "no coroutine is ready: epoll_wait, asleep until an fd or a deadline");
+        char limit[96] = "";
+        if (ev->deadline_ns != CORO_NEVER && ev->id) /* when the runtime says whose */
+            snprintf(limit, sizeof limit, ", at most %.1f ms: the deadline of %llu \"%s\"",
+                     ms(ev->deadline_ns - ev->at_ns), (unsigned long long)ev->id, ev->name);
+        snprintf(rest, sizeof rest,
+                 "no coroutine is ready: epoll_wait, asleep until an fd or a deadline%s", limit);
+        line(ev->at_ns, "poll", NULL, rest);
         break;
-    default: /* an event this printer does not know yet */
-        line(ev->at_ns, "event", ev, "");
+    }
+    default: /* an event this printer does not know: shown if it names a coroutine */
+        if (ev->co)
+            line(ev->at_ns, "event", ev, "");
     }
 }
 
