@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include <bareawait/coro.h>
+#include "tutorial_trace.h"
 
 typedef struct add_args {
     int a, b;
@@ -38,7 +39,7 @@ static void *main_coro(void *arg)
 {
     (void)arg;
     add_args args = {2, 3};
-    coro_t *task = coro_spawn(slow_add, &args, NULL);  /* create_task(slow_add(2, 3)) */
+    coro_t *task = coro_spawn(slow_add, &args, &(coro_opts){.name = "slow_add"}); /* create_task */
     void *result;
     if (!task || coro_join(task, &result) < 0)         /* result = await task */
         return NULL;
@@ -47,9 +48,10 @@ static void *main_coro(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    if (!coro_spawn(main_coro, NULL, NULL))            /* asyncio.run(main()) */
+    tutorial_trace_args(argc, argv);                   /* --trace: every event on stderr */
+    if (!coro_spawn(main_coro, NULL, &(coro_opts){.name = "main"})) /* asyncio.run(main()) */
         return 1;
     coro_run();
     return answer == 5 ? 0 : 1;

@@ -23,6 +23,7 @@
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
 #include "demo_server.h"
+#include "tutorial_trace.h"
 
 #define TICK_MS 100
 
@@ -65,9 +66,10 @@ static void *main_coro(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    if (!coro_spawn(main_coro, NULL, NULL))
+    tutorial_trace_args(argc, argv);                   /* --trace: every event on stderr */
+    if (!coro_spawn(main_coro, NULL, &(coro_opts){.name = "main"}))
         return 1;
     coro_run();
     return err == HTTP_OK && ticks >= 2 ? 0 : 1; /* it ticked while waiting */

@@ -15,6 +15,7 @@
 #include <bareawait/client.h>
 #include <bareawait/coro.h>
 #include "demo_server.h"
+#include "tutorial_trace.h"
 
 #define N_URLS 10
 #define DELAY_MS 200
@@ -70,9 +71,10 @@ static void *main_coro(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    if (!coro_spawn(main_coro, NULL, NULL))
+    tutorial_trace_args(argc, argv);                   /* --trace: every event on stderr */
+    if (!coro_spawn(main_coro, NULL, &(coro_opts){.name = "main"}))
         return 1;
     coro_run();
     return ok ? 0 : 1;

@@ -19,6 +19,7 @@
 #include <bareawait/coro.h>
 #include <bareawait/server.h>
 #include "demo_server.h"
+#include "tutorial_trace.h"
 
 static http_client *client;   /* one, shared by every connection */
 static char upstream[64];     /* "http://127.0.0.1:PORT" */
@@ -82,9 +83,10 @@ static void *main_coro(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    if (!coro_spawn(main_coro, NULL, NULL))
+    tutorial_trace_args(argc, argv);                   /* --trace: every event on stderr */
+    if (!coro_spawn(main_coro, NULL, &(coro_opts){.name = "main"}))
         return 1;
     coro_run();
     return answered == 2 ? 0 : 1;
