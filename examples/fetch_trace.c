@@ -147,7 +147,7 @@ void fetch_trace_begin(bool print, bool colour)
         fprintf(stderr,
                 "fetch --trace: the seed's execution table, live: \"step\" lines are its seven\n"
                 "steps, printed when each happens; indented lines are what happens underneath.\n"
-                "Coroutines are \"name (id)\"; \"cpu -> X\" is a switch to X.\n");
+                "Coroutines are \"name (id)\"; a \"cpu ->\" line is a switch to another one.\n");
     coro_set_trace(on_coro_event, NULL);
 }
 

@@ -122,6 +122,7 @@ static void on_park(const coro_event *ev, seen *s)
         line(ev->at_ns, "%s parks: sleeps on its timer, %s", s->who, left);
     else
         line(ev->at_ns, "%s parks until another coroutine wakes it", s->who);
+    rt.on_cpu = NULL; /* its next run is a resume, even with no one between */
     s->state = PARKED;
     s->fd = ev->kind == CORO_EV_PARK_FD ? ev->fd : -1;
     s->events = ev->events;
