@@ -137,8 +137,11 @@ static void wake_cause(const coro_event *ev, const seen *s, char *out, size_t si
         snprintf(out, size, "the %s of %s is due", ev->fd >= 0 ? "deadline" : "timer", s->who);
     else if (ev->reason == CORO_WOKE_CANCELLED)
         snprintf(out, size, "cancelled");
-    else if (ev->fd >= 0)
+    else if (ev->fd >= 0 && rt.in_poll)
         snprintf(out, size, "fd %d %s", ev->fd, ev->events & CORO_WRITE ? "writable" : "readable");
+    else if (ev->fd >= 0) /* a poll that could not sleep, or coro_close on the fd */
+        snprintf(out, size, "fd %d %s or closed", ev->fd,
+                 ev->events & CORO_WRITE ? "writable" : "readable");
     else if (self)
         snprintf(out, size, "woken by %.24s (%llu)", coro_name(self),
                  (unsigned long long)coro_id(self));
