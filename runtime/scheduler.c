@@ -140,18 +140,16 @@ static void poll_reactor(struct sched *s, int block)
         timeout = t ? t->deadline - coro_now() : -1;
         if (t && timeout < 0)
             timeout = 0;
+        if (ba_tracing() && timeout != 0) /* a real sleep: whose deadline limits it */
+            ba_trace_emit(CORO_EV_POLL, t ? coro_of_timer(t) : NULL, CORO_WOKE_READY);
     }
-    bool sleeps = timeout != 0; /* traced: whose deadline limits the sleep */
-    if (sleeps)
-        ba_trace(CORO_EV_POLL, timeout > 0 ? coro_of_timer(ba_timerheap_peek(&s->timers)) : NULL,
-                 CORO_WOKE_READY);
     if (ba_reactor_poll(timeout, wake_ready) < 0) {
         perror("bareawait: epoll_wait");
         abort(); /* the epoll fd itself is broken: a bug, not bad input */
     }
     expire_timers(s);
-    if (sleeps)
-        ba_trace(CORO_EV_POLL_DONE, NULL, CORO_WOKE_READY);
+    if (ba_tracing() && timeout != 0)
+        ba_trace_emit(CORO_EV_POLL_DONE, NULL, CORO_WOKE_READY);
     s->since_poll = 0;
 }
 
