@@ -21,7 +21,8 @@
 
 #define WIDTH 1200    /* px */
 #define LABEL_W 200   /* the lane names' column */
-#define PLOT_W (WIDTH - LABEL_W - 24)
+#define RIGHT_W 64     /* room right of the plot for steps queued at its end */
+#define PLOT_W (WIDTH - LABEL_W - RIGHT_W)
 #define TOP 64        /* the header's height */
 #define ROW 30        /* one lane */
 #define GAP_NS 1000000 /* idle stretches longer than this are compressed */
@@ -205,7 +206,7 @@ static void lanes(FILE *f, const fetch_tl *tl)
         double y = lane_y((int)i);
         fprintf(f, "<g class=\"lane\" data-lane=\"%zu\"><line x1=\"%d\" y1=\"%.0f\" x2=\"%d\" "
                    "y2=\"%.0f\" stroke=\"#e0e0e0\"/><text x=\"12\" y=\"%.0f\">", i, LABEL_W,
-                y + ROW / 2, WIDTH - 24, y + ROW / 2, y + ROW / 2 + 4);
+                y + ROW / 2, WIDTH - RIGHT_W, y + ROW / 2, y + ROW / 2 + 4);
         xml_text(f, tl->lanes[i].name);
         fputs("</text></g>\n", f);
     }
@@ -267,7 +268,7 @@ static void marks(FILE *f, const fetch_tl *tl, const scale *s)
 /* Ticks every 150 px, with the time since the start under each. */
 static void axis(FILE *f, const fetch_tl *tl, const scale *s, double y)
 {
-    for (double x = LABEL_W; x <= WIDTH - 24 + 0.5; x += 150) {
+    for (double x = LABEL_W; x <= WIDTH - RIGHT_W + 0.5; x += 140) {
         double ms = (double)(t_of(s, x) - tl->t_start) / 1e6;
         fprintf(f, "<g class=\"tick\"><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
                    "stroke=\"#999\"/><text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" "
