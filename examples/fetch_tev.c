@@ -106,7 +106,7 @@ static int lane_of(builder *b, uint64_t id, const char *name)
     size_t before = b->cap_lanes;
     if (!room(b, (void **)&tl->lanes, &b->cap_lanes, tl->n_lanes, sizeof *tl->lanes))
         return -1;
-    if (b->cap_lanes != before) {
+    if (b->cap_lanes != before || !b->ls) {
         lane_state *ls = realloc(b->ls, b->cap_lanes * sizeof *ls);
         if (!ls) {
             b->nomem = true;
@@ -136,7 +136,8 @@ static void copy_cut(char *dst, size_t size, const char *src)
 static void open_bar(builder *b, int lane, fetch_bar_kind kind, int64_t t, const char *label)
 {
     fetch_tl *tl = b->tl;
-    if (lane < 0 || !room(b, (void **)&tl->bars, &b->cap_bars, tl->n_bars, sizeof *tl->bars))
+    if (lane < 0 || !b->ls ||
+        !room(b, (void **)&tl->bars, &b->cap_bars, tl->n_bars, sizeof *tl->bars))
         return;
     fetch_bar *bar = &tl->bars[tl->n_bars];
     *bar = (fetch_bar){.lane = lane, .kind = kind, .t0 = t, .t1 = t};
@@ -146,7 +147,7 @@ static void open_bar(builder *b, int lane, fetch_bar_kind kind, int64_t t, const
 
 static void close_bar(builder *b, int lane, int64_t t)
 {
-    if (lane < 0 || b->ls[lane].open_bar < 0)
+    if (lane < 0 || !b->ls || b->ls[lane].open_bar < 0)
         return;
     b->tl->bars[b->ls[lane].open_bar].t1 = t;
     b->ls[lane].open_bar = -1;
@@ -154,7 +155,7 @@ static void close_bar(builder *b, int lane, int64_t t)
 
 static bool bar_is(builder *b, int lane, fetch_bar_kind kind)
 {
-    return lane >= 0 && b->ls[lane].open_bar >= 0 &&
+    return lane >= 0 && b->ls && b->ls[lane].open_bar >= 0 &&
            b->tl->bars[b->ls[lane].open_bar].kind == kind;
 }
 

@@ -103,6 +103,8 @@ static void scale_free(scale *s)
 static double x_of(const scale *s, int64_t t)
 {
     size_t lo = 0, hi = s->n; /* the last times[i] <= t */
+    if (s->n == 0)
+        return LABEL_W;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
         if (s->times[mid] <= t)
@@ -120,6 +122,8 @@ static double x_of(const scale *s, int64_t t)
 static int64_t t_of(const scale *s, double x)
 {
     size_t i = 0;
+    if (s->n == 0)
+        return 0;
     while (i + 1 < s->n && s->xs[i + 1] <= x)
         i++;
     if (i + 1 >= s->n || s->xs[i + 1] <= s->xs[i])
@@ -206,7 +210,7 @@ static void lanes(FILE *f, const fetch_tl *tl)
         double y = lane_y((int)i);
         fprintf(f, "<g class=\"lane\" data-lane=\"%zu\"><line x1=\"%d\" y1=\"%.0f\" x2=\"%d\" "
                    "y2=\"%.0f\" stroke=\"#e0e0e0\"/><text x=\"12\" y=\"%.0f\">", i, LABEL_W,
-                y + ROW / 2, WIDTH - RIGHT_W, y + ROW / 2, y + ROW / 2 + 4);
+                y + ROW / 2.0, WIDTH - RIGHT_W, y + ROW / 2.0, y + ROW / 2.0 + 4);
         xml_text(f, tl->lanes[i].name);
         fputs("</text></g>\n", f);
     }
@@ -220,7 +224,7 @@ static void bars(FILE *f, const fetch_tl *tl, const scale *s)
         double w = x1 - x0 < 1.5 ? 1.5 : x1 - x0; /* a switch is never invisible */
         fprintf(f, "<rect class=\"bar %s\" data-lane=\"%d\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                    "height=\"%.0f\" fill=\"%s\"><title>%s %.3f ms",
-                fetch_bar_name(b->kind), b->lane, x0, lane_y(b->lane) + (ROW - h) / 2, w, h,
+                fetch_bar_name(b->kind), b->lane, x0, lane_y(b->lane) + (ROW - h) / 2.0, w, h,
                 bar_fill[b->kind], fetch_bar_name(b->kind), (double)(b->t1 - b->t0) / 1e6);
         if (b->label[0]) {
             fputs(": ", f);
@@ -236,8 +240,8 @@ static void arrows(FILE *f, const fetch_tl *tl, const scale *s)
         const fetch_arrow *a = &tl->arrows[i];
         fprintf(f, "<line class=\"wake\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
                    "stroke=\"#c62828\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"><title>",
-                x_of(s, a->t0), lane_y(a->from) + ROW / 2, x_of(s, a->t1),
-                lane_y(a->to) + ROW / 2);
+                x_of(s, a->t0), lane_y(a->from) + ROW / 2.0, x_of(s, a->t1),
+                lane_y(a->to) + ROW / 2.0);
         xml_text(f, a->label);
         fputs("</title></line>\n", f);
     }
@@ -268,7 +272,8 @@ static void marks(FILE *f, const fetch_tl *tl, const scale *s)
 /* Ticks every 150 px, with the time since the start under each. */
 static void axis(FILE *f, const fetch_tl *tl, const scale *s, double y)
 {
-    for (double x = LABEL_W; x <= WIDTH - RIGHT_W + 0.5; x += 140) {
+    for (int px = LABEL_W; px <= WIDTH - RIGHT_W; px += 140) {
+        double x = px;
         double ms = (double)(t_of(s, x) - tl->t_start) / 1e6;
         fprintf(f, "<g class=\"tick\"><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
                    "stroke=\"#999\"/><text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" "
@@ -295,7 +300,7 @@ static void legend(FILE *f, const fetch_tl *tl, double y)
     for (size_t i = 0; i < tl->n_marks; i++) {
         const fetch_mark *m = &tl->marks[i];
         fprintf(f, "<text class=\"step-legend\" x=\"%d\" y=\"%.0f\">step %d  +%.3f ms  ",
-                12 + (int)(i % 2) * 560, y + 50 + (double)(i / 2) * 16, m->step,
+                12 + (int)(i % 2) * 560, y + 50 + (int)(i / 2) * 16, m->step,
                 (double)(m->t - tl->t_start) / 1e6);
         xml_text(f, m->label);
         fputs("</text>\n", f);
