@@ -13,6 +13,11 @@
  *   fetch_notes.c   what a job learns as it goes: hops, heads, peer, times
  *   fetch_report.c  how a URL ended: its exit code, its error line, -w
  *   fetch_trace.c   --trace: the seed's execution table, as it happens
+ *   fetch_trace_rt.c --trace: the runtime's events, one line each
+ *   fetch_tev.c     the event stream (fetch_tev.h) and the lanes and bars
+ *                   --timeline and --trace-json draw from it
+ *   fetch_timeline.c --timeline FILE.svg
+ *   fetch_tracejson.c --trace-json FILE; opening and writing both files
  *   fetch_url.c     URLs as shown: passwords masked
  *   fetch_demo.c    no URL: a demo server in this process, fetched with --trace
  *
