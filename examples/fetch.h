@@ -13,6 +13,11 @@
  *   fetch_notes.c   what a job learns as it goes: hops, heads, peer, times
  *   fetch_report.c  how a URL ended: its exit code, its error line, -w
  *   fetch_trace.c   --trace: the seed's execution table, as it happens
+ *   fetch_trace_rt.c --trace: the runtime's events, one line each
+ *   fetch_tev.c     the event stream (fetch_tev.h) and the lanes and bars
+ *                   --timeline and --trace-json draw from it
+ *   fetch_timeline.c --timeline FILE.svg
+ *   fetch_tracejson.c --trace-json FILE; opening and writing both files
  *   fetch_url.c     URLs as shown: passwords masked
  *   fetch_demo.c    no URL: a demo server in this process, fetched with --trace
  *
@@ -81,6 +86,8 @@ typedef struct fetch_opts {
     bool silent;                /* -s: no progress bar (errors still print) */
     bool verbose;               /* -v: request and response heads on stderr */
     bool trace;                 /* --trace: the execution table on stderr */
+    const char *timeline;       /* --timeline FILE: an SVG of the run, or NULL */
+    const char *trace_json;     /* --trace-json FILE: Chrome Trace Event JSON */
     int parallel_max;           /* --parallel-max: requests at once (50) */
     /* ---- curl's habits (fetch_main.c fills them) ---- */
     const char *user_agent;     /* -A; NULL = the client's default (already
@@ -416,10 +423,14 @@ int report_write_out(fetch_job *j);
 
 /* ---- fetch_trace.c (no-ops unless fetch_trace_begin was called) ---- */
 
-/* Starts the clock and installs the runtime's trace hook.  colour: use
- * ANSI colours.  fetch_trace_end removes the hook. */
-void fetch_trace_begin(bool colour);
+/* Starts the clock and installs the runtime's trace hook, which records
+ * every event (fetch_tev.h: what --timeline and --trace-json draw).
+ * print: also print the table on stderr (--trace); colour: ANSI colours.
+ * fetch_trace_end removes the hook (the recorded stream stays until
+ * fetch_tev_reset). */
+void fetch_trace_begin(bool print, bool colour);
 void fetch_trace_end(void);
+bool fetch_trace_printing(void);
 
 /* The seven steps of the seed's table. */
 void fetch_trace_spawned(const coro_t *co, size_t n_urls);          /* 1 */
@@ -434,6 +445,26 @@ void fetch_trace_returned(const fetch_run *run);                     /* 6 */
 void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev,
                             int fd, const char *detail);
 void fetch_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fetch_trace_note_at(int64_t at_ns, const char *text); /* at a given time */
+
+/* fetch_trace_rt.c: the line for a runtime event (called with --trace on
+ * only); fetch_trace_rt_reset forgets the coroutines it has seen. */
+void fetch_trace_rt_event(const coro_event *ev);
+void fetch_trace_rt_reset(void);
+
+/* ---- fetch_timeline.c, fetch_tracejson.c (fetch_tev.h): the files ---- */
+
+/* Opens o's --timeline and --trace-json files (before anything runs, so
+ * that a bad path costs nothing): FETCH_EXIT_OK, or FETCH_EXIT_WRITE after
+ * saying which file and why.  fetch_trace_files_write draws the recorded
+ * stream into them and closes them (FETCH_EXIT_WRITE on a write error). */
+typedef struct fetch_trace_files {
+    FILE *timeline;   /* or NULL */
+    FILE *json;       /* or NULL */
+    const char *timeline_path, *json_path;
+} fetch_trace_files;
+int fetch_trace_files_open(const fetch_opts *o, fetch_trace_files *tf);
+int fetch_trace_files_write(fetch_trace_files *tf);
 
 /* ---- fetch_writeout.c ---- */
 

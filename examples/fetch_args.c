@@ -105,6 +105,8 @@ static int opt_fail(fetch_cli *c, const char *v) { (void)v; c->o.fail = true; re
 static int opt_silent(fetch_cli *c, const char *v) { (void)v; c->o.silent = true; return 0; }
 static int opt_verbose(fetch_cli *c, const char *v) { (void)v; c->o.verbose = true; return 0; }
 static int opt_trace(fetch_cli *c, const char *v) { (void)v; c->o.trace = true; return 0; }
+static int opt_timeline(fetch_cli *c, const char *v) { c->o.timeline = v; return 0; }
+static int opt_trace_json(fetch_cli *c, const char *v) { c->o.trace_json = v; return 0; }
 static int opt_help(fetch_cli *c, const char *v) { (void)v; c->help = true; return 0; }
 static int opt_version(fetch_cli *c, const char *v) { (void)v; c->version = true; return 0; }
 static int opt_globoff(fetch_cli *c, const char *v) { (void)v; c->globoff = true; return 0; }
@@ -339,6 +341,8 @@ static const option options[] = {
     {'S', "show-error", false, true, opt_always},
     {'v', "verbose", false, true, opt_verbose},
     {0, "trace", false, true, opt_trace},
+    {0, "timeline", true, true, opt_timeline},
+    {0, "trace-json", true, true, opt_trace_json},
     {'h', "help", false, true, opt_help},
     {'V', "version", false, true, opt_version},
 };

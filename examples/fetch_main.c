@@ -13,7 +13,7 @@
  *   -s  hides the progress bar only.  Error lines always print: this is
  *       curl's -sS, since a silent failure helps nobody reading a textbook.
  *   no URL: the demo, but only for a bare `fetch` or one with only -v, -s,
- *       -S, --trace; any other option without a URL is curl's "no URL
+ *       -S, --trace, --timeline, --trace-json; any other option without a URL is curl's "no URL
  *       specified" (exit 2), so that `fetch -f -o out $UNSET` fails.
  */
 #include <signal.h>
@@ -33,7 +33,7 @@ static void usage(void)
 "Fetches each http:// URL and writes its body to stdout, in URL order.\n"
 "Several URLs are fetched at once, each by its own coroutine, through one\n"
 "client that keeps connections alive.  With no URL (and no option but -v,\n"
-"-s, -S, --trace), fetch serves a page from a coroutine in this same process\n"
+"-s, -S, --trace, --timeline, --trace-json), fetch serves a page from a coroutine in this same process\n"
 "and fetches it with --trace: the demo.  Options mean what they mean to curl.\n"
 "\n"
 "URLs: a URL without scheme:// is http://.  Globs as curl's: [1-3] [01-10]\n"
@@ -63,6 +63,10 @@ static void usage(void)
 "  -v, --verbose            the request (>) and response (<) heads on stderr\n"
 "      --trace              the seed's seven steps and the runtime's events on\n"
 "                           stderr, as they happen (not curl's --trace FILE)\n"
+"      --timeline FILE      an SVG picture of the run: a lane per coroutine\n"
+"                           and one for the thread in epoll_wait\n"
+"      --trace-json FILE    the same events as Chrome Trace Event JSON (Perfetto,\n"
+"                           chrome://tracing); either FILE unwritable: exit 23\n"
 "The request:\n"
 "  -X, --request METHOD     send METHOD (default GET; HEAD with -I, POST with\n"
 "                           -d, PUT with -T)\n"
@@ -117,7 +121,7 @@ static void version(void)
 {
     printf("fetch %s (bareawait, %s context switch)\n"
            "Protocols: http (https is out of scope: no TLS)\n"
-           "Features: keep-alive, parallel, globbing, --trace\n",
+           "Features: keep-alive, parallel, globbing, --trace, --timeline, --trace-json\n",
            BA_VERSION, BA_SWITCH_NAME);
 }
 
@@ -135,9 +139,13 @@ static int run(fetch_opts *o)
 {
     if (o->n_urls == 0)
         o->trace = true; /* the demo is the trace */
-    if (o->trace)
-        fetch_trace_begin(want_colour());
-    int code = FETCH_EXIT_OK;
+    fetch_trace_files tf;
+    int code = fetch_trace_files_open(o, &tf);
+    if (code != FETCH_EXIT_OK)
+        return code;
+    bool recording = o->trace || tf.timeline || tf.json;
+    if (recording)
+        fetch_trace_begin(o->trace, want_colour());
     if (o->n_urls == 0) {
         code = fetch_demo(o);
     } else if (!fetch_spawn(o, false, &code)) {
@@ -147,8 +155,12 @@ static int run(fetch_opts *o)
         perror("fetch: coroutines deadlocked");
         code = FETCH_EXIT_ABORTED;
     }
-    if (o->trace)
+    if (recording) {
         fetch_trace_end();
+        int wrote = fetch_trace_files_write(&tf);
+        if (code == FETCH_EXIT_OK)
+            code = wrote;
+    }
     return code;
 }
 

@@ -2,18 +2,23 @@
  *
  * The seed explains `response = await client.get(url)` with a table of
  * seven steps and a tracker of three variables.  Here each step is printed
- * when fetch reaches it, one line each:
+ * at the moment it happens, one line each:
  *
  *     step N: action | what was evaluated | result | time since start | tracker
  *
  * and between the steps, indented, what happened underneath: the client's
- * events (resolve, connect, request sent...), and the runtime's, from the
- * hook coro_set_trace installs: a coroutine parks on an fd, the thread
- * sleeps in epoll_wait, the reactor wakes the coroutine, and which other
- * coroutines ran in the meantime.  Steps 1-6 are called by fetch_run.c;
- * step 7 is the runtime telling us the fetch coroutine returned.
+ * events (resolve, connect, request sent...) and the runtime's
+ * (fetch_trace_rt.c: parks, the thread's sleeps in epoll_wait, wakes, and
+ * each time the CPU moves to another coroutine).  When each step happens:
  *
- * One trace per process (like the runtime), so the state is a static.
+ *   1  coro_spawn returned (fetch_run.c)     2  http_client_open returned
+ *   3  the request's bytes were written      4  http_send returned
+ *   5  http_client_close returned            6  the bodies are all out
+ *   7  the runtime says the fetch coroutine returned (its EXIT event)
+ *
+ * Everything, printed or not, also goes into the event stream (fetch_tev.c)
+ * that --timeline and --trace-json are drawn from.  One trace per process
+ * (like the runtime), so the state is a static.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,30 +26,26 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "fetch_tev.h"
 
-/* A coroutine of ours, parked: since when, on what, and who ran since. */
-typedef struct parked {
-    const coro_t *co;
-    int64_t since_ns;
-    int fd;              /* -1: parked on no fd (a timer, or a wakeup) */
-    int events;          /* CORO_READ / CORO_WRITE */
-    char meanwhile[120]; /* names of the other coroutines that ran */
-} parked;
+/* The tracker of one URL. */
+typedef struct url_track {
+    char response[48]; /* "none", "awaiting", "200 OK", "failed" */
+    char text[24];     /* "none" until step 6, then "161 bytes" */
+    bool sent;         /* step 3 printed for its current try */
+    int err;           /* what http_send returned (step 4) */
+} url_track;
 
 static struct {
-    bool on;
+    bool on;               /* recording (--trace, --timeline, --trace-json) */
+    bool print;            /* --trace: lines on stderr */
     bool colour;           /* ANSI colours: a terminal, and no NO_COLOR */
     int64_t start_ns;
     const coro_t *seed_co; /* the fetch coroutine: its exit is step 7 */
-    size_t n_urls;
     const char *client;    /* the tracker: "none", "open", "closed" */
-    char response[64];
-    char text[48];
-    size_t n_received;     /* responses that came back, for several URLs */
-    uint64_t text_bytes;   /* their bodies together */
-    parked *parked;        /* our coroutines now parked */
-    size_t n_parked;
-    size_t cap_parked;
+    url_track *urls;       /* one per URL */
+    size_t n_urls;
+    char failed[96];       /* the first failure, for steps 6 and 7 */
 } tr;
 
 static double ms_since_start(int64_t at_ns)
@@ -52,19 +53,49 @@ static double ms_since_start(int64_t at_ns)
     return (double)(at_ns - tr.start_ns) / 1e6;
 }
 
-/* One line of the table. */
-static void step(int n, const char *action, const char *evaluated, const char *result)
+/* The tracker: one URL's, or (url NULL) every URL's. */
+static void tracker(const url_track *url, char *out, size_t size)
 {
-    const char *bold = tr.colour ? "\033[1m" : "";
-    const char *plain = tr.colour ? "\033[0m" : "";
-    fprintf(stderr, "%sstep %d:%s %-26s | %-44s | %-36s | +%.3f ms | client=%s response=%s text=%s\n",
-            bold, n, plain, action, evaluated, result, ms_since_start(coro_now()), tr.client,
-            tr.response, tr.text);
+    int n = snprintf(out, size, "client=%s", tr.client);
+    if (url && tr.n_urls > 1) { /* the URL's own tracker */
+        snprintf(out + n, size - (size_t)n, " #%zu: response=%s text=%s",
+                 (size_t)(url - tr.urls) + 1, url->response, url->text);
+        return;
+    }
+    if (tr.n_urls <= 1) {
+        const url_track *u = tr.n_urls ? &tr.urls[0] : NULL;
+        snprintf(out + n, size - (size_t)n, " response=%s text=%s", u ? u->response : "none",
+                 u ? u->text : "none");
+        return;
+    }
+    for (size_t i = 0; i < tr.n_urls && (size_t)n < size; i++)
+        n += snprintf(out + n, size - (size_t)n, " #%zu:%s/%s", i + 1, tr.urls[i].response,
+                      tr.urls[i].text);
 }
 
-/* One indented line of what happened underneath, at time at_ns. */
-static void note_at(int64_t at_ns, const char *text)
+/* One line of the table (and a step mark in the stream). */
+static void step(int n, const char *action, const char *evaluated, const char *result,
+                 const url_track *url)
 {
+    int64_t now = coro_now();
+    fetch_tev e = {.kind = FETCH_TEV_STEP, .fd = -1, .deadline_ns = CORO_NEVER, .at_ns = now,
+                   .step = n};
+    snprintf(e.label, sizeof e.label, "%s", action);
+    fetch_tev_record(&e);
+    if (!tr.print)
+        return;
+    char track[400];
+    tracker(url, track, sizeof track);
+    const char *bold = tr.colour ? "\033[1m" : "";
+    const char *plain = tr.colour ? "\033[0m" : "";
+    fprintf(stderr, "%sstep %d:%s %-26s | %-44s | %-36s | +%.3f ms | %s\n", bold, n, plain, action,
+            evaluated, result, ms_since_start(now), track);
+}
+
+void fetch_trace_note_at(int64_t at_ns, const char *text)
+{
+    if (!tr.print)
+        return;
     const char *dim = tr.colour ? "\033[2m" : "";
     const char *plain = tr.colour ? "\033[0m" : "";
     fprintf(stderr, "%s    %+10.3f ms  %s%s\n", dim, ms_since_start(at_ns), text, plain);
@@ -72,168 +103,68 @@ static void note_at(int64_t at_ns, const char *text)
 
 void fetch_trace_note(const char *fmt, ...)
 {
-    if (!tr.on)
+    if (!tr.print)
         return;
     char text[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    note_at(coro_now(), text);
+    fetch_trace_note_at(coro_now(), text);
 }
 
-/* "812 us", "200.3 ms" or "30.0 s". */
-static void duration(int64_t ns, char *out, size_t size)
-{
-    if (ns < 1000000)
-        snprintf(out, size, "%lld us", (long long)(ns / 1000));
-    else if (ns < 1000000000)
-        snprintf(out, size, "%.1f ms", (double)ns / 1e6);
-    else
-        snprintf(out, size, "%.1f s", (double)ns / 1e9);
-}
-
-/* ---- the runtime's events ---- */
-
-/* Our coroutines are "fetch" and "fetch #N"; the rest (the demo server's)
- * only show up as "meanwhile ran". */
-static bool ours(const coro_event *ev)
-{
-    return strncmp(ev->name, "fetch", 5) == 0;
-}
-
-static parked *find_parked(const coro_t *co)
-{
-    for (size_t i = 0; i < tr.n_parked; i++)
-        if (tr.parked[i].co == co)
-            return &tr.parked[i];
-    return NULL;
-}
-
-static void on_park(const coro_event *ev)
-{
-    if (tr.n_parked == tr.cap_parked) {
-        size_t cap = tr.cap_parked ? tr.cap_parked * 2 : 8;
-        parked *p = realloc(tr.parked, cap * sizeof *p);
-        if (!p)
-            return; /* the trace loses a line; fetch goes on */
-        tr.parked = p;
-        tr.cap_parked = cap;
-    }
-    tr.parked[tr.n_parked++] = (parked){ev->co, ev->at_ns, ev->fd, ev->events, ""};
-    char text[200], left[32] = "";
-    if (ev->deadline_ns != CORO_NEVER)
-        duration(ev->deadline_ns - ev->at_ns, left, sizeof left);
-    if (ev->fd >= 0)
-        snprintf(text, sizeof text, "%s parks on fd %d until it is %s%s%s", ev->name, ev->fd,
-                 ev->events & CORO_WRITE ? "writable" : "readable",
-                 left[0] ? ", at most " : "", left);
-    else if (left[0])
-        snprintf(text, sizeof text, "%s parks for %s, or until woken", ev->name, left);
-    else
-        snprintf(text, sizeof text, "%s parks until another coroutine wakes it", ev->name);
-    note_at(ev->at_ns, text);
-}
-
-static void on_wake(const coro_event *ev)
-{
-    parked *p = find_parked(ev->co);
-    if (!p)
-        return;
-    char after[32], text[320];
-    duration(ev->at_ns - p->since_ns, after, sizeof after);
-    if (ev->reason == CORO_WOKE_TIMEOUT)
-        snprintf(text, sizeof text, "%s's deadline passed after %s", ev->name, after);
-    else if (ev->reason == CORO_WOKE_CANCELLED)
-        snprintf(text, sizeof text, "%s was cancelled after %s", ev->name, after);
-    else if (p->fd >= 0)
-        snprintf(text, sizeof text, "the reactor woke %s after %s: fd %d is %s", ev->name, after,
-                 p->fd, p->events & CORO_WRITE ? "writable" : "readable");
-    else
-        snprintf(text, sizeof text, "%s woke %s after %s", coro_name(coro_self()), ev->name, after);
-    if (p->meanwhile[0]) {
-        size_t n = strlen(text);
-        snprintf(text + n, sizeof text - n, "; meanwhile ran: %s", p->meanwhile);
-    }
-    note_at(ev->at_ns, text);
-    *p = tr.parked[--tr.n_parked];
-}
-
-/* Another coroutine runs: remember it in each parked one of ours. */
-static void on_other_resumed(const coro_event *ev)
-{
-    for (size_t i = 0; i < tr.n_parked; i++) {
-        char *m = tr.parked[i].meanwhile;
-        size_t len = strlen(m);
-        if (strstr(m, ev->name) || len + strlen(ev->name) + 3 >= sizeof tr.parked[i].meanwhile)
-            continue; /* already listed, or no room: simple on purpose */
-        snprintf(m + len, sizeof tr.parked[i].meanwhile - len, "%s%s", len ? ", " : "", ev->name);
-    }
-}
-
+/* The runtime's hook: into the stream, then (--trace) a line. */
 static void on_coro_event(const coro_event *ev, void *user)
 {
     (void)user;
-    char text[160];
-    switch (ev->kind) {
-    case CORO_EV_SPAWN:
-        if (strcmp(ev->name, "fetch") != 0) { /* the fetch coroutine is step 1 */
-            snprintf(text, sizeof text, "spawn: coroutine %llu \"%s\" created, waiting to run",
-                     (unsigned long long)ev->id, ev->name);
-            note_at(ev->at_ns, text);
-        }
-        break;
-    case CORO_EV_PARK_FD:
-    case CORO_EV_PARK_TIMER:
-        if (ours(ev))
-            on_park(ev);
-        break;
-    case CORO_EV_WAKE:
-        on_wake(ev);
-        break;
-    case CORO_EV_RESUME:
-        if (!ours(ev))
-            on_other_resumed(ev);
-        break;
-    case CORO_EV_POLL:
-        note_at(ev->at_ns, "no coroutine is ready: the thread sleeps in epoll_wait");
-        break;
-    case CORO_EV_EXIT:
-        if (ev->co == tr.seed_co) {
-            step(7, "function ends", "the fetch coroutine returned",
-                 "coroutine complete, data ready");
-            tr.seed_co = NULL;
-        } else {
-            snprintf(text, sizeof text, "coroutine %llu \"%s\" returned",
-                     (unsigned long long)ev->id, ev->name);
-            note_at(ev->at_ns, text);
-        }
-        break;
+    fetch_tev e = {.kind = (int)ev->kind, .id = ev->id, .fd = ev->fd, .events = ev->events,
+                   .deadline_ns = ev->deadline_ns, .reason = (int)ev->reason, .at_ns = ev->at_ns};
+    snprintf(e.name, sizeof e.name, "%s", ev->name ? ev->name : "");
+    if (ev->kind == CORO_EV_EXIT && ev->co == tr.seed_co) {
+        fetch_tev_record(&e);
+        tr.seed_co = NULL;
+        step(7, "function ends", "the fetch coroutine returned",
+             tr.failed[0] ? "coroutine complete, with a failure" : "coroutine complete, data ready",
+             NULL);
+        return;
     }
+    fetch_tev_record(&e);
+    if (tr.print)
+        fetch_trace_rt_event(ev);
 }
 
 /* ---- the seven steps ---- */
 
-void fetch_trace_begin(bool colour)
+void fetch_trace_begin(bool print, bool colour)
 {
     tr.on = true;
+    tr.print = print;
     tr.colour = colour;
     tr.start_ns = coro_now();
+    fetch_tev_set_start(tr.start_ns);
     tr.client = "none";
-    fprintf(stderr, "fetch --trace: the seed's execution table, live: \"step\" lines are its\n"
-                    "seven steps; indented lines are what happens underneath, as it happens.\n");
-    snprintf(tr.response, sizeof tr.response, "none");
-    snprintf(tr.text, sizeof tr.text, "none");
+    if (print)
+        fprintf(stderr,
+                "fetch --trace: the seed's execution table, live: \"step\" lines are its seven\n"
+                "steps, printed when each happens; indented lines are what happens underneath.\n"
+                "Coroutines are \"name (id)\"; a \"cpu ->\" line is a switch to another one.\n");
     coro_set_trace(on_coro_event, NULL);
 }
 
 void fetch_trace_end(void)
 {
     coro_set_trace(NULL, NULL);
-    free(tr.parked);
-    tr.parked = NULL;
-    tr.n_parked = tr.cap_parked = 0;
-    tr.on = false;
+    fetch_trace_rt_reset();
+    free(tr.urls);
+    tr.urls = NULL;
+    tr.n_urls = 0;
+    tr.on = tr.print = false;
+    tr.failed[0] = '\0';
+}
+
+bool fetch_trace_printing(void)
+{
+    return tr.print;
 }
 
 void fetch_trace_spawned(const coro_t *co, size_t n_urls)
@@ -241,9 +172,18 @@ void fetch_trace_spawned(const coro_t *co, size_t n_urls)
     if (!tr.on)
         return;
     tr.seed_co = co;
-    tr.n_urls = n_urls;
-    step(1, n_urls == 1 ? "call fetch_data(url)" : "call fetch_data(urls)",
-         "coro_spawn(fetch_coroutine)", "coroutine created, waiting to run");
+    free(tr.urls);
+    tr.urls = calloc(n_urls ? n_urls : 1, sizeof *tr.urls);
+    tr.n_urls = tr.urls ? n_urls : 0;
+    for (size_t i = 0; i < tr.n_urls; i++) {
+        snprintf(tr.urls[i].response, sizeof tr.urls[i].response, "none");
+        snprintf(tr.urls[i].text, sizeof tr.urls[i].text, "none");
+    }
+    char evaluated[64];
+    snprintf(evaluated, sizeof evaluated, "coro_spawn(fetch_coroutine) = %s (%llu)", coro_name(co),
+             (unsigned long long)coro_id(co));
+    step(1, n_urls == 1 ? "call fetch_data(url)" : "call fetch_data(urls)", evaluated,
+         "coroutine created, waiting to run", NULL);
 }
 
 void fetch_trace_client_opened(void)
@@ -251,55 +191,74 @@ void fetch_trace_client_opened(void)
     if (!tr.on)
         return;
     tr.client = "open";
-    step(2, "enter async with Client()", "http_client_open(&opts)", "client ready");
+    step(2, "enter async with Client()", "http_client_open(&opts)", "client ready", NULL);
 }
 
+static url_track *track_of(const fetch_job *j)
+{
+    return j && j->index < tr.n_urls ? &tr.urls[j->index] : NULL;
+}
+
+static void get_action(const fetch_job *j, size_t n_jobs, char *out, size_t size)
+{
+    if (n_jobs == 1)
+        snprintf(out, size, "await client.get(url)");
+    else
+        snprintf(out, size, "await client.get(url #%zu)", j->index + 1);
+}
+
+/* http_send is called: step 3 waits for the request's bytes to go out. */
 void fetch_trace_awaiting(const fetch_job *j, size_t n_jobs)
 {
-    if (!tr.on)
+    url_track *u = track_of(j);
+    if (!tr.on || !u)
         return;
-    char action[48], evaluated[400];
-    if (n_jobs == 1) {
-        snprintf(action, sizeof action, "await client.get(url)");
-        snprintf(tr.response, sizeof tr.response, "awaiting");
-    } else {
-        snprintf(action, sizeof action, "await client.get(url #%zu)", j->index + 1);
-        snprintf(tr.response, sizeof tr.response, "#%zu awaiting (%zu/%zu in)", j->index + 1,
-                 tr.n_received, n_jobs);
-    }
+    snprintf(u->response, sizeof u->response, "awaiting");
+    u->sent = false;
     char url[FETCH_SHOWN_URL_SIZE];
     report_shown_url(j->url, url, sizeof url);
+    fetch_trace_note("%s (%llu) calls http_send(%s %s): it resolves, connects and writes, "
+                     "parking at each wait", coro_name(coro_self()),
+                     (unsigned long long)coro_id(coro_self()), j->method ? j->method : "GET", url);
+    (void)n_jobs;
+}
+
+static void step3(const fetch_job *j, size_t n_jobs, const char *result)
+{
+    url_track *u = track_of(j);
+    char action[48], evaluated[FETCH_SHOWN_URL_SIZE + 16], url[FETCH_SHOWN_URL_SIZE];
+    get_action(j, n_jobs, action, sizeof action);
+    report_shown_url(j->url, url, sizeof url);
     snprintf(evaluated, sizeof evaluated, "http_send(%s %s)", j->method ? j->method : "GET", url);
-    step(3, action, evaluated, "request goes out; coroutine parks");
+    u->sent = true;
+    step(3, action, evaluated, result, u);
 }
 
 void fetch_trace_received(const fetch_job *j, size_t n_jobs)
 {
-    if (!tr.on)
+    url_track *u = track_of(j);
+    if (!tr.on || !u)
         return;
-    char action[48], evaluated[48], result[120];
+    u->err = j->err;
+    char result[120], evaluated[48], action[48];
+    if (j->err != HTTP_OK && j->status == 0) {
+        if (!u->sent) /* it never went out: say so where step 3 would be */
+            step3(j, n_jobs, "request did not go out");
+        snprintf(result, sizeof result, "no response: %s", http_strerror(j->err));
+        snprintf(u->response, sizeof u->response, "failed");
+        if (!tr.failed[0] && n_jobs > 1)
+            snprintf(tr.failed, sizeof tr.failed, "#%zu: %s", j->index + 1, http_strerror(j->err));
+        else if (!tr.failed[0])
+            snprintf(tr.failed, sizeof tr.failed, "%s", http_strerror(j->err));
+    } else {
+        snprintf(result, sizeof result, "%d %s, %llu bytes of body", j->status, j->reason,
+                 (unsigned long long)j->received);
+        snprintf(u->response, sizeof u->response, "%d %.36s", j->status, j->reason);
+    }
     snprintf(action, sizeof action, n_jobs == 1 ? "response received" : "response #%zu received",
              j->index + 1);
     snprintf(evaluated, sizeof evaluated, "http_send(...) returned %d", j->err);
-    tr.n_received++;
-    tr.text_bytes += j->received;
-    if (j->err != HTTP_OK && j->status == 0)
-        snprintf(result, sizeof result, "no response: %s", http_strerror(j->err));
-    else
-        snprintf(result, sizeof result, "%d %s, %llu bytes of body", j->status, j->reason,
-                 (unsigned long long)j->received);
-    char got[48];
-    if (j->status)
-        snprintf(got, sizeof got, "%d %.40s", j->status, j->reason);
-    else
-        snprintf(got, sizeof got, "failed");
-    if (n_jobs == 1)
-        snprintf(tr.response, sizeof tr.response, "%s", got);
-    else
-        snprintf(tr.response, sizeof tr.response, "#%zu %s (%zu/%zu in)", j->index + 1, got,
-                 tr.n_received, n_jobs);
-    snprintf(tr.text, sizeof tr.text, "%llu bytes", (unsigned long long)tr.text_bytes);
-    step(4, action, evaluated, result);
+    step(4, action, evaluated, result, u);
 }
 
 void fetch_trace_client_closed(void)
@@ -307,20 +266,29 @@ void fetch_trace_client_closed(void)
     if (!tr.on)
         return;
     tr.client = "closed";
-    step(5, "exit async with", "http_client_close(client)", "client closed");
+    step(5, "exit async with", "http_client_close(client)", "client closed", NULL);
 }
 
 void fetch_trace_returned(const fetch_run *run)
 {
     if (!tr.on)
         return;
-    char result[80];
-    snprintf(result, sizeof result, "%llu bytes returned, on %s",
-             (unsigned long long)tr.text_bytes, run->o->n_outfiles ? "stdout / -o" : "stdout");
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < run->n_jobs && i < tr.n_urls; i++) {
+        bytes += run->jobs[i].received;
+        if (tr.urls[i].err == HTTP_OK)
+            snprintf(tr.urls[i].text, sizeof tr.urls[i].text, "%llu bytes",
+                     (unsigned long long)run->jobs[i].received);
+    }
+    char result[160];
+    if (tr.failed[0])
+        snprintf(result, sizeof result, "failed: %s", tr.failed);
+    else /* the body went out as it came, inside http_send: before step 4 */
+        snprintf(result, sizeof result, "%llu bytes, written as they came", (unsigned long long)bytes);
     if (run->n_jobs == 1)
-        step(6, "return response.text", "the body (written out as it came)", result);
+        step(6, "return response.text", "the body (streamed to stdout / -o)", result, NULL);
     else
-        step(6, "return the texts", "the bodies (written out in URL order)", result);
+        step(6, "return the texts", "the bodies (written in URL order)", result, NULL);
 }
 
 void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev, int fd,
@@ -333,13 +301,18 @@ void fetch_trace_http_event(const fetch_job *j, size_t n_jobs, http_event ev, in
     char who[24] = "client";
     if (n_jobs > 1 && j)
         snprintf(who, sizeof who, "client (#%zu)", j->index + 1);
+    url_track *u = track_of(j);
     switch (ev) {
     case HTTP_EV_RESOLVING: fetch_trace_note("%s: resolving %s", who, d); break;
     case HTTP_EV_RESOLVED: fetch_trace_note("%s: resolved to %s", who, d); break;
     case HTTP_EV_CONNECTING: fetch_trace_note("%s: connecting to %s (non-blocking)", who, d); break;
     case HTTP_EV_CONNECTED: fetch_trace_note("%s: connected to %s (fd %d)", who, d, fd); break;
     case HTTP_EV_REUSED: fetch_trace_note("%s: reusing a kept-alive connection (fd %d)", who, fd); break;
-    case HTTP_EV_REQUEST_SENT: fetch_trace_note("%s: request sent on fd %d: %s", who, fd, d); break;
+    case HTTP_EV_REQUEST_SENT:
+        fetch_trace_note("%s: request written to fd %d: %s", who, fd, d);
+        if (u && !u->sent) /* the first hop's request is the seed's step 3 */
+            step3(j, n_jobs, "request went out; waiting for the reply");
+        break;
     case HTTP_EV_HEAD_RECEIVED: fetch_trace_note("%s: response head on fd %d: %s", who, fd, d); break;
     case HTTP_EV_BODY_DONE: fetch_trace_note("%s: body complete, %s bytes", who, d); break;
     case HTTP_EV_REDIRECT: fetch_trace_note("%s: redirected to %s", who, d); break;

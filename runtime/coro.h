@@ -219,8 +219,13 @@ typedef enum coro_event_kind {
                            until another coroutine wakes it (join) */
     CORO_EV_WAKE,       /* co was made ready again, for `reason` */
     CORO_EV_EXIT,       /* co's function returned */
-    CORO_EV_POLL        /* the reactor slept in epoll_wait (co is NULL);
-                           `deadline_ns` is when it gave up waiting */
+    CORO_EV_POLL,       /* nothing is ready: the thread is about to sleep in
+                           epoll_wait (not traced for a poll that cannot
+                           sleep).  `co` is the coroutine whose deadline
+                           limits the sleep, `deadline_ns` that deadline;
+                           co NULL and CORO_NEVER: no limit */
+    CORO_EV_POLL_DONE   /* epoll_wait returned (co is NULL); the WAKEs since
+                           the POLL are what it (and the timers) made ready */
 } coro_event_kind;
 
 typedef struct coro_event {
@@ -228,9 +233,9 @@ typedef struct coro_event {
     const coro_t *co;     /* the coroutine concerned (NULL for POLL) */
     uint64_t id;          /* coro_id(co) */
     const char *name;     /* coro_name(co) */
-    int fd;               /* PARK_FD: the fd; otherwise -1 */
-    int events;           /* PARK_FD: CORO_READ / CORO_WRITE */
-    int64_t deadline_ns;  /* PARK_*: the deadline, CORO_NEVER if none */
+    int fd;               /* PARK_FD, WAKE: the fd waited on; otherwise -1 */
+    int events;           /* PARK_FD, WAKE: CORO_READ / CORO_WRITE */
+    int64_t deadline_ns;  /* PARK_*, WAKE, POLL: the deadline, CORO_NEVER if none */
     coro_wake reason;     /* WAKE: why */
     int64_t at_ns;        /* coro_now() when it happened */
 } coro_event;

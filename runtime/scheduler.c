@@ -90,6 +90,7 @@ void ba_sched_wake(struct coro *c, coro_wake reason)
     if (c->state != CORO_PARKED)
         return;
     struct sched *s = c->owner;
+    ba_trace(CORO_EV_WAKE, c, reason); /* while it still says what it waited on */
     if (c->wait_fd >= 0) {
         ba_reactor_unwatch(c->wait_fd, c->wait_events);
         c->wait_fd = -1;
@@ -98,7 +99,6 @@ void ba_sched_wake(struct coro *c, coro_wake reason)
         ba_timerheap_remove(&s->timers, &c->timer);
     c->wait_post = NULL;
     c->wake_reason = reason;
-    ba_trace(CORO_EV_WAKE, c, reason);
     make_ready(s, c);
 }
 
@@ -114,6 +114,11 @@ static void wake_ready(void *waiter)
         ba_sched_wake(waiter, CORO_WOKE_READY);
 }
 
+static struct coro *coro_of_timer(timer_node *t)
+{
+    return (struct coro *)((char *)t - offsetof(struct coro, timer));
+}
+
 static void expire_timers(struct sched *s)
 {
     if (!s->timers.len)
@@ -121,8 +126,7 @@ static void expire_timers(struct sched *s)
     int64_t now = coro_now();
     timer_node *t;
     while ((t = ba_timerheap_peek(&s->timers)) && t->deadline <= now) {
-        struct coro *c = (struct coro *)((char *)t - offsetof(struct coro, timer));
-        ba_sched_wake(c, CORO_WOKE_TIMEOUT);
+        ba_sched_wake(coro_of_timer(t), CORO_WOKE_TIMEOUT);
     }
 }
 
@@ -136,13 +140,16 @@ static void poll_reactor(struct sched *s, int block)
         timeout = t ? t->deadline - coro_now() : -1;
         if (t && timeout < 0)
             timeout = 0;
-        ba_trace(CORO_EV_POLL, NULL, CORO_WOKE_READY);
+        if (ba_tracing() && timeout != 0) /* a real sleep: whose deadline limits it */
+            ba_trace_emit(CORO_EV_POLL, t ? coro_of_timer(t) : NULL, CORO_WOKE_READY);
     }
     if (ba_reactor_poll(timeout, wake_ready) < 0) {
         perror("bareawait: epoll_wait");
         abort(); /* the epoll fd itself is broken: a bug, not bad input */
     }
     expire_timers(s);
+    if (ba_tracing() && timeout != 0)
+        ba_trace_emit(CORO_EV_POLL_DONE, NULL, CORO_WOKE_READY);
     s->since_poll = 0;
 }
 

@@ -19,10 +19,17 @@ extern _Thread_local coro_trace_fn ba_trace_fn __attribute__((tls_model("initial
 /* Calls the hook with event `kind` about c (NULL for POLL). */
 void ba_trace_emit(coro_event_kind kind, const struct coro *c, coro_wake reason);
 
+/* True when the thread has a hook: for an event whose arguments cost
+ * something to work out, tested before them. */
+static inline bool ba_tracing(void)
+{
+    return __builtin_expect(ba_trace_fn != 0, 0);
+}
+
 /* Costs one predictable branch when no hook is installed. */
 static inline void ba_trace(coro_event_kind kind, const struct coro *c, coro_wake reason)
 {
-    if (__builtin_expect(ba_trace_fn != 0, 0))
+    if (ba_tracing())
         ba_trace_emit(kind, c, reason);
 }
 

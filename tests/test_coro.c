@@ -374,6 +374,9 @@ static void test_deadlock(void)
 static char trace_log[256];
 static int trace_polls;
 static int64_t trace_deadline;
+static int64_t trace_poll_deadline; /* the last POLL's */
+static int64_t trace_wake_deadline; /* the WAKE's: what it waited for */
+static int trace_polls_done;
 
 static const char *kind_name(coro_event_kind k)
 {
@@ -381,7 +384,7 @@ static const char *kind_name(coro_event_kind k)
         [CORO_EV_SPAWN] = "SPAWN",         [CORO_EV_RESUME] = "RESUME",
         [CORO_EV_PARK_FD] = "PARK_FD",     [CORO_EV_PARK_TIMER] = "PARK_TIMER",
         [CORO_EV_WAKE] = "WAKE",           [CORO_EV_EXIT] = "EXIT",
-        [CORO_EV_POLL] = "POLL",
+        [CORO_EV_POLL] = "POLL",           [CORO_EV_POLL_DONE] = "POLL_DONE",
     };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -389,9 +392,16 @@ static const char *kind_name(coro_event_kind k)
 static void record_event(const coro_event *ev, void *user)
 {
     CHECK(user == trace_log);
-    if (ev->kind == CORO_EV_POLL) {
-        CHECK(ev->co == NULL);
+    if (ev->kind == CORO_EV_POLL) { /* limited by the sleeper's deadline */
+        CHECK(ev->co != NULL);
+        CHECK_STR(ev->name, "traced");
+        trace_poll_deadline = ev->deadline_ns;
         trace_polls++;
+        return;
+    }
+    if (ev->kind == CORO_EV_POLL_DONE) {
+        CHECK(ev->co == NULL);
+        trace_polls_done++;
         return;
     }
     if (strcmp(ev->name, "traced") != 0)
@@ -409,6 +419,8 @@ static void record_event(const coro_event *ev, void *user)
         trace_deadline = ev->deadline_ns;
         CHECK_INT(ev->fd, -1);
     }
+    if (ev->kind == CORO_EV_WAKE)
+        trace_wake_deadline = ev->deadline_ns;
 }
 
 static void *sleep_1ms(void *arg)
@@ -422,7 +434,7 @@ static void test_trace(void)
 {
     int64_t deadline = 0;
     trace_log[0] = '\0';
-    trace_polls = 0;
+    trace_polls = trace_polls_done = 0;
     coro_set_trace(record_event, trace_log);
     coro_opts opts = {.name = "traced"};
     coro_spawn(sleep_1ms, &deadline, &opts);
@@ -430,6 +442,9 @@ static void test_trace(void)
     CHECK_STR(trace_log, "SPAWN RESUME PARK_TIMER WAKE(TIMEOUT) RESUME EXIT ");
     CHECK_INT(trace_deadline, deadline);
     CHECK(trace_polls >= 1); /* the 1 ms sleep happened in epoll_wait */
+    CHECK_INT(trace_polls_done, trace_polls);
+    CHECK_INT(trace_poll_deadline, deadline);
+    CHECK_INT(trace_wake_deadline, deadline);
 
     /* Removed: nothing more is recorded. */
     coro_set_trace(NULL, NULL);

@@ -243,7 +243,8 @@ t_parallel_max_bad() {
 t_trace() {
     fetch --trace "$BASE/ok"
     expect_rc 0; expect_out "$OK_BODY"; expect_steps
-    expect_err_has "parks on fd"; expect_err_has "the reactor woke fetch"
+    expect_err_has "fetch (1) parks: waits for fd"; expect_err_has "thread sleeps in epoll_wait"
+    expect_err_has "-> fetch (1) made ready"; expect_err_has "cpu -> fetch (1): resumes"
 }
 
 t_trace_no_colour_when_piped() {
@@ -286,7 +287,8 @@ t_combined_short_flags() {
 t_demo() { # no URL: a server in the same process, traced
     fetch
     expect_rc 0; expect_out_has "Hello from the demo server"; expect_steps
-    expect_err_has "demo-server"; expect_err_has "meanwhile ran: demo-conn"
+    expect_err_has "demo-server (2)"
+    expect_err_has "thread sleeps in epoll_wait, at most 100.0 ms: the timer of demo-conn (4)"
 }
 
 t_several_urls_in_order() { # the slow one first: later bodies wait for it

@@ -138,8 +138,14 @@ rows_no_url() {
     row "the demo with -s" 0 "out:Hello from the demo server" -- -s
     row "the demo with -v -s --trace" 0 "out:Hello from the demo server" "err:step 7" -- -v -s --trace
     row "the demo with -S" 0 "out:Hello from the demo server" -- -S
-    row "--timeline is not an option yet" 2 "err:unknown option --timeline" -- --timeline "$WORK/t"
-    row "--trace-json is not an option yet" 2 "err:unknown option --trace-json" -- --trace-json "$WORK/t"
+    # (what the files hold: test_fetch_trace.py)
+    row "the demo with --timeline and --trace-json" 0 "out:Hello from the demo server" \
+        "err:step 7" -- --timeline "$WORK/t.svg" --trace-json "$WORK/t.json"
+    row "--timeline into a missing directory" 23 "err:--timeline $WORK/none/t.svg: cannot open" \
+        "out=" -- --timeline "$WORK/none/t.svg"
+    row "--trace-json into a missing directory" 23 \
+        "err:--trace-json $WORK/none/t.json: cannot open" "out=" -- --trace-json "$WORK/none/t.json"
+    row "--timeline needs a value" 2 "err:--timeline needs a value" -- --timeline
 }
 
 rows_globs() {
