@@ -1,5 +1,5 @@
 /* diff_parse.c - bareawait's side of the differential test against llhttp
- * (tests/llhttp/README in the project README's "Parsers against llhttp").
+ * (the project README's "Parsers against llhttp").
  *
  * Reads records from a file (argv[1]) or stdin: one byte 'R' (a stream
  * of responses) or 'Q' (a stream of requests), one flags byte (bit 0: the
@@ -10,9 +10,10 @@
  *
  *   CANONICAL <tab> NOTE
  *
- * CANONICAL lists every message that completed ("S200 V1 K1 H2 name=value
- * ... B5:fnv" for a response, "Qmethod target V1 ..." for a request,
- * names, values and the method and target hex-encoded, values unfolded)
+ * CANONICAL lists every message that completed ("S200 V1.1 K1 H2 name=value
+ * ... B5:fnv" for a response, "Qmethod target V1.1 ..." for a request;
+ * names, values, method and target hex-encoded, values unfolded; K- for
+ * the keep-alive of a HEAD response, which llhttp_parse.js cannot get)
  * then how the stream ended: E:ok (at a message boundary), E:eof (inside
  * a message), E:reject, E:closed (bytes after a message that closes the
  * connection), E:upgrade (a 101).  tests/llhttp/llhttp_parse.js prints

@@ -300,7 +300,7 @@ def gen_stream(r):
         if closes:
             break
     data = "".join(out).encode("latin1")
-    if any(m == "truncate" for m in [mut]) and data:
+    if "truncate" in tags and data:
         data = data[:r.randint(0, len(data) - 1)]
     return kind, 1 if head else 0, data, " ".join(tags)
 
@@ -380,7 +380,7 @@ def explain(rules, kind, data, ba, ll):
 
 
 def run(cmd, path):
-    p = subprocess.run(cmd + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run(cmd + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if p.returncode != 0:
         sys.exit("%s failed (%d): %s" % (cmd[0], p.returncode, p.stderr.decode()[-2000:]))
     return p.stdout.decode("latin1").split("\n")[:-1]
@@ -439,6 +439,9 @@ def main():
             print("%6d %s" % (n, " || ".join(key)))
     for rid in sorted(per_rule):
         print("  %-28s %d" % (rid, per_rule[rid]))
+    held = sum(1 + tags.count(" ") for _k, _f, _d, tags in records if tags != "corpus")
+    print("(each stream is compared as one: %d generated streams hold %d messages,"
+          " %d come from the corpora)" % (a.count, held, len(records) - a.count))
     print("%d messages, %d agree, %d explained, %d unexplained"
           % (len(records), agree, explained, len(unexplained)))
     return 1 if unexplained else 0
