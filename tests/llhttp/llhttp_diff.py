@@ -353,16 +353,25 @@ def messages(line):
 
 def at_parting(ba, ll):
     """What each side said about the first message where they part: "E:ok"
-    if it completed it, and how its stream ended if that was its last
-    message (or it did not complete it), and its note."""
+    if it completed it (and, if both did, "diff=" the first letters of the
+    fields that differ: K keep-alive, B body, H headers...), how its
+    stream ended if that was its last message (or it did not complete
+    it), and its note."""
     a, b = messages(ba), messages(ll)
     i = 0
     while i < len(a) and i < len(b) and a[i] == b[i]:
         i += 1
 
+    diff = ""
+    if i < len(a) and i < len(b):   # both completed it: which fields differ
+        fa, fb = a[i].split(" "), b[i].split(" ")
+        diff = "diff=" + "".join(sorted({x[0] for x, y in zip(fa, fb) if x != y})) + " "
+        if len(fa) != len(fb):
+            diff = "diff=H "
+
     def word(line, msgs):
         canon, _, note = line.partition("\t")
-        said = "E:ok " if len(msgs) > i else ""
+        said = "E:ok " + diff if len(msgs) > i else ""
         if len(msgs) <= i + 1:
             said += canon.rsplit(" ", 1)[-1]
         return said + " " + note
