@@ -246,6 +246,8 @@ static int one_response(reader *r, bool head, headers *hs, text *t, text *note)
 {
     response m;
     int n = wait_head(r, hs, parse_response, &m);
+    if (n == STREAM_END - END_EOF)
+        put(note, "eof@head");
     if (n <= STREAM_END)
         return STREAM_END - n;
     if (n < 0) {
@@ -294,6 +296,8 @@ static int one_request(reader *r, headers *hs, text *t, text *note)
 {
     http_request_head q;
     int n = wait_head(r, hs, parse_request, &q);
+    if (n == STREAM_END - END_EOF)
+        put(note, "eof@head");
     if (n <= STREAM_END)
         return STREAM_END - n;
     if (n < 0) {
