@@ -257,8 +257,9 @@ typedef struct http_chunked {
  * Call in a loop while consumed < len and not done.
  * Returns the bytes consumed (>= 0; > 0 whenever len > 0 and not done), or
  * -1 if the encoding is malformed: no or non-hex size digits, a size over
- * 64 bits, no CRLF after chunk data, an extension over 4096 bytes, or
- * trailers over 65536 bytes.  After -1 the state is unspecified. */
+ * 64 bits, no CRLF after chunk data, an extension over 4096 bytes, a
+ * control byte (but tab) or a bare CR in a trailer line, or trailers over
+ * 65536 bytes.  Trailer lines are otherwise skipped unread.  After -1 the state is unspecified. */
 long http_chunked_feed(http_chunked *c, const char *buf, size_t len,
                        const char **data, size_t *data_len);
 

@@ -28,7 +28,9 @@
  *   CK_DATA_LF        that CR came; its LF must follow
  *   CK_TRAILER_START  start of a line after the last chunk: a trailer line,
  *                     or the blank line that ends the body
- *   CK_TRAILER        inside a trailer line, skipped unread
+ *   CK_TRAILER        inside a trailer line, skipped unread but for its
+ *                     control bytes: tab only, as in a head
+ *   CK_TRAILER_LF     a trailer line's CR came; its LF must follow
  *   CK_FINAL_LF       the final blank line's CR came; its LF must follow
  *   CK_DONE           the body is over; no more bytes are consumed
  *
@@ -36,7 +38,7 @@
  */
 enum {
     CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
-    CK_TRAILER_START, CK_TRAILER, CK_FINAL_LF, CK_DONE
+    CK_TRAILER_START, CK_TRAILER, CK_TRAILER_LF, CK_FINAL_LF, CK_DONE
 };
 
 /* The transitions below return 0 so that a case can end in one of them. */
@@ -80,12 +82,21 @@ static int size_byte(http_chunked *c, unsigned char ch)
     return ch == '\n' ? end_size_line(c) : -1;    /* else "1g", "0x10" */
 }
 
-/* A byte of a trailer line: counted against the limit, otherwise unread. */
+/* A byte of a trailer line: counted against the limit and checked for
+ * control bytes (a NUL or a bare CR in a trailer is as malformed as in a
+ * head: two parsers must not disagree on where a line ends), otherwise
+ * unread. */
 static int trailer_byte(http_chunked *c, unsigned char ch)
 {
     if (++c->trailer_len > TRAILERS_MAX)
         return -1;
-    return ch == '\n' ? enter(c, CK_TRAILER_START) : 0;
+    if (c->state == CK_TRAILER_LF)
+        return ch == '\n' ? enter(c, CK_TRAILER_START) : -1;
+    if (ch == '\r')
+        return enter(c, CK_TRAILER_LF);
+    if (ch == '\n')
+        return enter(c, CK_TRAILER_START);
+    return ba_is_bad_ctl(ch) ? -1 : 0;
 }
 
 /* One framing byte (any state but CK_DATA and CK_DONE).  0, or -1. */
@@ -117,6 +128,7 @@ static int framing_byte(http_chunked *c, unsigned char ch)
         c->state = CK_TRAILER;
         return trailer_byte(c, ch);    /* the first byte of a trailer line */
     case CK_TRAILER:
+    case CK_TRAILER_LF:
         return trailer_byte(c, ch);
     case CK_FINAL_LF:
         return ch == '\n' ? enter(c, CK_DONE) : -1;

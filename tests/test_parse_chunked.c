@@ -26,6 +26,11 @@ static const struct { const char *name, *enc; } bad_chunks[] = {
     { "CR without LF after size", "3\rabc\r\n0\r\n\r\n" },
     { "control char in extension", "3;a\x01" "b\r\nabc\r\n0\r\n\r\n" },
     { "CR without LF at the end", "0\r\n\rX" },
+    /* found by tests/llhttp (llhttp refuses them too) */
+    { "control byte in a trailer", "0\r\nA: \x01\r\n\r\n" },
+    { "DEL in a trailer", "1\r\nx\r\n0\r\nA: b\x7f" "c\r\n\r\n" },
+    { "bare CR in a trailer", "0\r\nA: b\rc\r\n\r\n" },
+    { "CR CR LF ending a trailer", "0\r\nA: b\r\r\n\r\n" },
 };
 
 /* "1;aaa...\r\nx\r\n0\r\n\r\n" with ext_len bytes from the ';' to the
