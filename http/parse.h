@@ -228,13 +228,14 @@ int http_parse_request(const char *buf, size_t len, size_t last_len,
  *     1.0 has no transfer codings, the framing is faulty).
  * keep_alive: HTTP/1.1 unless Connection lists "close"; HTTP/1.0 only if
  * Connection lists "keep-alive" (and not "close"); false after -1 and -2.
- * A chunked body is read with http_chunked_feed (below), whose framing is
- * more lenient than the head's: it takes a bare LF for CR LF.
+ * A chunked body is read with http_chunked_feed (below) with its strict
+ * flag set: CR LF only, nothing but ';' after a chunk size.
  * Returns 0 and fills *out, or -1 (answer 400), or -2 (answer 501). */
 int http_request_framing(const http_request_head *req, http_framing *out);
 
 /* The chunked-body decoder's state.  Zero-initialise it to start
- * ({0} or memset); the fields are private to parse.c. */
+ * ({0} or memset; set strict there too); the other fields are private to
+ * parse_chunked.c. */
 typedef struct http_chunked {
     int state;            /* where in the chunk grammar we are (parse.c
                              lists the states) */
@@ -244,6 +245,11 @@ typedef struct http_chunked {
     size_t ext_len;       /* bytes after the size on the current size line
                              (the chunk extension), at most 4096 */
     size_t trailer_len;   /* bytes of trailer lines so far, at most 65536 */
+    bool strict;          /* the one field a caller sets (before the first
+                             feed): false (zero), the response side's
+                             leniency -- a bare LF taken for CR LF, blanks
+                             allowed after a size; true, a request's rules
+                             (llhttp's): both are malformed */
 } http_chunked;
 
 /* Feeds chunked-encoded bytes buf[0..len).  Every byte given is consumed
@@ -257,7 +263,8 @@ typedef struct http_chunked {
  * Call in a loop while consumed < len and not done.
  * Returns the bytes consumed (>= 0; > 0 whenever len > 0 and not done), or
  * -1 if the encoding is malformed: no or non-hex size digits, a size over
- * 64 bits, no CRLF after chunk data, an extension over 4096 bytes, a
+ * 64 bits, no CRLF after chunk data (strict: a bare LF anywhere, a blank
+ * after a size), an extension over 4096 bytes, a
  * control byte (but tab) or a bare CR in a trailer line, or trailers over
  * 65536 bytes.  Trailer lines are otherwise skipped unread.  After -1 the state is unspecified. */
 long http_chunked_feed(http_chunked *c, const char *buf, size_t len,

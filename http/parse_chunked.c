@@ -34,7 +34,11 @@
  *   CK_FINAL_LF       the final blank line's CR came; its LF must follow
  *   CK_DONE           the body is over; no more bytes are consumed
  *
- * Bare LF is accepted wherever CR LF is expected.
+ * Lenient (the default, for responses, as curl reads them): a bare LF is
+ * accepted wherever CR LF is expected, and blanks may follow the size.
+ * Strict (c->strict, for requests, as llhttp reads them): neither -- a
+ * front end and a back end that disagree on where a chunk ends are how a
+ * request is smuggled past one of them.
  */
 enum {
     CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
@@ -46,6 +50,22 @@ static int enter(http_chunked *c, int state)
 {
     c->state = state;
     return 0;
+}
+
+/* A line ended by LF alone: fine unless strict. */
+static int bare_lf(http_chunked *c, int (*then)(http_chunked *))
+{
+    return c->strict ? -1 : then(c);
+}
+
+static int done(http_chunked *c)
+{
+    return enter(c, CK_DONE);
+}
+
+static int trailer_start(http_chunked *c)
+{
+    return enter(c, CK_TRAILER_START);
 }
 
 /* (c->size is already 0: the chunk's data counted it down.) */
@@ -73,13 +93,13 @@ static int size_byte(http_chunked *c, unsigned char ch)
     }
     if (c->digits == 0)
         return -1;                     /* no size at all */
-    if (ch == ';' || is_ows(ch)) {
+    if (ch == ';' || (is_ows(ch) && !c->strict)) {
         c->ext_len = 1;
         return enter(c, CK_EXT);
     }
     if (ch == '\r')
         return enter(c, CK_SIZE_LF);
-    return ch == '\n' ? end_size_line(c) : -1;    /* else "1g", "0x10" */
+    return ch == '\n' ? bare_lf(c, end_size_line) : -1;    /* else "1g", "0x10" */
 }
 
 /* A byte of a trailer line: counted against the limit and checked for
@@ -95,7 +115,7 @@ static int trailer_byte(http_chunked *c, unsigned char ch)
     if (ch == '\r')
         return enter(c, CK_TRAILER_LF);
     if (ch == '\n')
-        return enter(c, CK_TRAILER_START);
+        return bare_lf(c, trailer_start);
     return ba_is_bad_ctl(ch) ? -1 : 0;
 }
 
@@ -109,7 +129,7 @@ static int framing_byte(http_chunked *c, unsigned char ch)
         if (ch == '\r')
             return enter(c, CK_SIZE_LF);
         if (ch == '\n')
-            return end_size_line(c);
+            return bare_lf(c, end_size_line);
         return ba_is_bad_ctl(ch) || ++c->ext_len > CHUNK_EXT_MAX ? -1 : 0;
     case CK_SIZE_LF:
         return ch == '\n' ? end_size_line(c) : -1;
@@ -117,14 +137,14 @@ static int framing_byte(http_chunked *c, unsigned char ch)
                                           longer than its size */
         if (ch == '\r')
             return enter(c, CK_DATA_LF);
-        return ch == '\n' ? begin_size_line(c) : -1;
+        return ch == '\n' ? bare_lf(c, begin_size_line) : -1;
     case CK_DATA_LF:
         return ch == '\n' ? begin_size_line(c) : -1;
     case CK_TRAILER_START:
         if (ch == '\r')
             return enter(c, CK_FINAL_LF);
         if (ch == '\n')
-            return enter(c, CK_DONE);
+            return bare_lf(c, done);
         c->state = CK_TRAILER;
         return trailer_byte(c, ch);    /* the first byte of a trailer line */
     case CK_TRAILER:

@@ -28,7 +28,8 @@
  *   400  a head the request parser refuses (parse.h lists the rules: bare
  *        LF or CR, obs-fold, space before a colon, no or two Host lines,
  *        Content-Length with Transfer-Encoding, a bad Content-Length, a
- *        Transfer-Encoding not ending in chunked), a bad chunked body
+ *        Transfer-Encoding not ending in chunked), a bad chunked body (a
+ *        bare LF or a blank after a size in its framing included)
  *   408  the head did not arrive within header_timeout_ms (after its
  *        first byte), or the body within body_timeout_ms
  *   413  a body above max_body_bytes (a Content-Length above it is

@@ -74,7 +74,7 @@ static int read_length(ba_srv_conn *c, size_t head_len, size_t len, int64_t dead
 
 static int read_chunked(ba_srv_conn *c, size_t head_len, int64_t deadline, size_t *end)
 {
-    http_chunked ch = {0};
+    http_chunked ch = {.strict = true}; /* a request: no bare LF (parse.h) */
     size_t pos = head_len, got = 0, max = c->srv->opts.max_body_bytes;
     while (!http_chunked_done(&ch)) {
         if (pos == c->have) {          /* used up: read more where it was */

@@ -90,6 +90,40 @@ static void check_bad_chunks(void)
     }
 }
 
+/* ---- the strict rules of a request's chunked body ---- */
+
+/* What the response side takes (a bare LF for CR LF, a blank after the
+ * size) and a server must refuse: where a front end and a back end
+ * disagree on a chunk's end, a request can be smuggled past one of them. */
+static const struct { const char *name, *enc, *body; } lenient_only[] = {
+    { "bare LF after the size", "3\nabc\r\n0\r\n\r\n", "abc" },
+    { "bare LF after the data", "3\r\nabc\n0\r\n\r\n", "abc" },
+    { "bare LF after the last size", "3\r\nabc\r\n0\n\r\n", "abc" },
+    { "bare LF ending the body", "3\r\nabc\r\n0\r\n\n", "abc" },
+    { "bare LF after an extension", "3;a=b\nabc\r\n0\r\n\r\n", "abc" },
+    { "bare LF ending a trailer", "0\r\nA: b\n\r\n", "" },
+    { "a blank after the size", "3 \r\nabc\r\n0\r\n\r\n", "abc" },
+    { "a tab after the size", "3\t;x\r\nabc\r\n0\r\n\r\n", "abc" },
+};
+
+static void check_strict(void)
+{
+    for (size_t i = 0; i < sizeof lenient_only / sizeof lenient_only[0]; i++) {
+        const char *enc = lenient_only[i].enc;
+        char name[96];
+        decode_strict = false;
+        snprintf(name, sizeof name, "lenient: %s", lenient_only[i].name);
+        check_decoding(name, enc, strlen(enc), (long)strlen(enc), lenient_only[i].body);
+        decode_strict = true;
+        snprintf(name, sizeof name, "strict: %s", lenient_only[i].name);
+        check_decoding(name, enc, strlen(enc), -1, "");
+    }
+    /* ...and strict takes what is well-formed. */
+    const char good[] = "3;a=\"b c\"\r\nabc\r\n0\r\nX: y\r\n\r\n";
+    check_decoding("strict: a well-formed body", good, sizeof good - 1, sizeof good - 1, "abc");
+    decode_strict = false;
+}
+
 /* ---- single behaviours ---- */
 
 /* Sizes up to 16 hex digits are fine; nothing is consumed once done. */
@@ -115,6 +149,7 @@ static void check_chunked_edges(void)
 static const check_case tests[] = {
     {"chunked bodies that must be refused, and the limits", check_bad_chunks},
     {"chunk sizes of 16 hex digits, nothing consumed once done", check_chunked_edges},
+    {"strict (a request's body): no bare LF, no blank after a size", check_strict},
 };
 
 int main(void)

@@ -159,8 +159,9 @@ static void put_headers(text *t, const headers *hs)
     }
 }
 
-/* Reads a body framed by f.  GO_ON, END_EOF or END_REJECT. */
-static int read_body(reader *r, const http_framing *f, body *b, text *note)
+/* Reads a body framed by f (a request's chunked framing strictly, as the
+ * server reads it).  GO_ON, END_EOF or END_REJECT. */
+static int read_body(reader *r, const http_framing *f, bool request, body *b, text *note)
 {
     *b = (body){0, 2166136261u};
     if (f->kind == HTTP_BODY_LENGTH) {
@@ -175,7 +176,7 @@ static int read_body(reader *r, const http_framing *f, body *b, text *note)
         body_add(b, r->s + r->pos, r->len - r->pos);
         r->pos = r->len;
     } else if (f->kind == HTTP_BODY_CHUNKED) {
-        http_chunked c = {0};
+        http_chunked c = {.strict = request};
         while (!http_chunked_done(&c)) {
             if (r->pos == r->fed && !fill(r))
                 return END_EOF;
@@ -268,7 +269,7 @@ static int one_response(reader *r, bool head, headers *hs, text *t, text *note)
     if (f.kind == HTTP_BODY_NONE && http_header_find(hs->h, hs->n, "Transfer-Encoding", 0) >= 0)
         put(note, "te-ignored ");
     body b;
-    int end = read_body(r, &f, &b, note);
+    int end = read_body(r, &f, false, &b, note);
     if (end != GO_ON)
         return end;
     /* K- for HEAD: llhttp_parse.js cannot get llhttp's real answer */
@@ -312,7 +313,7 @@ static int one_request(reader *r, headers *hs, text *t, text *note)
         return END_REJECT;
     }
     body b;
-    int end = read_body(r, &f, &b, note);
+    int end = read_body(r, &f, true, &b, note);
     if (end != GO_ON)
         return end;
     put(t, "Q");
