@@ -84,6 +84,8 @@ static void usage(void)
 "  -T, --upload-file FILE   PUT FILE (- is stdin, then one URL only); a URL\n"
 "                           ending in / gets FILE's name; -L sends a regular\n"
 "                           FILE again where a redirect wants it\n"
+"  -r, --range RANGE        Range: bytes=RANGE (0-99, 100-, -50); the answer\n"
+"                           is written as it comes (206, or a whole 200)\n"
 "      --url URL            one more URL\n"
 "Connections:\n"
 "  -L, --location           follow redirects\n"
