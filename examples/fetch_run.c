@@ -219,7 +219,10 @@ static void try_once(fetch_job *j)
     fetch_trace_awaiting(j, run->n_jobs);
     http_response *resp = NULL;
     errno = 0;
-    j->err = http_send(run->client, &req, &resp);
+    /* A space in a URL of the command line is refused, as curl refuses
+     * it (exit 3): likely a quoting slip.  The client would encode it, as
+     * it encodes (like curl) the spaces of a redirect's Location. */
+    j->err = strchr(j->url, ' ') ? HTTP_E_URL : http_send(run->client, &req, &resp);
     j->err_errno = errno;
     j->t.end_ns = coro_now();
     if (run->o->verbose) { /* a hop not followed (too many redirects...) */
