@@ -24,6 +24,7 @@ import re
 import shlex
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,12 @@ FIXED = {
     "/303": head("303 See Other", ["Location: /echo"], b"see other\n"),
     "/307": head("307 Temporary Redirect", ["Location: /echo"], b"temporary\n"),
     "/301": head("301 Moved Permanently", ["Location: /echo"], b"moved\n"),
+    "/302": head("302 Found", ["Location: /echo"], b"found\n"),
+    "/a/b/rel": head("302 Found", ["Location: ../p/up"], b"relative\n"),
+    "/elsewhere": head("302 Found", ["Location: http://127.0.0.1:%(rport)d/x"], b"away\n"),
+    "/continue": (b"HTTP/1.1 100 Continue\r\n\r\n" + head("200 OK", [], b"after 100\n")),
+    "/noreason": b"HTTP/1.1 200\r\nContent-Length: 3\r\n\r\nok\n",
+    "/dupcl": (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "close"),
     "/abs": head("302 Found", ["Location: http://127.0.0.1:%(port)d/cl"], b"abs\n"),
 }
 
@@ -96,6 +103,8 @@ def answer(method, path, head_bytes, body):
                     m.group(1).decode(), m.group(2).decode())],
                     full[int(m.group(1)):int(m.group(2)) + 1]) if m else
                head("200 OK", [], full))
+    elif route in ("/slowbody", "/reset"):
+        return route == "/slowbody" and b"slow" or b"reset", "special"
     elif route == "/slow":
         time.sleep(3)
         out = head("200 OK", [], b"slow\n")
@@ -103,7 +112,7 @@ def answer(method, path, head_bytes, body):
         out = FIXED.get(route, head("404 Not Found", [], b"no route\n"))
     close = isinstance(out, tuple)
     data = out[0] if close else out
-    data = data.replace(b"%(port)d", str(PORT).encode())
+    data = data.replace(b"%(port)d", str(PORT).encode()).replace(b"%(rport)d", str(RPORT).encode())
     if method == "HEAD" and not close:
         data = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
     return data, close
@@ -146,6 +155,18 @@ def read_request(sock, buf):
     return method, target, raw, body, buf
 
 
+def special(sock, what):
+    """/slowbody: half the body, then 3 s of silence (-m during the body);
+    /reset: half the body, then RST (SO_LINGER 0)."""
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nfirst half\n")
+    if what == b"slow":
+        time.sleep(3)
+        sock.sendall(b"second...\n")
+    else:
+        time.sleep(0.1)  # the first half is read before the RST
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 def serve_conn(sock):
     buf = b""
     try:
@@ -155,6 +176,8 @@ def serve_conn(sock):
                 return
             method, target, raw, body, buf = got
             data, close = answer(method, target, raw, body)
+            if close == "special":
+                return special(sock, data)
             sock.sendall(data)
             if close:
                 return
@@ -178,10 +201,24 @@ def start_server():
     threading.Thread(target=loop, daemon=True).start()
     refused = socket.socket()  # bound, never listening: connect gets RST
     refused.bind(("127.0.0.1", 0))
-    return refused
+    global RPORT
+    RPORT = refused.getsockname()[1]
+    # Listening with a full accept queue: a new connect's SYN is dropped,
+    # so it hangs until its timeout (the --connect-timeout rows).
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    fillers = []
+    for _ in range(3):
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(hole.getsockname())
+        fillers.append(f)
+    return refused, hole, fillers
 
 
 PORT = 0
+RPORT = 0  # the refused port
 
 
 # ---- the cases ----
@@ -216,6 +253,12 @@ ROWS = [
     row("-i chunked", "-sS -i {B}/chunked", err=""),
     row("-i 204", "-sS -i {B}/204", err=""),
     row("-I", "-sS -I {B}/cl", err=""),
+    row("-I close-delimited", "-sS -I {B}/close", err=""),
+    row("-I 204", "-sS -I {B}/204", err=""),
+    row("-I 304", "-sS -I {B}/304", err=""),
+    row("-i -o", "-sS -i -o got {B}/cl", err=""),
+    row("-i -f 404", "-sS -i -f {B}/404", err=r"404"),
+    row("--fail-with-body -o", "-sS --fail-with-body -o got {B}/404", err=r"404"),
     row("-I chunked", "-sS -I {B}/chunked", err=""),
     row("-I 404", "-sS -I {B}/404", err=""),
     row("-X HEAD is not -I", "-sS -X HEAD -m 2 {B}/cl", cmp="", fetch_rc=0),
@@ -244,6 +287,15 @@ ROWS = [
     # redirects
     row("302 without -L", "-sS {B}/r/1", err=""),
     row("-L chain", "-sS -L {B}/r/3", err=""),
+    row("-L relative ../", "-sS -L {B}/a/b/rel", err=""),
+    row("-L -I chain", "-sS -L -I {B}/r/2", err=""),
+    row("-L -f to 404", "-sS -L -f '{B}/r/1' {B}/404", err=r"404"),
+    row("-L 302 POST -> GET", "-sS -L -d x=1 {B}/302", norm="echo", err=""),
+    row("--max-redirs -1", "-sS -L --max-redirs -1 {B}/r/5", err=""),
+    row("-L through -x", "-sS -L -x 127.0.0.1:{PORT} http://example.invalid/r/2", err=""),
+    row("-L -T 307", "-sS -L -T {I}/lines {B}/307", norm="echo", err=""),
+    row("-O after -L", "-sS -L -O {B}/r/1", err=""),
+    row("-O with a query", "-sS -O '{B}/file.txt?x=1'", err=""),
     row("-L -i chain", "-sS -L -i {B}/r/2", err=""),
     row("-L absolute Location", "-sS -L {B}/abs", err=""),
     row("--max-redirs ok", "-sS -L --max-redirs 3 {B}/r/3", err=""),
@@ -263,6 +315,14 @@ ROWS = [
     row("-w %% and escapes", "-sS -o /dev/null -w '100%%\\t%{http_code}\\n' {B}/cl"),
     row("-w filename_effective", "-sS -o f.out -w '%{filename_effective}\\n' {B}/cl"),
     row("-w size_header", "-sS -o /dev/null -w '%{size_header}\\n' {B}/hdr"),
+    row("-w on 204", "-sS -w '%{http_code} %{size_download}\n' {B}/204"),
+    row("-w chunked size", "-sS -o /dev/null -w '%{size_download}\n' {B}/chunked"),
+    row("-w close size", "-sS -o /dev/null -w '%{size_download}\n' {B}/close"),
+    row("-w -f 404", "-sS -f -w '%{http_code}\n' {B}/404", err=r"404"),
+    row("-w two URLs", "-sS -o /dev/null -o /dev/null -w '%{urlnum} %{http_code}\n' {B}/cl {B}/404"),
+    row("-w size_upload", "-sS -o /dev/null -w '%{size_upload}\n' -d abcdef {B}/echo"),
+    row("-w %{stderr}", "-sS -o /dev/null -w '%{stderr}to err\n' {B}/cl", err=r"^to err\n$"),
+    row("-w response_code", "-sS -o /dev/null -w '%{response_code}\n' {B}/404"),
     row("-w @file", "-sS -o /dev/null -w @{I}/fmt {B}/cl"),
     # the request
     row("-d", "-sS -d a=1 -d b=2 {B}/echo", norm="echo", err=""),
@@ -271,6 +331,12 @@ ROWS = [
     row("--data-raw @", "-sS --data-raw @x {B}/echo", norm="echo", err=""),
     row("-d @- stdin", "-sS -d @- {B}/echo", norm="echo", stdin=b"from\nstdin\n", err=""),
     row("-X PUT -d", "-sS -X PUT -d a {B}/echo", norm="echo", err=""),
+    row("-X GET -d", "-sS -X GET -d abc {B}/echo", norm="echo", err=""),
+    row("-d ''", "-sS -d '' {B}/echo", norm="echo", err=""),
+    row("-d @file -d", "-sS -d @{I}/lines -d more {B}/echo", norm="echo", err=""),
+    row("-A ''", "-sS -A '' {B}/echo", norm="echo", err=""),
+    row("-H twice", "-sS -H 'X-A: 1' -H 'X-A: 2' {B}/echo", norm="echo", err=""),
+    row("-H replaces Accept", "-sS -H 'Accept: text/plain' {B}/echo", norm="echo", err=""),
     row("-X DELETE", "-sS -X DELETE {B}/echo", norm="echo", err=""),
     row("-T file", "-sS -T {I}/lines {B}/echo", norm="echo", err=""),
     row("-T file to dir/", "-sS -T {I}/lines {B}/echo/", norm="echo", err=""),
@@ -302,6 +368,10 @@ ROWS = [
     # connections: timeouts, proxy
     row("-m", "-sS -m 0.5 {B}/slow", err=r"time"),
     row("--max-time", "-sS --max-time 0.5 {B}/slow", err=r"time"),
+    row("--connect-timeout", "-sS --connect-timeout 0.5 {H}/", err=r"time"),
+    row("-m while connecting", "-sS -m 0.5 {H}/", err=r"time"),
+    row("-m during the body", "-sS -m 1 {B}/slowbody", err=r"time"),
+    row("reset during the body", "-sS {B}/reset", err=r"reset|recv"),
     row("--connect-timeout ok", "-sS --connect-timeout 5 {B}/cl", err=""),
     row("-x proxy", "-sS -x 127.0.0.1:{PORT} http://example.invalid/echo", norm="echo", err=""),
     row("-x http:// proxy", "-sS -x http://127.0.0.1:{PORT} http://example.invalid/cl", err=""),
@@ -328,7 +398,23 @@ ROWS = [
     row("no URL", "-sS -L", err=r"no URL"),
     row("-d @missing", "-sS -d @{I}/missing {B}/echo", cmp="", fetch_rc=26, err=r"missing"),
     row("-T missing", "-sS -T {I}/missing {B}/echo", err=r"missing"),
+    row("empty URL", "-sS ''", cmp="", fetch_rc=2, err=r"URL"),
+    row("-u without password", "-sS -u user {B}/echo", cmp="", fetch_rc=2, err=r"password"),
+    row("-e ;auto", "-sS -e 'http://x/;auto' {B}/cl", cmp="", fetch_rc=2, err=r"auto"),
+    row("-H Content-Length", "-sS -H 'Content-Length: 3' -d abc {B}/echo", cmp="", fetch_rc=2, err=r"Content-Length"),
+    row("space in URL", "-sS 'http://127.0.0.1:{PORT}/a b'", err=r"URL|malformed"),
+    row("no host", "-sS http:///x", cmp="", fetch_rc=3, err=r"host"),
+    row("-L to a refused port", "-sS -L {B}/elsewhere", err=CONNECT_ERR),
+    row("1xx before the answer", "-sS {B}/continue", err=""),
+    row("-i 1xx before the answer", "-sS -i {B}/continue", cmp="", fetch_rc=0, err=""),
+    row("no reason phrase", "-sS -i {B}/noreason", err=""),
+    row("-v no reason phrase", "-sS -v {B}/noreason", cmp="rc out verbose"),
+    row("two Content-Lengths", "-sS {B}/dupcl", cmp="", fetch_rc=8, err=r"."),
+    row("space in a glob", "-sS '{B}/p/{a b,c}'", cmp="out", err=r"URL|malformed"),
     # unsupported options: usage errors on purpose (README)
+    row("-G", "-sS -G -d a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-G"),
+    row("-F", "-sS -F a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-F"),
+    row("-b", "-sS -b a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-b"),
     row("--compressed", "-sS --compressed {B}/gzip", cmp="", fetch_rc=2, err=r"compressed"),
     row("-r 206", "-sS -r 2-5 {B}/range", err=""),
     row("-r -i 206", "-sS -i -r 0-3 {B}/range", err=""),
@@ -440,11 +526,11 @@ def main():
         print("SKIP: curl is not installed (apt-get install curl)")
         return 77
     fetch = shlex.split(os.environ.get("FETCH_WRAP", "")) + [os.path.abspath(sys.argv[1])]
-    refused = start_server()
+    refused, hole, fillers = start_server()
     inputs = tempfile.mkdtemp(prefix="vs_curl_in_")
     setup_inputs(inputs)
     names = dict(B="http://127.0.0.1:%d" % PORT, PORT=PORT, I=inputs,
-                 RPORT=refused.getsockname()[1],
+                 RPORT=RPORT, H="http://127.0.0.1:%d" % hole.getsockname()[1],
                  R="http://127.0.0.1:%d" % refused.getsockname()[1])
     only = os.environ.get("VS_CURL_ONLY")
 
