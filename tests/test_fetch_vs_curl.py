@@ -78,6 +78,16 @@ FIXED = {
     "/continue": (b"HTTP/1.1 100 Continue\r\n\r\n" + head("200 OK", [], b"after 100\n")),
     "/noreason": b"HTTP/1.1 200\r\nContent-Length: 3\r\n\r\nok\n",
     "/dupcl": (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "close"),
+    "/chunked-ext": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5;name=value\r\nhello\r\n1\r\n\n\r\n0\r\nX-Trailer: t\r\n\r\n"),
+    "/cl-and-chunked": (b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"3\r\nte\n\r\n0\r\n\r\n", "close"),
+    "/te-gzip": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                 + b"%x\r\n" % len(GZ) + GZ + b"\r\n0\r\n\r\n", "close"),
+    "/304-cl": b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+    "/503": head("503 Service Unavailable", [], b"busy\n"),
+    "/bigheader": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"x" * 200000 + b"\r\nContent-Length: 3\r\n\r\nok\n", "close"),
+    "/status-abc": (b"HTTP/1.1 abc Nope\r\nContent-Length: 3\r\n\r\nok\n", "close"),
     "/abs": head("302 Found", ["Location: http://127.0.0.1:%(port)d/cl"], b"abs\n"),
 }
 
@@ -194,11 +204,20 @@ def start_server():
     lsock.listen(64)
     PORT = lsock.getsockname()[1]
 
-    def loop():
+    def loop(ls):
         while True:
-            s, _ = lsock.accept()
+            s, _ = ls.accept()
             threading.Thread(target=serve_conn, args=(s,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
+    threading.Thread(target=loop, args=(lsock,), daemon=True).start()
+    global PORT6
+    try:  # the same routes on ::1, where the machine has it
+        l6 = socket.socket(socket.AF_INET6)
+        l6.bind(("::1", PORT))
+        l6.listen(64)
+        PORT6 = PORT
+        threading.Thread(target=loop, args=(l6,), daemon=True).start()
+    except OSError:
+        PORT6 = 0
     refused = socket.socket()  # bound, never listening: connect gets RST
     refused.bind(("127.0.0.1", 0))
     global RPORT
@@ -218,6 +237,7 @@ def start_server():
 
 
 PORT = 0
+PORT6 = 0  # PORT on ::1 too, or 0
 RPORT = 0  # the refused port
 
 
@@ -232,7 +252,8 @@ RPORT = 0  # the refused port
 # norm: "echo" to compare a request echoed back with the User-Agent and
 #   the header order set aside (the two clients' defaults differ).
 # fetch_rc: a deliberate difference: fetch's exit code, documented in the
-#   README; only it and err are checked then.
+#   README; only it and err (on fetch's side) are checked then, and
+# fetch_out: fetch's stdout, where the row gives it.
 
 
 def row(name, args, cmp="rc out files", err=None, **extra):
@@ -244,6 +265,18 @@ ROWS = [
     # bodies of every framing, and the heads with -i / -I
     row("content-length", "-sS {B}/cl", err=""),
     row("chunked", "-sS {B}/chunked", err=""),
+    row("chunk extension and trailer", "-sS {B}/chunked-ext", err=""),
+    row("-i chunk trailer", "-sS -i {B}/chunked-ext", cmp="", fetch_rc=0, err="",
+        fetch_out=b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nhello\n"),
+    row("Content-Length and chunked", "-sS {B}/cl-and-chunked", err=""),
+    row("304 with Content-Length", "-sS -i {B}/304-cl", err=""),
+    row("Transfer-Encoding gzip", "-sS {B}/te-gzip", cmp="", fetch_rc=61, err=r"Transfer-Encoding"),
+    row("a 200 KB header line", "-sS {B}/bigheader", cmp="", fetch_rc=8, err=r"too large"),
+    row("status not digits", "-sS {B}/status-abc", cmp="", fetch_rc=8, err=r"."),
+    row("IPv6 loopback", "-sS -g 'http://[::1]:{PORT6}/cl'", ipv6=True, err=""),
+    row("IPv6 refused", "-sS -g 'http://[::1]:{RPORT6}/'", ipv6=True, err=CONNECT_ERR),
+    row("fragment not sent", "-sS '{B}/echo#frag'", norm="echo", err=""),
+    row("HTTP:// upper case", "-sS HTTP://127.0.0.1:{PORT}/cl", err=""),
     row("close-delimited", "-sS {B}/close", err=""),
     row("http/1.0", "-sS {B}/http10", err=""),
     row("empty body", "-sS {B}/zero", err=""),
@@ -261,7 +294,7 @@ ROWS = [
     row("--fail-with-body -o", "-sS --fail-with-body -o got {B}/404", err=r"404"),
     row("-I chunked", "-sS -I {B}/chunked", err=""),
     row("-I 404", "-sS -I {B}/404", err=""),
-    row("-X HEAD is not -I", "-sS -X HEAD -m 2 {B}/cl", cmp="", fetch_rc=0),
+    row("-X HEAD is not -I", "-sS -X HEAD -m 2 {B}/cl", cmp="", fetch_rc=0, err="", fetch_out=b""),
     row("big body", "-sS {B}/big", err=""),
     row("404 without -f", "-sS {B}/404", err=""),
     # output files
@@ -277,6 +310,11 @@ ROWS = [
     row("-f 404", "-sS -f {B}/404", err=r"404"),
     row("-f 500", "-sS -f {B}/500", err=r"500"),
     row("-f 200", "-sS -f {B}/cl", err=""),
+    row("-f -o 404", "-sS -f -o got {B}/404", err=r"404"),
+    row("refused -o", "-sS -o got {R}/", err=CONNECT_ERR),
+    row("truncated -o", "-sS -o got {B}/truncated", err=r"."),
+    row("--retry 1 on 503", "-sS --retry 1 {B}/503", cmp="", fetch_rc=0, err="", fetch_out=b"busy\n"),
+    row("-sSfL bundle", "-sSfL {B}/r/2", err=""),
     row("--fail-with-body", "-sS --fail-with-body {B}/404", err=r"404"),
     row("-s hides errors in curl only", "-s {R}/", cmp="rc out files"),
     row("-v heads", "-sS -v -d a=1 {B}/cl", cmp="rc out verbose"),
@@ -347,6 +385,11 @@ ROWS = [
     row("-H replace Host", "-sS -H 'Host: example' {B}/echo", norm="echo", err=""),
     row("-u", "-sS -u user:pw {B}/echo", norm="echo", err=""),
     row("user in URL", "-sS http://us:pa@127.0.0.1:{PORT}/echo", norm="echo", err=""),
+    row("-H 'Host:' drops it", "-sS -H 'Host:' {B}/echo", norm="echo", err=""),
+    row("-u and user in URL", "-sS -u a:b http://c:d@127.0.0.1:{PORT}/echo", norm="echo", err=""),
+    row("-v -u", "-sS -v -u user:pw {B}/cl", cmp="rc out verbose"),
+    row("-L -e -A", "-sS -L -e http://from/ -A ag '{B}/r/1'", cmp="rc out"),
+    row("-L keeps -e", "-sS -L -e http://from/ {B}/303", norm="echo", err=""),
     row("-A", "-sS -A 'agent/1' {B}/echo", norm="echo", err=""),
     row("-e", "-sS -e http://from.example/ {B}/echo", norm="echo", err=""),
     row("query string", "-sS '{B}/echo?a=1&b=2'", norm="echo", err=""),
@@ -394,6 +437,13 @@ ROWS = [
     row("bad flag", "--no-such-flag {B}/cl", err=r"no-such-flag"),
     row("missing value", "-sS {B}/cl -o", err=r"-o|no URL"),
     row("missing value last", "-sS {B}/cl --max-time", err=r"max-time"),
+    row("-m 0 is no limit", "-sS -m 0 {B}/cl", err=""),
+    row("--connect-timeout 0", "-sS --connect-timeout 0 {B}/cl", err=""),
+    row("-m negative", "-sS -m -1 {B}/cl", err=r"."),
+    row("--max-redirs abc", "-sS -L --max-redirs abc {B}/cl", err=r"."),
+    row("--opt=value", "-sS --max-time=5 {B}/cl", err=r"max-time"),
+    row("-- then a URL", "-sS -- {B}/cl", err=""),
+    row("-w unknown variable", "-sS -o /dev/null -w '[%{nope}]\n' {B}/cl", cmp="rc out"),
     row("bad -m value", "-sS -m abc {B}/cl", err=r"."),
     row("no URL", "-sS -L", err=r"no URL"),
     row("-d @missing", "-sS -d @{I}/missing {B}/echo", cmp="", fetch_rc=26, err=r"missing"),
@@ -406,7 +456,8 @@ ROWS = [
     row("no host", "-sS http:///x", cmp="", fetch_rc=3, err=r"host"),
     row("-L to a refused port", "-sS -L {B}/elsewhere", err=CONNECT_ERR),
     row("1xx before the answer", "-sS {B}/continue", err=""),
-    row("-i 1xx before the answer", "-sS -i {B}/continue", cmp="", fetch_rc=0, err=""),
+    row("-i 1xx before the answer", "-sS -i {B}/continue", cmp="", fetch_rc=0, err="",
+        fetch_out=b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nafter 100\n"),
     row("no reason phrase", "-sS -i {B}/noreason", err=""),
     row("-v no reason phrase", "-sS -v {B}/noreason", cmp="rc out verbose"),
     row("two Content-Lengths", "-sS {B}/dupcl", cmp="", fetch_rc=8, err=r"."),
@@ -491,6 +542,8 @@ def compare(r, c, f):
     if "fetch_rc" in r or "rc" in r["cmp"]:
         if f["rc"] != want_rc:
             bad.append("exit code: curl %s, fetch %s (want %s)" % (c["rc"], f["rc"], want_rc))
+    if "fetch_out" in r and f["out"] != r["fetch_out"]:
+        bad.append("fetch's stdout is not %r" % r["fetch_out"])
     if "out" in r["cmp"]:
         co, fo = c["out"], f["out"]
         if r.get("norm") == "echo":
@@ -502,12 +555,13 @@ def compare(r, c, f):
             norm_verbose(c["err"]), norm_verbose(f["err"])))
     if "files" in r["cmp"] and c["files"] != f["files"]:
         bad.append("files differ")
+    # A deliberate difference: only fetch's stderr is checked.
+    sides = (("fetch", f),) if "fetch_rc" in r else (("curl", c), ("fetch", f))
     if r["err"] == "":
-        if c["err"] or f["err"]:
-            bad.append("stderr should be empty on both")
+        for side, res in sides:
+            if res["err"]:
+                bad.append("%s's stderr should be empty" % side)
     elif r["err"] is not None:
-        # A deliberate difference: only fetch's message is checked.
-        sides = (("fetch", f),) if "fetch_rc" in r else (("curl", c), ("fetch", f))
         for side, res in sides:
             if not re.search(r["err"], res["err"].decode("latin-1"), re.I):
                 bad.append("%s's stderr does not match /%s/" % (side, r["err"]))
@@ -520,6 +574,17 @@ def show(side, res):
             % (side, res["rc"], res["out"][:400], res["err"][:400], files))
 
 
+def refused6():
+    """A port on ::1 that refuses (bound, not listening), or 1."""
+    global REFUSED6
+    try:
+        REFUSED6 = socket.socket(socket.AF_INET6)
+        REFUSED6.bind(("::1", 0))
+        return REFUSED6.getsockname()[1]
+    except OSError:
+        return 1
+
+
 def main():
     curl = shutil.which("curl")
     if curl is None:
@@ -530,14 +595,15 @@ def main():
     inputs = tempfile.mkdtemp(prefix="vs_curl_in_")
     setup_inputs(inputs)
     names = dict(B="http://127.0.0.1:%d" % PORT, PORT=PORT, I=inputs,
-                 RPORT=RPORT, H="http://127.0.0.1:%d" % hole.getsockname()[1],
+                 RPORT=RPORT, PORT6=PORT6, RPORT6=refused6(), H="http://127.0.0.1:%d" % hole.getsockname()[1],
                  R="http://127.0.0.1:%d" % refused.getsockname()[1])
     only = os.environ.get("VS_CURL_ONLY")
 
     def one(r):
         return r, run_side([curl, "-q"], r, names), run_side(fetch, r, names)
 
-    rows = [r for r in ROWS if not only or re.search(only, r["name"])]
+    rows = [r for r in ROWS if (not only or re.search(only, r["name"]))
+            and (PORT6 or not r.get("ipv6"))]
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
         for r, c, f in pool.map(one, rows):
