@@ -466,6 +466,8 @@ ROWS = [
     row("-G", "-sS -G -d a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-G"),
     row("-F", "-sS -F a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-F"),
     row("-b", "-sS -b a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-b"),
+    row("-c", "-sS -c jar {B}/cl", cmp="", fetch_rc=2, err=r"-c"),
+    row("-k", "-sS -k {B}/cl", cmp="", fetch_rc=2, err=r"-k"),
     row("--compressed", "-sS --compressed {B}/gzip", cmp="", fetch_rc=2, err=r"compressed"),
     row("-r 206", "-sS -r 2-5 {B}/range", err=""),
     row("-r -i 206", "-sS -i -r 0-3 {B}/range", err=""),
