@@ -431,9 +431,17 @@ ROWS = [
     row("--noproxy", "-sS -x {R} --noproxy 127.0.0.1 {B}/cl", err=""),
     row("http_proxy env", "-sS http://example.invalid/cl", env={"http_proxy": "127.0.0.1:{PORT}"}, err=""),
     row("no_proxy env", "-sS {B}/cl", env={"http_proxy": "{R}", "no_proxy": "127.0.0.1"}, err=""),
+    row("unresolved proxy", "-sS -x nonexistent.invalid:8080 http://example.invalid/cl", err=r"resolve"),
+    row("bad proxy URL", "-sS -x http:// http://example.invalid/cl", err=r"proxy"),
+    row("--noproxy *", "-sS -x {R} --noproxy '*' {B}/cl", err=""),
+    row("no_proxy=* env", "-sS {B}/cl", env={"http_proxy": "{R}", "no_proxy": "*"}, err=""),
+    row("HTTP_PROXY ignored (httpoxy)", "-sS {B}/cl", env={"HTTP_PROXY": "{R}"}, err=""),
+    row("all_proxy env", "-sS http://example.invalid/cl", env={"all_proxy": "127.0.0.1:{PORT}"}, err=""),
+    row("-x '' is no proxy", "-sS -x '' {B}/cl", env={"http_proxy": "{R}"}, err=""),
     row("refused proxy", "-sS -x {R} http://example.invalid/cl", err=CONNECT_ERR),
     # errors
     row("refused", "-sS {R}/", err=CONNECT_ERR),
+    row("stdout closed", "-sS {B}/big", broken_pipe=True, err=r"writ"),
     row("unknown host", "-sS http://nonexistent.invalid/", err=r"resolve.*nonexistent\.invalid|nonexistent\.invalid.*resolve"),
     row("garbage answer", "-sS {B}/garbage", cmp="out", fetch_rc=8, err=r"."),
     row("truncated body", "-sS {B}/truncated", err=r"(18|short|less|remaining)"),
@@ -512,12 +520,19 @@ def run_side(prog, r, names):
            if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
     env["HOME"] = cwd  # no ~/.curlrc
     env.update({k: fill(v, names) for k, v in r.get("env", {}).items()})
+    stdout, out_end = subprocess.PIPE, None
+    if r.get("broken_pipe"):  # a pipe nobody reads: writes get EPIPE
+        read_end, out_end = os.pipe()
+        os.close(read_end)
+        stdout = out_end
     try:
         p = subprocess.run(argv, cwd=cwd, env=env, input=r.get("stdin", b""),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
-        rc, out, err = p.returncode, p.stdout, p.stderr
+                           stdout=stdout, stderr=subprocess.PIPE, timeout=20)
+        rc, out, err = p.returncode, p.stdout or b"", p.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = "timeout", e.stdout or b"", e.stderr or b""
+    if out_end is not None:
+        os.close(out_end)
     files = {}
     for dirpath, _, names_ in os.walk(cwd):
         for n in names_:
