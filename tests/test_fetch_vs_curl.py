@@ -497,6 +497,13 @@ ROWS = [
     row("-v no reason phrase", "-sS -v {B}/noreason", cmp="rc out verbose"),
     row("two Content-Lengths", "-sS {B}/dupcl", cmp="", fetch_rc=8, err=r"."),
     row("space in a glob", "-sS '{B}/p/{a b,c}'", cmp="out", err=r"URL|malformed"),
+    row("-d with -T", "-sS -d a -T {I}/lines {B}/echo", err=None),
+    row("-I with -d", "-sS -I -d a {B}/echo", err=None),
+    row("-H without a colon", "-sS -H foo {B}/echo", cmp="", fetch_rc=2, err=r"-H"),
+    row("-X ''", "-sS -X '' {B}/echo", cmp="", fetch_rc=2, err=r"-X"),
+    row("--parallel-max 0", "-sS --parallel-max 0 {B}/cl", cmp="", fetch_rc=2, err=r"parallel-max"),
+    row("--max-redirs -2", "-sS --max-redirs -2 {B}/cl", err=r"max-redirs"),
+    row("--retry -1", "-sS --retry -1 {B}/cl", err=r"retry"),
     # unsupported options: usage errors on purpose (README)
     row("-G", "-sS -G -d a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-G"),
     row("-F", "-sS -F a=1 {B}/echo", cmp="", fetch_rc=2, err=r"-F"),
