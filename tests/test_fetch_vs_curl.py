@@ -14,7 +14,8 @@ listed in the README ("Where fetch differs from curl").
 
 Exit 0 when every row agrees, 1 otherwise (both sides printed), 77 when
 curl is not installed.  FETCH_WRAP="valgrind --error-exitcode=99 -q" runs
-fetch under a wrapper.  Loopback only; "nonexistent.invalid" is never
+fetch under a wrapper (with VS_CURL_TIMEOUT=120, and VS_CURL_ONLY=REGEX
+to run only the rows whose name matches).  Loopback only; "nonexistent.invalid" is never
 resolved by anyone (RFC 6761: .invalid names do not exist).
 """
 import concurrent.futures
@@ -123,7 +124,7 @@ def answer(method, path, head_bytes, body):
     elif route in ("/slowbody", "/reset"):
         return route == "/slowbody" and b"slow" or b"reset", "special"
     elif route == "/slow":
-        time.sleep(3)
+        time.sleep(6)  # past every -m of the rows
         out = head("200 OK", [], b"slow\n")
     else:
         out = FIXED.get(route, head("404 Not Found", [], b"no route\n"))
@@ -173,11 +174,11 @@ def read_request(sock, buf):
 
 
 def special(sock, what):
-    """/slowbody: half the body, then 3 s of silence (-m during the body);
+    """/slowbody: half the body, then 6 s of silence (-m during the body);
     /reset: half the body, then RST (SO_LINGER 0)."""
     sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nfirst half\n")
     if what == b"slow":
-        time.sleep(3)
+        time.sleep(6)
         sock.sendall(b"second...\n")
     else:
         time.sleep(0.1)  # the first half is read before the RST
@@ -243,6 +244,8 @@ def start_server():
     return refused, hole, fillers
 
 
+# One command's limit in seconds; VS_CURL_TIMEOUT=120 under valgrind.
+TIMEOUT = float(os.environ.get("VS_CURL_TIMEOUT", "20"))
 PORT = 0
 PORT6 = 0  # PORT on ::1 too, or 0
 RPORT = 0  # the refused port
@@ -440,7 +443,7 @@ ROWS = [
     row("--max-time", "-sS --max-time 0.5 {B}/slow", err=r"time"),
     row("--connect-timeout", "-sS --connect-timeout 0.5 {H}/", err=r"time"),
     row("-m while connecting", "-sS -m 0.5 {H}/", err=r"time"),
-    row("-m during the body", "-sS -m 1 {B}/slowbody", err=r"time"),
+    row("-m during the body", "-sS -m 2 {B}/slowbody", err=r"time"),
     row("reset during the body", "-sS {B}/reset", err=r"reset|recv"),
     row("--connect-timeout ok", "-sS --connect-timeout 5 {B}/cl", err=""),
     row("-x proxy", "-sS -x 127.0.0.1:{PORT} http://example.invalid/echo", norm="echo", err=""),
@@ -551,7 +554,7 @@ def run_side(prog, r, names):
         stdout = out_end
     try:
         p = subprocess.run(argv, cwd=cwd, env=env, input=r.get("stdin", b""),
-                           stdout=stdout, stderr=subprocess.PIPE, timeout=20)
+                           stdout=stdout, stderr=subprocess.PIPE, timeout=TIMEOUT)
         rc, out, err = p.returncode, p.stdout or b"", p.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = "timeout", e.stdout or b"", e.stderr or b""
@@ -665,7 +668,7 @@ def main():
     rows = [r for r in ROWS if (not only or re.search(only, r["name"]))
             and (PORT6 or not r.get("ipv6"))]
     failed = 0
-    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         for r, c, f in pool.map(one, rows):
             bad = compare(r, c, f)
             if bad:
