@@ -328,9 +328,15 @@ int report_write_out(fetch_job *j)
 {
     char why[640];
     report_reason(j, why, sizeof why);
+    /* %{url_effective} is the URL as requested, as curl shows it: "/" for
+     * an empty path, dot segments resolved (the redirects' last_url is
+     * already in that form).  A URL that does not normalize is shown as
+     * given. */
+    int code;
+    char *effective = j->last_url ? NULL : http_url_normalize(j->url, &code);
     fetch_writeout v = {
         .http_code = j->status,
-        .url_effective = j->last_url ? j->last_url : j->url,
+        .url_effective = j->last_url ? j->last_url : effective ? effective : j->url,
         .size_download = j->received,
         .size_header = j->head_bytes,
         .num_redirects = j->redirects,
@@ -356,6 +362,7 @@ int report_write_out(fetch_job *j)
         .headers = j->fields,
     };
     int rc = fetch_write_out(j->run->o->write_out, &v, stdout);
+    free(effective);
     /* Bodies go out with write(2): stdio's buffer must be empty before
      * the next one. */
     if (fflush(stdout) == EOF)
