@@ -140,7 +140,7 @@ int output_bytes(fetch_job *j, const char *data, size_t len)
 
 size_t output_head_size(const http_response *r)
 {
-    size_t size = strlen("HTTP/1.1 000 \r\n\r\n") + strlen(r->reason);
+    size_t size = strlen("HTTP/1.1 000\r\n\r\n") + (r->reason[0] ? 1 + strlen(r->reason) : 0);
     for (size_t i = 0; i < r->n_headers; i++)
         size += strlen(r->headers[i].name) + strlen(r->headers[i].value) + strlen(": \r\n");
     return size;
