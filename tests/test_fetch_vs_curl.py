@@ -96,6 +96,7 @@ FIXED = {
     "/308": head("308 Permanent Redirect", ["Location: /echo"], b"permanent\n"),
     "/redirect-to-404": head("302 Found", ["Location: /404"], b"to 404\n"),
     "/tohttps": head("302 Found", ["Location: https://127.0.0.1:%(rport)d/"], b"tls\n"),
+    "/spaced": b"HTTP/1.1 200 OK\r\nx-lower:v\r\nX-Pad:   two  spaces   \r\ncontent-length: 3\r\n\r\nok\n",
     "/abs": head("302 Found", ["Location: http://127.0.0.1:%(port)d/cl"], b"abs\n"),
 }
 
@@ -507,6 +508,12 @@ ROWS = [
     row("1xx before the answer", "-sS {B}/continue", err=""),
     row("-i 1xx before the answer", "-sS -i {B}/continue", cmp="", fetch_rc=0, err="",
         fetch_out=b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nafter 100\n"),
+    row("-i header spacing as sent", "-sS -i {B}/spaced", cmp="", fetch_rc=0, err="",
+        fetch_out=b"HTTP/1.1 200 OK\r\nx-lower: v\r\nX-Pad: two  spaces\r\ncontent-length: 3\r\n\r\nok\n"),
+    row("-w size_header, spacing", "-sS -o /dev/null -w '%{size_header}\n' {B}/spaced",
+        cmp="", fetch_rc=0, fetch_out=b"70\n", err=""),
+    row("-w size_header, no reason phrase", "-sS -o /dev/null -w '%{size_header}\n' {B}/noreason", err=""),
+    row("progress meter to a pipe", "{B}/big", cmp="rc out files"),
     row("no reason phrase", "-sS -i {B}/noreason", err=""),
     row("-v no reason phrase", "-sS -v {B}/noreason", cmp="rc out verbose"),
     row("two Content-Lengths", "-sS {B}/dupcl", cmp="", fetch_rc=8, err=r"."),
