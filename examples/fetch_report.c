@@ -324,6 +324,15 @@ static uint64_t upload_size(const fetch_job *j)
     return o->has_data && !dropped && j->method_sent[0] ? o->data_len : 0;
 }
 
+/* The "Name: value\n" lines of fields (NULL: none). */
+static int count_lines(const char *fields)
+{
+    int n = 0;
+    for (const char *p = fields; p && *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
 int report_write_out(fetch_job *j)
 {
     char why[640];
@@ -334,6 +343,7 @@ int report_write_out(fetch_job *j)
      * given. */
     int code;
     char *effective = j->last_url ? NULL : http_url_normalize(j->url, &code);
+    double total = since_start(j, j->t.end_ns);
     fetch_writeout v = {
         .http_code = j->status,
         .url_effective = j->last_url ? j->last_url : effective ? effective : j->url,
@@ -359,6 +369,10 @@ int report_write_out(fetch_job *j)
         .urlnum = (int)j->index,
         .url = j->url,
         .num_connects = j->connects,
+        .num_headers = count_lines(j->fields),
+        .time_pretransfer = since_start(j, j->t.connected_ns),
+        .speed_download = total > 0 ? (uint64_t)((double)j->received / total) : 0,
+        .referer = j->run->o->referer,
         .headers = j->fields,
     };
     int rc = fetch_write_out(j->run->o->write_out, &v, stdout);
