@@ -403,6 +403,12 @@ ROWS = [
     row("-w url_effective, upper-case host", "-sS -o /dev/null -w '%{url_effective}\n' 'HTTP://LOCALHOST:{PORT}/cl'",
         cmp="", fetch_rc=0, fetch_out=b"http://localhost:{PORT}/cl\n", err=""),
     row("-w %{header} case", "-sS -o /dev/null -w '%header{X-THING} %header{content-type}\n' {B}/hdr", err=""),
+    row("-w num_headers referer", "-sS -o /dev/null -e http://r/ -w '%{num_headers} %{referer}\n' {B}/hdr", err=""),
+    row("-w no-TLS variables", "-sS -o /dev/null -w '%{time_appconnect} %{ssl_verify_result} "
+        "%{proxy_ssl_verify_result} %{http_connect}\n' {B}/cl", err=""),
+    row("-w speed and pretransfer, their shape", "-sS -o /dev/null -w '%{speed_download} %{time_pretransfer}\n' {B}/big",
+        norm="numbers", err=""),
+    row("-w %{json}", "-sS -o /dev/null -w '%{json}' {B}/cl", cmp="", fetch_rc=0, err=r"json"),
     row("-w @file", "-sS -o /dev/null -w @{I}/fmt {B}/cl"),
     # the request
     row("-d", "-sS -d a=1 -d b=2 {B}/echo", norm="echo", err=""),
