@@ -151,6 +151,14 @@ typedef struct fetch_writeout {
     int urlnum;                 /* %{urlnum}: the URL's index, from 0 */
     const char *url;            /* %{url}: the URL as given */
     int num_connects;           /* %{num_connects}: new connections made */
+    int num_headers;            /* %{num_headers}: the final head's fields */
+    double time_pretransfer;    /* %{time_pretransfer}: request about to go;
+                                   with no TLS, the connect time */
+    uint64_t speed_download;    /* %{speed_download}: bytes/s, whole */
+    const char *referer;        /* %{referer}: -e's, or NULL */
+    double time_appconnect;     /* %{time_appconnect}: always 0 (no TLS) */
+    int no_tls;                 /* always 0: the TLS and CONNECT results
+                                   (fetch has neither) */
     const char *headers;        /* the final head's fields, "Name: value\n"
                                    each, for %header{name}; NULL: none */
 } fetch_writeout;

@@ -204,6 +204,22 @@ static int opt_header(fetch_cli *c, const char *v)
     return 0;
 }
 
+/* -r 0-99 (or "100-", "-50", "0-9,20-29"): curl's byte range, sent as
+ * "Range: bytes=...".  The answer is written as it comes (a 206 or, from
+ * a server that ignores Range, the whole 200), as curl does. */
+static int opt_range(fetch_cli *c, const char *v)
+{
+    if (!*v || strspn(v, "0123456789-,") != strlen(v) || !strchr(v, '-'))
+        return fetch_usage_error("-r wants a byte range such as 0-99, 100- or -50, not \"%s\"", v);
+    size_t len = strlen("Range: bytes=") + strlen(v) + 1;
+    char *line = fetch_cli_keep(c, malloc(len));
+    if (!line)
+        return fetch_no_memory();
+    snprintf(line, len, "Range: bytes=%s", v);
+    c->o.headers[c->o.n_headers++] = line;
+    return 0;
+}
+
 static int opt_request(fetch_cli *c, const char *v)
 {
     if (!is_token(v, strlen(v)))
@@ -294,6 +310,13 @@ static int opt_write_out(fetch_cli *c, const char *v)
     char *format = fetch_read_file(v + 1, &len);
     if (!format)
         return read_error("-w", v + 1);
+    /* As curl: the file's line ends are dropped (a "\n" in it still
+     * writes one), so a format file's last newline is not output. */
+    size_t kept = 0;
+    for (size_t i = 0; i < len; i++)
+        if (format[i] != '\r' && format[i] != '\n')
+            format[kept++] = format[i];
+    format[kept] = '\0';
     if (!fetch_cli_keep(c, format))
         return fetch_no_memory();
     c->o.write_out = format;
@@ -322,6 +345,7 @@ static const option options[] = {
     {'A', "user-agent", true, false, opt_user_agent},
     {'e', "referer", true, false, opt_referer},
     {'u', "user", true, false, opt_user},
+    {'r', "range", true, false, opt_range},
     {'X', "request", true, false, opt_request},
     {'d', "data", true, false, opt_data},
     {0, "data-binary", true, false, opt_data_binary},

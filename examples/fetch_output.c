@@ -140,7 +140,7 @@ int output_bytes(fetch_job *j, const char *data, size_t len)
 
 size_t output_head_size(const http_response *r)
 {
-    size_t size = strlen("HTTP/1.1 000 \r\n\r\n") + strlen(r->reason);
+    size_t size = strlen("HTTP/1.1 000\r\n\r\n") + (r->reason[0] ? 1 + strlen(r->reason) : 0);
     for (size_t i = 0; i < r->n_headers; i++)
         size += strlen(r->headers[i].name) + strlen(r->headers[i].value) + strlen(": \r\n");
     return size;
@@ -154,8 +154,9 @@ int output_head(fetch_job *j, const http_response *r)
     char *head = malloc(size);
     if (!head)
         return -1;
-    size_t n = (size_t)snprintf(head, size, "HTTP/1.%d %03d %s\r\n", r->minor_version,
-                                r->status, r->reason);
+    /* "HTTP/1.1 200" without a reason phrase stays without it, as sent. */
+    size_t n = (size_t)snprintf(head, size, "HTTP/1.%d %03d%s%s\r\n", r->minor_version,
+                                r->status, r->reason[0] ? " " : "", r->reason);
     for (size_t i = 0; i < r->n_headers; i++)
         n += (size_t)snprintf(head + n, size - n, "%s: %s\r\n", r->headers[i].name,
                               r->headers[i].value);
@@ -204,7 +205,8 @@ void output_verbose_response(const fetch_job *j, const http_response *r)
 {
     char t[32];
     tag(j, t, sizeof t);
-    fprintf(stderr, "%s< HTTP/1.%d %03d %s\n", t, r->minor_version, r->status, r->reason);
+    fprintf(stderr, "%s< HTTP/1.%d %03d%s%s\n", t, r->minor_version, r->status,
+            r->reason[0] ? " " : "", r->reason);
     for (size_t i = 0; i < r->n_headers; i++)
         fprintf(stderr, "%s< %s: %s\n", t, r->headers[i].name, r->headers[i].value);
     fprintf(stderr, "%s< \n", t);

@@ -324,13 +324,29 @@ static uint64_t upload_size(const fetch_job *j)
     return o->has_data && !dropped && j->method_sent[0] ? o->data_len : 0;
 }
 
+/* The "Name: value\n" lines of fields (NULL: none). */
+static int count_lines(const char *fields)
+{
+    int n = 0;
+    for (const char *p = fields; p && *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
 int report_write_out(fetch_job *j)
 {
     char why[640];
     report_reason(j, why, sizeof why);
+    /* %{url_effective} is the URL as requested, as curl shows it: "/" for
+     * an empty path, dot segments resolved (the redirects' last_url is
+     * already in that form).  A URL that does not normalize is shown as
+     * given. */
+    int code;
+    char *effective = j->last_url ? NULL : http_url_normalize(j->url, &code);
+    double total = since_start(j, j->t.end_ns);
     fetch_writeout v = {
         .http_code = j->status,
-        .url_effective = j->last_url ? j->last_url : j->url,
+        .url_effective = j->last_url ? j->last_url : effective ? effective : j->url,
         .size_download = j->received,
         .size_header = j->head_bytes,
         .num_redirects = j->redirects,
@@ -353,9 +369,14 @@ int report_write_out(fetch_job *j)
         .urlnum = (int)j->index,
         .url = j->url,
         .num_connects = j->connects,
+        .num_headers = count_lines(j->fields),
+        .time_pretransfer = since_start(j, j->t.connected_ns),
+        .speed_download = total > 0 ? (uint64_t)((double)j->received / total) : 0,
+        .referer = j->run->o->referer,
         .headers = j->fields,
     };
     int rc = fetch_write_out(j->run->o->write_out, &v, stdout);
+    free(effective);
     /* Bodies go out with write(2): stdio's buffer must be empty before
      * the next one. */
     if (fflush(stdout) == EOF)

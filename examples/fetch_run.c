@@ -95,6 +95,22 @@ static void verbose_event(fetch_job *j, http_event ev, int fd, const char *detai
     output_verbose_event(j, ev, fd, detail);
 }
 
+/* The -o file is created only when there is something to put in it (a
+ * head for -i, even a redirect's, or the final head): a refused
+ * connection leaves no empty file behind.  A retry keeps it open and
+ * cuts it back instead.  0, or -1 with j->write_errno set. */
+static int open_outfile(fetch_job *j)
+{
+    if (j->outfile && j->out_fd < 0) {
+        j->out_fd = open(j->outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (j->out_fd < 0) {
+            j->write_errno = errno;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* http_request.on_head: the final response's head, before its body. */
 static int on_head(void *user, const http_response *r)
 {
@@ -122,16 +138,8 @@ static int on_head(void *user, const http_response *r)
         j->aborted = FETCH_ABORT_REDIRECTS;
         return -1;
     }
-    /* The -o file is created only now, when there is something to put in
-     * it; a refused connection leaves no empty file behind.  A retry
-     * keeps it open and cuts it back instead. */
-    if (j->outfile && j->out_fd < 0) {
-        j->out_fd = open(j->outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (j->out_fd < 0) {
-            j->write_errno = errno;
-            return -1;
-        }
-    }
+    if (open_outfile(j) < 0)
+        return -1;
     if (o->include_head && output_head(j, r) < 0) {
         j->write_errno = errno;
         return -1;
@@ -154,7 +162,7 @@ static int on_redirect(void *user, const http_response *hop, const char *next_ur
         output_verbose_response(j, hop);
         verbose_head_shown(j);
     }
-    if (o->include_head && output_head(j, hop) < 0) {
+    if (o->include_head && (open_outfile(j) < 0 || output_head(j, hop) < 0)) {
         j->write_errno = errno;
         return -1;
     }
@@ -219,7 +227,10 @@ static void try_once(fetch_job *j)
     fetch_trace_awaiting(j, run->n_jobs);
     http_response *resp = NULL;
     errno = 0;
-    j->err = http_send(run->client, &req, &resp);
+    /* A space in a URL of the command line is refused, as curl refuses
+     * it (exit 3): likely a quoting slip.  The client would encode it, as
+     * it encodes (like curl) the spaces of a redirect's Location. */
+    j->err = strchr(j->url, ' ') ? HTTP_E_URL : http_send(run->client, &req, &resp);
     j->err_errno = errno;
     j->t.end_ns = coro_now();
     if (run->o->verbose) { /* a hop not followed (too many redirects...) */

@@ -59,6 +59,15 @@ static const variable variables[] = {
     VAR("urlnum", VALUE_INT, urlnum),
     VAR("url", VALUE_STRING, url),
     VAR("num_connects", VALUE_INT, num_connects),
+    VAR("num_headers", VALUE_INT, num_headers),
+    VAR("time_pretransfer", VALUE_TIME, time_pretransfer),
+    VAR("speed_download", VALUE_SIZE, speed_download),
+    VAR("referer", VALUE_STRING, referer),
+    /* Plain HTTP without CONNECT: what curl prints for it. */
+    VAR("time_appconnect", VALUE_TIME, time_appconnect),
+    VAR("ssl_verify_result", VALUE_INT, no_tls),
+    VAR("proxy_ssl_verify_result", VALUE_INT, no_tls),
+    VAR("http_connect", VALUE_CODE, no_tls),
 };
 
 static const variable *find_variable(const char *name, size_t len)
