@@ -121,9 +121,18 @@ static struct side main_side, peer_side;
 
 /* Both sides run this same loop, so both call ba_switch_jump from the same
  * instruction, as two coroutines yielding through the scheduler do: the
- * CPU then predicts the `ret` that lands on the other stack.  (The ASan
- * and TSan calls compile to nothing in a normal build.) */
-__attribute__((noinline)) static void bounce(struct side *self, struct side *other, long n)
+ * CPU then predicts the `ret` that lands on the other stack.  noclone:
+ * else gcc -O3 gives the peer's call (constant arguments) a copy of its
+ * own, the two sides call from different places, and every `ret` is
+ * mispredicted -- the figure would be the misprediction's, not the
+ * switch's.  (The ASan and TSan calls compile to nothing in a normal
+ * build.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NOT_CLONED __attribute__((noinline, noclone))
+#else
+#define NOT_CLONED __attribute__((noinline))
+#endif
+NOT_CLONED static void bounce(struct side *self, struct side *other, long n)
 {
     for (long i = 0; i < n; i++) {
         san_switch_begin(&self->fake, other->lo, other->size);
