@@ -349,11 +349,19 @@ static _Noreturn void misuse_outside(const char *call)
     ba_misuse(call, "called outside any coroutine");
 }
 
-void ba_sched_need_coroutine(const char *call)
+/* ba_sched_need_coroutine's check, and this thread's scheduler: always
+ * inlined, so that coro_yield's path makes no call but the switch's. */
+static inline __attribute__((always_inline)) struct sched *need_coroutine(const char *call)
 {
     struct sched *s = S;
     if (__builtin_expect(!s || s->current == &s->main_co || ba_trace_inside(), 0))
         misuse_outside(call);
+    return s;
+}
+
+void ba_sched_need_coroutine(const char *call)
+{
+    (void)need_coroutine(call);
 }
 
 /* ---- the waits ---- */
@@ -404,8 +412,7 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
 
 int ba_sched_yield(const char *call)
 {
-    ba_sched_need_coroutine(call);
-    struct sched *s = S;
+    struct sched *s = need_coroutine(call);
     struct coro *self = s->current;
     make_ready(s, self);
     switch_away(s);
