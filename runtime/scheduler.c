@@ -153,8 +153,12 @@ static void poll_reactor(struct sched *s, int block)
  * or when nothing could ever run again (deadlock). */
 static struct coro *pick_next(struct sched *s)
 {
-    if (++s->since_poll >= POLL_EVERY && (ba_reactor_waiters() || s->timers.len))
-        poll_reactor(s, 0);
+    if (++s->since_poll >= POLL_EVERY) {
+        if (ba_reactor_waiters() || s->timers.len)
+            poll_reactor(s, 0);
+        else
+            s->since_poll = 0; /* nothing to poll for: ask again in POLL_EVERY */
+    }
     for (;;) {
         struct coro *c = runq_pop(s);
         if (c)
