@@ -537,6 +537,8 @@ static void *x87_expect_start(void *arg)
 
 static void test_x87_control_word_is_per_coroutine(void)
 {
+    if (san_on_valgrind())
+        return; /* valgrind runs x87 code at one precision and reads back its own word */
     uint16_t start = x87_cw();
     coro_spawn(x87_single_precision, &start, &(coro_opts){.detached = true});
     coro_spawn(x87_expect_start, &start, &(coro_opts){.detached = true});
