@@ -127,8 +127,10 @@ static void expire_timers(struct sched *s)
 }
 
 /* Asks epoll what is ready (sleeping until the nearest deadline if `block`)
- * and moves every coroutine whose fd or deadline is due to the run queue. */
-static void poll_reactor(struct sched *s, int block)
+ * and moves every coroutine whose fd or deadline is due to the run queue.
+ * noinline: inlined, it made switch_away save five registers on every
+ * switch for a path taken once in 64. */
+__attribute__((noinline)) static void poll_reactor(struct sched *s, int block)
 {
     int64_t timeout = 0;
     if (block) {
