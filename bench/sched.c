@@ -14,7 +14,9 @@
  * --quick: tiny counts, a smoke test; --json: one line of JSON;
  * --million: also park a million coroutines, three times spawning alone
  * and three times after coro_reserve (which faults the stacks' pages in on
- * every core this process may use), alternating; medians.
+ * every core this process may use), and three times the floor under both:
+ * one fresh page touched in each of a million (a page fault each, the
+ * kernel's zeroing and page tables, nothing of ours), alternating; medians.
  * --threads N: instead, how a runtime per thread scales (sched_threads.c):
  * yield and spawn + join on N threads at once, each its own runtime,
  * against one runtime alone, in alternating rounds.
@@ -119,9 +121,18 @@ static struct side main_side, peer_side;
 
 /* Both sides run this same loop, so both call ba_switch_jump from the same
  * instruction, as two coroutines yielding through the scheduler do: the
- * CPU then predicts the `ret` that lands on the other stack.  (The ASan
- * and TSan calls compile to nothing in a normal build.) */
-__attribute__((noinline)) static void bounce(struct side *self, struct side *other, long n)
+ * CPU then predicts the `ret` that lands on the other stack.  noclone:
+ * else gcc -O3 gives the peer's call (constant arguments) a copy of its
+ * own, the two sides call from different places, and every `ret` is
+ * mispredicted -- the figure would be the misprediction's, not the
+ * switch's.  (The ASan and TSan calls compile to nothing in a normal
+ * build.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NOT_CLONED __attribute__((noinline, noclone))
+#else
+#define NOT_CLONED __attribute__((noinline))
+#endif
+NOT_CLONED static void bounce(struct side *self, struct side *other, long n)
 {
     for (long i = 0; i < n; i++) {
         san_switch_begin(&self->fake, other->lo, other->size);
@@ -330,6 +341,7 @@ struct figures {
     double per_parked, pte_per_parked, create_s;  /* at counts.parked */
     double million_create_s, million_rss;         /* --million only */
     double million_reserved_s;                    /* ...after coro_reserve */
+    double million_floor_s;                       /* 1M fresh pages touched */
     int cores;                                    /* threads coro_reserve uses */
 };
 
@@ -358,10 +370,36 @@ static void measure_parked(long n, struct figures *f)
 
 #define MILLION_ROUNDS 3
 
+/* The page-fault floor: seconds to touch one fresh page in each of n, in
+ * one anonymous mapping, spaced a default stack and its guard page apart
+ * (as the stacks of parked coroutines are, so that the page tables grow
+ * as theirs do).
+ * Every parked coroutine dirties at least one page of its stack: no way
+ * of parking n coroutines with a stack each can beat this. */
+static double fault_floor_s(long n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), stride = CORO_DEFAULT_STACK + page;
+    size_t len = (size_t)n * stride;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+    }
+    int64_t t0 = coro_now();
+    for (long i = 0; i < n; i++)
+        ((volatile char *)m)[(size_t)i * stride + stride - 1] = 1; /* top of each, as a stack */
+    int64_t t1 = coro_now();
+    munmap(m, len);
+    return (double)(t1 - t0) / 1e9;
+}
+
 static void measure_million(struct figures *f)
 {
     double lazy[MILLION_ROUNDS], reserved[MILLION_ROUNDS], rss[MILLION_ROUNDS];
+    double floor_s[MILLION_ROUNDS];
     for (int r = 0; r < MILLION_ROUNDS; r++) {
+        floor_s[r] = fault_floor_s(1000000);
         struct park_run p = {.n = 1000000};
         park(&p);
         lazy[r] = p.create_s;
@@ -373,6 +411,7 @@ static void measure_million(struct figures *f)
     f->million_create_s = median(lazy, MILLION_ROUNDS);
     f->million_reserved_s = median(reserved, MILLION_ROUNDS);
     f->million_rss = median(rss, MILLION_ROUNDS);
+    f->million_floor_s = median(floor_s, MILLION_ROUNDS);
     cpu_set_t set;
     f->cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
     if (f->cores > 8)
@@ -393,9 +432,13 @@ static void print_human(const struct figures *f, const struct counts *c, bool mi
            f->per_parked, c->parked, f->pte_per_parked, f->create_s);
     if (million)
         printf("  1,000,000 parked: created in %.2f s spawning alone, %.2f s after"
-               " coro_reserve (%d cores); RSS grew by %.0f MiB\n",
+               " coro_reserve (%d cores); RSS grew by %.0f MiB\n"
+               "  1,000,000 fresh pages touched (the page-fault floor): %.2f s;"
+               " parked / floor %.2fx alone, %.2fx reserved\n",
                f->million_create_s, f->million_reserved_s, f->cores,
-               f->million_rss / (1024 * 1024));
+               f->million_rss / (1024 * 1024), f->million_floor_s,
+               f->million_create_s / f->million_floor_s,
+               f->million_reserved_s / f->million_floor_s);
 }
 
 static void print_json(const struct figures *f, bool million)
@@ -407,8 +450,9 @@ static void print_json(const struct figures *f, bool million)
            f->per_parked, f->pte_per_parked, f->create_s);
     if (million)
         printf(", \"million_create_s\": %.3f, \"million_reserved_create_s\": %.3f, "
-               "\"reserve_cores\": %d, \"million_rss_bytes\": %.0f",
-               f->million_create_s, f->million_reserved_s, f->cores, f->million_rss);
+               "\"reserve_cores\": %d, \"million_rss_bytes\": %.0f, \"million_floor_s\": %.3f",
+               f->million_create_s, f->million_reserved_s, f->cores, f->million_rss,
+               f->million_floor_s);
     printf("}\n");
 }
 

@@ -514,6 +514,54 @@ static void test_rounding_mode_is_per_coroutine(void)
     CHECK_INT(fegetround(), FE_TONEAREST);
 }
 
+#if defined(__x86_64__)
+/* The x87 control word alone (precision control, which fesetround leaves
+ * alone) differs between two coroutines whose MXCSR is the same: the
+ * switch compares the two separately and must still load it. */
+static uint16_t x87_cw(void)
+{
+    uint16_t cw;
+    __asm__ volatile("fnstcw %0" : "=m"(cw));
+    return cw;
+}
+
+static void set_x87_cw(uint16_t cw)
+{
+    __asm__ volatile("fldcw %0" : : "m"(cw));
+}
+
+static void *x87_single_precision(void *arg)
+{
+    uint16_t *start = arg;
+    uint16_t single = (uint16_t)(*start & ~0x0300); /* PC = 00: 24-bit mantissa */
+    set_x87_cw(single);
+    coro_yield();
+    CHECK_INT(x87_cw(), single);
+    set_x87_cw(*start);
+    return NULL;
+}
+
+static void *x87_expect_start(void *arg)
+{
+    uint16_t *start = arg;
+    CHECK_INT(x87_cw(), *start);
+    coro_yield();
+    CHECK_INT(x87_cw(), *start);
+    return NULL;
+}
+
+static void test_x87_control_word_is_per_coroutine(void)
+{
+    if (san_on_valgrind())
+        return; /* valgrind runs x87 code at one precision and reads back its own word */
+    uint16_t start = x87_cw();
+    coro_spawn(x87_single_precision, &start, &(coro_opts){.detached = true});
+    coro_spawn(x87_expect_start, &start, &(coro_opts){.detached = true});
+    CHECK_INT(coro_run(), 0);
+    CHECK_INT(x87_cw(), start);
+}
+#endif
+
 /* After coro_run returns nothing is left open, and the runtime starts
  * again on the next spawn.  (Memory is checked by valgrind and ASan.) */
 /* ---- resources ---- */
@@ -550,6 +598,9 @@ static const check_case tests[] = {
     {"trace", test_trace},
     {"doubles survive a switch", test_doubles_survive_a_switch},
     {"the rounding mode is per coroutine", test_rounding_mode_is_per_coroutine},
+#if defined(__x86_64__)
+    {"the x87 control word alone is per coroutine", test_x87_control_word_is_per_coroutine},
+#endif
     {"no fd leak, restart", test_no_fd_leak_and_restart},
 };
 
