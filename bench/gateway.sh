@@ -20,7 +20,8 @@
 # its fds before the load, and after it once idle connections have closed:
 # writes bench/results/GATEWAY_SOAK.md.
 #
-# Knobs: BA_BENCH_SECONDS per run (default 3).  Installs wrk, nginx,
+# Knobs: BA_BENCH_SECONDS per run (default 3), BA_BENCH_ROUNDS (default
+# 3): the table holds each figure's median over the rounds.  Installs wrk, nginx,
 # golang-go, python3-fastapi, python3-uvicorn and python3-httpx from
 # Debian when missing; a peer that cannot be had is skipped, and said so.
 set -uo pipefail
@@ -35,6 +36,7 @@ fi
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 secs=${BA_BENCH_SECONDS:-3}
+rounds=${BA_BENCH_ROUNDS:-3}
 tmp=$(mktemp -d /tmp/bareawait-gateway.XXXXXX)
 pids=()
 cleanup() {
@@ -172,7 +174,7 @@ to_us() { awk -v t="$1" 'BEGIN{v=t+0; if (t~/us$/) print v; else if (t~/ms$/) pr
                           else if (t~/s$/) print v*1e6; else print ""}'; }
 
 # measure NAME BODY CONNS: one wrk run, one line of $tmp/runs.tsv:
-#   name body conns req/s p50_us p99_us cpu_us/req errors
+#   name body conns req/s p50_us p99_us cpu_us/req errors round
 measure() {
   local out=$tmp/wrk-$1-$2-$3 t0 t1
   t0=$(cpu_ticks "$peer_pid")
@@ -188,8 +190,8 @@ measure() {
              /Non-2xx/{print $NF}' "$out" | awk '{n+=$1} END{print n+0}')
   cpu=$(awk -v d="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$req" \
         'BEGIN{printf "%.1f", n ? d / hz * 1e6 / n : 0}')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$p50" "$p99" "$cpu" "$err" \
-    >>"$tmp/runs.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$p50" "$p99" "$cpu" \
+    "$err" "${round:-1}" >>"$tmp/runs.tsv"
   say "$1 $2 c=$3: $rps req/s, p99 $p99 us, $cpu us CPU/request, $err errors"
 }
 
@@ -247,13 +249,39 @@ peers+=(nginx-proxy)
 [ "$have_go" = 1 ] && peers+=(go)
 [ "$have_fastapi" = 1 ] && peers+=(fastapi)
 : >"$tmp/runs.tsv"
+# Every peer runs at once, each on a port of its own (idle ones cost
+# nothing), and the measures go round: each round takes every cell (body,
+# C) of every peer in turn, so a moment of other load on this shared VM
+# hits one round of each peer alike instead of one peer's whole series.
+declare -A pid_of port_of
+started=()
+port=$gw_port
 for p in "${peers[@]}"; do
-  start_peer "$p" || { say "$p did not start: $(tail -3 "$tmp/$p/out")"; stop_peer; continue; }
-  for body in 13 16k; do
-    "${other_pin[@]}" wrk -t1 -c64 -d1s "http://127.0.0.1:$gw_port/$body" >/dev/null 2>&1 # warm-up
-    for c in 64 1; do measure "$p" "$body" "$c"; done
+  gw_port=$port
+  if start_peer "$p"; then
+    pid_of[$p]=$peer_pid port_of[$p]=$port
+    started+=("$p")
+  else
+    say "$p did not start: $(tail -3 "$tmp/$p/out")"
+    kill "$peer_pid" 2>/dev/null
+  fi
+  port=$((port + 1))
+done
+for p in "${started[@]}"; do
+  for body in 13 16k; do # warm-up
+    "${other_pin[@]}" wrk -t1 -c64 -d1s "http://127.0.0.1:${port_of[$p]}/$body" >/dev/null 2>&1
   done
-  stop_peer
+done
+for ((round = 1; round <= rounds; round++)); do
+  say "round $round of $rounds"
+  for body in 13 16k; do
+    for c in 64 1; do
+      for p in "${started[@]}"; do
+        gw_port=${port_of[$p]} peer_pid=${pid_of[$p]}
+        measure "$p" "$body" "$c"
+      done
+    done
+  done
 done
 
 busy_after=$(busy_pct)
@@ -268,16 +296,32 @@ mkdir -p "${out%/*}"
   echo "$machine.  Upstream: nginx $(nginx -v 2>&1 | sed 's|.*/||'), one worker."
   echo "Load: wrk -t1 -cC -d${secs}s.  Pinned: the program measured on CPU 0;"
   echo "upstream and wrk on CPU 1 (nothing pinned on a 1-core machine)."
-  echo "One run each, in this run; ratio = req/s over nginx-proxy's at the same body and C."
+  echo "All peers up at once, each on its own port; $rounds rounds, each measuring every"
+  echo "program at every body and C in turn.  Each figure is the median over the rounds;"
+  echo "ratio = req/s over nginx-proxy's at the same body and C in the same round (median, and"
+  echo "the lowest and highest of the rounds); errors are summed."
   echo "CPUs busy with other work: ${busy_before}% before the runs, ${busy_after}% after"
   echo "(above ~10%, the figures are noisy: compare ratios, not absolute values)."
   echo
-  echo "| program | body | C | req/s | ratio | p50 µs | p99 µs | CPU µs/req | errors |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  awk -F'\t' 'NR==FNR { if ($1=="nginx-proxy") ref[$2 FS $3]=$4; next }
-    { r = ref[$2 FS $3]; printf "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n",
-        $1, $2, $3, $4, r ? sprintf("%.2f", $4 / r) : "-", $5, $6, $7, $8 }' \
-    "$tmp/runs.tsv" "$tmp/runs.tsv"
+  python3 - "$tmp/runs.tsv" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+ref = {(r[1], r[2], r[8]): float(r[3] or 0) for r in rows if r[0] == "nginx-proxy"}
+cells = {}
+for name, body, c, rps, p50, p99, cpu, err, rnd in rows:
+    cells.setdefault((name, body, c), []).append((float(rps or 0), p50, p99, cpu, err, rnd))
+def med(xs):
+    xs = [float(x) for x in xs if x not in ("", None)]
+    return statistics.median(xs) if xs else float("nan")
+print("| program | body | C | req/s | ratio (lowest-highest) | p50 µs | p99 µs | CPU µs/req | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (name, body, c), ms in cells.items():
+    ratios = [m[0] / ref[(body, c, m[5])] for m in ms if ref.get((body, c, m[5]))]
+    ratio = "%.2f (%.2f-%.2f)" % (statistics.median(ratios), min(ratios), max(ratios)) if ratios else "-"
+    print("| %s | %s | %s | %.0f | %s | %.0f | %.0f | %.1f | %d |" % (
+        name, body, c, med([m[0] for m in ms]), ratio, med([m[1] for m in ms]),
+        med([m[2] for m in ms]), med([m[3] for m in ms]), sum(int(m[4] or 0) for m in ms)))
+PY
   echo
   echo "Peers: bench/gateway/peer.go (Go $(go version 2>/dev/null | awk '{print $3}'),"
   echo "GOMAXPROCS=1), bench/gateway/peer_fastapi.py (FastAPI"
