@@ -21,7 +21,9 @@ int io_nonblock(int fd)
     return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* Parks until fd is ready for `events`; 0, or -1 with ETIMEDOUT/ECANCELED. */
+/* Parks until fd is ready for `events`; 0, or -1 with ETIMEDOUT/ECANCELED,
+ * or with the reactor's errno (ENOMEM...) when the wait could not even be
+ * registered: asking the syscall again would only spin. */
 static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
 {
     switch (ba_sched_wait(call, fd, events, deadline_ns)) {
@@ -33,6 +35,8 @@ static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
     case CORO_WOKE_CANCELLED:
         errno = ECANCELED;
         return -1;
+    case CORO_WOKE_FAILED:
+        return -1; /* errno says why */
     }
     return -1;
 }
