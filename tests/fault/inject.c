@@ -16,6 +16,8 @@
  *                  unset: count only
  *   BA_FAULT_MODE  fail | eintr | eagain | short (default fail)
  *   BA_FAULT_N     which eligible call, from 1; "all": every one
+ *   BA_FAULT_TRACE set: the stack of the faulted call on stderr (for
+ *                  addr2line), to find which line met the fault
  *   BA_FAULT_OUT   a file the report goes to at exit:
  *                    count FN MODE CALLS   for every function and mode
  *                    injected FN MODE N    when the fault was made
@@ -43,6 +45,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -87,6 +90,7 @@ enum act { ACT_NONE, ACT_FAIL, ACT_EINTR, ACT_EAGAIN, ACT_SHORT };
 
 static struct {
     int armed;                       /* counting (set up, not yet reporting) */
+    int trace;                       /* BA_FAULT_TRACE */
     int target;                      /* enum fn, or -1: count only */
     int mode;                        /* enum mode of the fault */
     long n;                          /* the eligible call to fault; -1: all */
@@ -111,6 +115,17 @@ static int is_nonblocking(int fd)
     return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+/* The faulted call's stack, on stderr.  Disarmed meanwhile: backtrace()
+ * loads libgcc_s the first time, which allocates. */
+static void show_stack(void)
+{
+    void *frames[32];
+    __atomic_store_n(&st.armed, 0, __ATOMIC_RELAXED);
+    int n = backtrace(frames, 32);
+    backtrace_symbols_fd(frames, n, 2);
+    __atomic_store_n(&st.armed, 1, __ATOMIC_RELAXED);
+}
+
 /* Counts one call of f in every mode it is eligible for (a bit per mode in
  * `modes`) and says what to do with it. */
 static enum act decide(enum fn f, unsigned modes)
@@ -125,6 +140,8 @@ static enum act decide(enum fn f, unsigned modes)
         if ((int)f == st.target && m == st.mode && (st.n < 0 || c == st.n)) {
             __atomic_add_fetch(&st.injected, 1, __ATOMIC_RELAXED);
             act = (enum act)(ACT_FAIL + m);
+            if (st.trace)
+                show_stack();
         }
     }
     return act;
@@ -466,6 +483,7 @@ __attribute__((constructor)) static void inject_init(void)
     const char *fn = getenv("BA_FAULT_FN"), *mode = getenv("BA_FAULT_MODE");
     const char *n = getenv("BA_FAULT_N");
     st.out = getenv("BA_FAULT_OUT");
+    st.trace = getenv("BA_FAULT_TRACE") != NULL;
     st.target = fn && *fn ? lookup(fn_names, F_COUNT, fn) : -1;
     st.mode = mode && *mode ? lookup(mode_names, M_COUNT, mode) : M_FAIL;
     st.n = n && strcmp(n, "all") == 0 ? -1 : n ? atol(n) : 0;
