@@ -109,13 +109,14 @@ int io_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadl
     /* The handshake is under way: the socket turns writable when it ends.
      * Asking connect() again then tells how it ended: 0 (or EISCONN) when
      * connected, EALREADY if still under way (we were woken for another
-     * reason), else the error itself (ECONNREFUSED...). */
+     * reason), EINPROGRESS if an interrupted first call (EINTR) had not
+     * started it and this one did, else the error itself (ECONNREFUSED...). */
     for (;;) {
         if (wait_ready("io_connect", fd, CORO_WRITE, deadline_ns) < 0)
             return -1;
         if (connect(fd, addr, len) == 0 || errno == EISCONN)
             return 0;
-        if (errno != EALREADY && errno != EINTR)
+        if (errno != EALREADY && errno != EINPROGRESS && errno != EINTR)
             return -1;
     }
 }
