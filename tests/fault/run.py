@@ -85,7 +85,9 @@ class Env:
 def fetch_scenario(argv_tail):
     def run(env, fn, mode, n, tag, vg=False):
         out = os.path.join(env.work, tag + ".rep")
-        argv = env.wrap(vg) + [env.args.fetch] + [a.replace("BASE", env.base) for a in argv_tail]
+        named = env.base.replace("127.0.0.1", "localhost")
+        argv = env.wrap(vg) + [env.args.fetch] + [
+            a.replace("BASE", env.base).replace("NAMED", named) for a in argv_tail]
         try:
             p = subprocess.run(argv, env=env.preload_env(fn, mode, n, out),
                                capture_output=True, timeout=env.args.timeout)
@@ -151,6 +153,8 @@ SCENARIOS = {
     "demo": fetch_scenario(["-s"]),
     # a redirect chain of three hops
     "redirect": fetch_scenario(["-s", "-L", "BASE/r/3"]),
+    # two host names looked up on the offload pool's threads (/etc/hosts)
+    "resolve": fetch_scenario(["-s", "NAMED/ok", "NAMED/p/x"]),
     # a request stopped by its deadline (-m) while another one succeeds
     "cancel": fetch_scenario(["-s", "-m", "0.3", "BASE/hang", "BASE/ok"]),
     "gateway": gateway_scenario,
