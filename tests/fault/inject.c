@@ -29,15 +29,12 @@
  * does not give EAGAIN or short reads, and stdio treats EINTR there as an
  * error by design.
  *
- * Why a preload and not ASan: ASan must come first in the library list
- * and replaces malloc itself, so this library cannot stand in front of
- * it.  The harness (run.py) therefore runs the plain build; leaks are
- * seen by this file's own count of live heap blocks at exit, compared
- * with the fault-free run of the same scenario (the same program frees
- * the same blocks when nothing failed), and run.py --valgrind runs every
- * case under memcheck instead for a full leak check.  The allocator is
- * reached through glibc's __libc_malloc family, not dlsym, because dlsym
- * itself allocates.
+ * Why a preload and the plain build: ASan must come first in the library
+ * list and replaces malloc itself, so nothing can stand in front of it.
+ * Leaks are seen by this file's count of live heap blocks at exit against
+ * the fault-free run's (the same program frees the same blocks), which
+ * run.py has memcheck confirm, or memcheck alone with run.py --valgrind.
+ * The allocator is glibc's __libc_malloc family: dlsym itself allocates.
  *
  * Allocations made inside getaddrinfo are neither counted nor failed:
  * glibc's NSS code does not survive them (an assertion in
@@ -45,8 +42,7 @@
  * fails -- glibc's, not bareawait's, seen as malloc #18 and #20 of the
  * resolve scenario); getaddrinfo itself is failed as a whole instead.
  *
- * clock_gettime is counted but never failed: with a valid clock it cannot
- * fail, and the runtime's clock has no error path to test.
+ * clock_gettime is counted, never failed: with a valid clock it cannot.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -55,7 +51,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +113,6 @@ static int is_socket(int fd)
     return fd >= 0 && fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
-static int is_nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && (fl & O_NONBLOCK);
-}
-
 /* The faulted call's stack, on stderr.  Disarmed meanwhile: backtrace()
  * loads libgcc_s the first time, which allocates. */
 static void show_stack(void)
@@ -156,14 +145,16 @@ static enum act decide(enum fn f, unsigned modes)
     return act;
 }
 
-#define ALL_MODES (1u << M_FAIL)
+#define ALL_MODES (1u << M_FAIL) /* every call can fail; nothing else */
+
 /* Socket I/O: fail, EINTR, a spurious EAGAIN when non-blocking, short. */
 static unsigned io_modes(int fd, size_t len)
 {
     if (!__atomic_load_n(&st.armed, __ATOMIC_RELAXED) || !is_socket(fd))
         return 0;
     unsigned m = (1u << M_FAIL) | (1u << M_EINTR);
-    if (is_nonblocking(fd))
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK))
         m |= 1u << M_EAGAIN;
     if (len > 1)
         m |= 1u << M_SHORT;
@@ -344,8 +335,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 static size_t iov_total(const struct iovec *iov, int n)
 {
     size_t t = 0;
-    for (int i = 0; i < n; i++)
-        t += iov[i].iov_len;
+    while (n-- > 0)
+        t += iov[n].iov_len;
     return t;
 }
 
