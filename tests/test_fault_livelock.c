@@ -1,6 +1,8 @@
 /* test_fault_livelock.c - a wait that cannot be registered with epoll
  * (epoll_ctl failing with ENOMEM, as under kernel memory pressure) is an
- * error for its caller, never a retry that does not yield.
+ * error for its caller, never a retry that does not yield; and one that
+ * cannot be removed (a DEL failing in coro_close) does not leave the next
+ * fd of that number unwatched.
  *
  * This executable defines epoll_ctl itself, so the runtime linked into it
  * calls this one: it passes the call to the kernel, or fails it with
@@ -26,13 +28,15 @@
 
 #define WATCHDOG_S 20 /* a livelock is reported after this long */
 
-static volatile int fail_epoll_ctl;
+static volatile int fail_epoll_ctl;   /* every call fails */
+static volatile int fail_next_del;    /* the next EPOLL_CTL_DEL fails */
 static volatile long epoll_ctl_calls;
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
     epoll_ctl_calls++;
-    if (fail_epoll_ctl) {
+    if (fail_epoll_ctl || (op == EPOLL_CTL_DEL && fail_next_del)) {
+        fail_next_del = 0;
         errno = ENOMEM;
         return -1;
     }
@@ -169,6 +173,47 @@ static void test_client_nomem(void)
     close(lfd);
 }
 
+static void *write_later(void *arg)
+{
+    int *fd = arg;
+    coro_sleep_until(coro_deadline_in(20));
+    CHECK_INT(write(*fd, "x", 1), 1);
+    return NULL;
+}
+
+/* ---- a DEL that fails in coro_close, then the fd number comes back ---- */
+
+static void *read_after_reuse(void *arg)
+{
+    (void)arg;
+    int sv[2], again[2];
+    char c;
+    if (!CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0))
+        return NULL;
+    /* Waited on once (so in epoll), then closed while DEL fails. */
+    CHECK_INT(io_read(sv[0], &c, 1, coro_deadline_in(10)), -1);
+    fail_next_del = 1;
+    coro_close(sv[0]);
+    close(sv[1]);
+    if (!CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, again), 0))
+        return NULL;
+    CHECK_INT(again[0], sv[0]); /* the same number, a new socket */
+    /* The writer comes after the reader parks: only epoll can wake it. */
+    coro_t *w = coro_spawn(write_later, &again[1], NULL);
+    errno = 0;
+    CHECK_INT(io_read(again[0], &c, 1, coro_deadline_in(5000)), 1);
+    coro_join(w, NULL);
+    coro_close(again[0]);
+    close(again[1]);
+    return NULL;
+}
+
+static void test_failed_del_then_reuse(void)
+{
+    CHECK(coro_spawn(read_after_reuse, NULL, &(coro_opts){.detached = true}) != NULL);
+    CHECK_INT(coro_run(), 0);
+}
+
 int main(void)
 {
     signal(SIGALRM, watchdog);
@@ -176,6 +221,7 @@ int main(void)
     test_coro_wait_failed();
     test_two_readers();
     test_client_nomem();
+    test_failed_del_then_reuse();
     CHECK(epoll_ctl_calls > 0); /* the runtime did call ours */
     return check_summary();
 }
