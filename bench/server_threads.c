@@ -45,8 +45,13 @@ static void *stop_watcher(void *arg)
     coro_select_case cases[2] = {{.op = CORO_SELECT_READ, .fd = w->stop_fd},
                                  {.op = CORO_SELECT_READ, .fd = w->signal_fd}};
     int which = coro_select(cases, w->signal_fd >= 0 ? 2 : 1, CORO_NEVER);
-    if (which < 0)
+    if (which < 0 && errno == ECANCELED)
         return NULL; /* cancelled: nothing to stop */
+    if (which < 0) { /* epoll could not watch the fds (ENOMEM): a signal */
+        fprintf(stderr, "%s: cannot wait for a signal: %s\n", w->st->prog, strerror(errno));
+        w->failed = true; /* would never be seen: stop now, with an error */
+        stop_all(w);
+    }
     if (which == 1) {
         struct signalfd_siginfo si;
         if (io_read(w->signal_fd, &si, sizeof si, CORO_NEVER) == (ssize_t)sizeof si)
@@ -87,8 +92,11 @@ static void *serve(void *arg)
 static void *run_thread(void *arg)
 {
     worker *w = arg;
-    if (!coro_spawn(serve, w, &(coro_opts){.name = w->st->prog}) || coro_run() < 0) {
-        fprintf(stderr, "%s: %s\n", w->st->prog, strerror(errno));
+    bool spawned = coro_spawn(serve, w, &(coro_opts){.name = w->st->prog}) != NULL;
+    int e = errno;
+    /* Even after a failed spawn: frees the runtime it may have started. */
+    if (coro_run() < 0 || !spawned) {
+        fprintf(stderr, "%s: %s\n", w->st->prog, strerror(spawned ? errno : e));
         w->failed = true;
         stop_all(w);
     }
@@ -126,6 +134,8 @@ static int run(const server_threads *st, worker *ws, void **args)
     if (threads_run(st->threads, st->cpus, run_thread, args) < 0) {
         fprintf(stderr, "%s: cannot start %d threads: %s\n", st->prog, st->threads,
                 strerror(errno));
+        if (st->threads == 1)
+            return 1; /* none started: the caller closes the fds */
         exit(1); /* threads already started are still running */
     }
     int status = 0;

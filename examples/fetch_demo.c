@@ -58,10 +58,12 @@ static void *demo_coroutine(void *arg)
     fetch_trace_note("demo: it is a coroutine in this process, on this thread, and answers after "
                      "%d ms; watch it run while fetch waits", DEMO_DELAY_MS);
     coro_t *f = fetch_spawn(d->o, true, &d->exit_code);
-    if (f)
+    if (f) {
         coro_join(f, NULL); /* await fetch_data(url) */
-    else
+    } else {
+        perror("fetch: demo: cannot start fetch");
         d->exit_code = FETCH_EXIT_NOMEM;
+    }
     demo_server_stop(srv);
     fetch_trace_note("demo: done.  One thread served and fetched: the server answered "
                      "while fetch was parked in await.");
@@ -75,6 +77,7 @@ int fetch_demo(fetch_opts *o)
     coro_opts co = {.name = "demo", .detached = true};
     if (!coro_spawn(demo_coroutine, &d, &co)) {
         perror("fetch: demo");
+        coro_run(); /* frees the runtime the failed spawn may have started */
         return FETCH_EXIT_NOMEM;
     }
     if (coro_run() < 0) {

@@ -155,6 +155,7 @@ static int run(fetch_opts *o)
     } else if (!fetch_spawn(o, false, &code)) {
         perror("fetch");
         code = FETCH_EXIT_NOMEM;
+        coro_run(); /* frees the runtime the failed spawn may have started */
     } else if (coro_run() < 0) {
         perror("fetch: coroutines deadlocked");
         code = FETCH_EXIT_ABORTED;

@@ -55,7 +55,8 @@ static int wait_readable(int fd, int64_t deadline_ns)
             continue;
         coro_wake why = coro_wait(fd, CORO_READ, deadline_ns);
         if (why != CORO_WOKE_READY) {
-            errno = why == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
+            if (why != CORO_WOKE_FAILED) /* FAILED: errno says why */
+                errno = why == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
             return -1;
         }
     }

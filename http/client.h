@@ -24,7 +24,9 @@
  *   HTTP_E_RESET            ECONNRESET, EPIPE
  *   HTTP_E_*_TIMEOUT        ETIMEDOUT
  *   HTTP_E_CANCELLED        ECANCELED
- *   HTTP_E_NOMEM            ENOMEM
+ *   HTTP_E_NOMEM            ENOMEM (also when epoll could not watch the
+ *                           socket: a wait that cannot be registered is
+ *                           an error, ENOMEM or ENOSPC, never a spin)
  *   HTTP_E_SEND_BODY        what the body_source left in errno (0 if it
  *                           set none; ETIMEDOUT past the deadline and
  *                           ECANCELED are TOTAL_TIMEOUT and CANCELLED)

@@ -52,7 +52,8 @@ int ba_io_error(const deadlines *dl, int step_timeout, int other)
     switch (errno) {
     case ETIMEDOUT: return timeout_code(dl, step_timeout);
     case ECANCELED: return HTTP_E_CANCELLED;
-    case ENOMEM: return HTTP_E_NOMEM;
+    case ENOMEM:
+    case ENOSPC: return HTTP_E_NOMEM; /* ENOSPC: epoll's watch limit */
     default: return other;
     }
 }
@@ -168,6 +169,7 @@ long ba_conn_await_reply(struct conn *c, const deadlines *dl)
     case CORO_WOKE_READY: return 0;
     case CORO_WOKE_TIMEOUT: errno = ETIMEDOUT; break;
     case CORO_WOKE_CANCELLED: errno = ECANCELED; break;
+    case CORO_WOKE_FAILED: break; /* errno says why (ENOMEM) */
     }
     return ba_io_error(dl, HTTP_E_READ_TIMEOUT, HTTP_E_RESET);
 }

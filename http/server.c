@@ -239,6 +239,8 @@ static int accept_loop(http_server *s)
             w = coro_park(coro_deadline_in(ACCEPT_PAUSE_MS));
         else if (e != EINTR && e != ECONNABORTED && e != EPROTO)
             return e;
+        if (w == CORO_WOKE_FAILED)     /* epoll could not watch lfd: pause, */
+            w = coro_park(coro_deadline_in(ACCEPT_PAUSE_MS)); /* not spin */
         if (w == CORO_WOKE_CANCELLED)
             return ECANCELED;
     }

@@ -251,7 +251,8 @@ int ba_srv_send(ba_srv_conn *c, struct iovec *iov, int n)
         /* Each stall gets the whole timeout: a slow reader is not a dead one. */
         coro_wake w = coro_wait(c->fd, CORO_WRITE, coro_deadline_in(timeout));
         if (w != CORO_WOKE_READY) {
-            errno = w == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
+            if (w != CORO_WOKE_FAILED) /* FAILED: errno says why */
+                errno = w == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
             return -1;
         }
     }

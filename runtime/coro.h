@@ -109,7 +109,10 @@ int coro_run(void);
 typedef enum coro_wake {
     CORO_WOKE_READY = 0,     /* the fd is ready, or another coroutine woke us */
     CORO_WOKE_TIMEOUT = 1,   /* the deadline passed first */
-    CORO_WOKE_CANCELLED = 2  /* coro_cancel() was called on us */
+    CORO_WOKE_CANCELLED = 2, /* coro_cancel() was called on us */
+    CORO_WOKE_FAILED = 3     /* the fd could not be watched (epoll_ctl failed:
+                                errno ENOMEM, ENOSPC...): nothing was waited
+                                for, and retrying at once would spin */
 } coro_wake;
 
 /* What to wait for on an fd. */
@@ -130,7 +133,11 @@ enum { CORO_READ = 1, CORO_WRITE = 2 };
  * Stops the program (API misuse) when a second coroutine waits on an fd
  * for a direction another already waits for, or when fd >= 0 and events is
  * not CORO_READ, CORO_WRITE or both.
- * Returns why it woke. */
+ * Returns why it woke; CORO_WOKE_FAILED, without waiting, when epoll
+ * cannot watch fd (errno ENOMEM or ENOSPC, as epoll_ctl gave it): the
+ * caller must treat that as an error, since trying its syscall again at
+ * once would spin without ever yielding.  (A regular file, which epoll
+ * refuses, is always ready: CORO_WOKE_READY at once.) */
 coro_wake coro_wait(int fd, int events, int64_t deadline_ns);
 
 /* SUSPENDS.  Parks the calling coroutine until another coroutine of its

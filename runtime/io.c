@@ -21,7 +21,9 @@ int io_nonblock(int fd)
     return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* Parks until fd is ready for `events`; 0, or -1 with ETIMEDOUT/ECANCELED. */
+/* Parks until fd is ready for `events`; 0, or -1 with ETIMEDOUT/ECANCELED,
+ * or with the reactor's errno (ENOMEM...) when the wait could not even be
+ * registered: asking the syscall again would only spin. */
 static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
 {
     switch (ba_sched_wait(call, fd, events, deadline_ns)) {
@@ -33,6 +35,8 @@ static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
     case CORO_WOKE_CANCELLED:
         errno = ECANCELED;
         return -1;
+    case CORO_WOKE_FAILED:
+        return -1; /* errno says why */
     }
     return -1;
 }
@@ -105,13 +109,14 @@ int io_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadl
     /* The handshake is under way: the socket turns writable when it ends.
      * Asking connect() again then tells how it ended: 0 (or EISCONN) when
      * connected, EALREADY if still under way (we were woken for another
-     * reason), else the error itself (ECONNREFUSED...). */
+     * reason), EINPROGRESS if an interrupted first call (EINTR) had not
+     * started it and this one did, else the error itself (ECONNREFUSED...). */
     for (;;) {
         if (wait_ready("io_connect", fd, CORO_WRITE, deadline_ns) < 0)
             return -1;
         if (connect(fd, addr, len) == 0 || errno == EISCONN)
             return 0;
-        if (errno != EALREADY && errno != EINTR)
+        if (errno != EALREADY && errno != EINPROGRESS && errno != EINTR)
             return -1;
     }
 }

@@ -6,8 +6,10 @@
  * coro_now()'s clock; CORO_NEVER for none.
  *
  * Every helper marked SUSPENDS may park the caller.  All return -1 with
- * errno on failure; errno ETIMEDOUT means the deadline passed and
- * ECANCELED that the coroutine was cancelled.  Like every SUSPENDS call
+ * errno on failure; errno ETIMEDOUT means the deadline passed,
+ * ECANCELED that the coroutine was cancelled, and ENOMEM or ENOSPC that
+ * the wait could not be registered with epoll (coro_wait's
+ * CORO_WOKE_FAILED): an error, never a retry that spins.  Like every SUSPENDS call
  * (coro.h), each stops the program (API misuse) when called from outside
  * a coroutine, even if its syscall would not block, or when a second
  * coroutine waits on the same fd for the same direction (two readers of

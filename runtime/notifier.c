@@ -94,7 +94,8 @@ static long wait_for_count(coro_notifier *n, int64_t deadline_ns)
             return taken;
         coro_wake why = ba_sched_wait("coro_notifier_wait", n->fd, CORO_READ, deadline_ns);
         if (why != CORO_WOKE_READY) {
-            errno = why == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
+            if (why != CORO_WOKE_FAILED) /* FAILED: errno says why */
+                errno = why == CORO_WOKE_TIMEOUT ? ETIMEDOUT : ECANCELED;
             return -1;
         }
         uint64_t rings;

@@ -158,8 +158,11 @@ void ba_reactor_forget(int fd, reactor_ready_fn ready)
     /* A select's watches stay until it runs: drop them now, or a new fd of
      * the same number could not be waited on meanwhile (EBUSY). */
     ba_reactor_unwatch(fd, CORO_READ | CORO_WRITE);
-    if (e->registered)
-        set_interest(fd, e, 0);
+    /* A DEL that fails (ENOMEM) changes nothing: the close that follows
+     * drops fd from epoll anyway.  The table must say so, or the next fd
+     * of that number would be taken as watched and never added. */
+    if (e->registered && set_interest(fd, e, 0) < 0)
+        e->registered = 0;
 }
 
 /* Wakes the waiters an event concerns; drops interest nobody has. */

@@ -407,8 +407,10 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
         self->cancel_pending = false;
         return CORO_WOKE_CANCELLED;
     }
-    /* A regular file cannot be polled (EPERM): it is always ready.  Other
-     * failures (ENOMEM) also return at once: the caller's syscall retries. */
+    /* A regular file cannot be polled (EPERM): it is always ready.  Any
+     * other failure (ENOMEM, ENOSPC) is the caller's error: "ready" would
+     * send it back to a syscall that says EAGAIN again, without ever
+     * yielding -- a livelock while the failure lasts. */
     if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0) {
         if (errno == EBUSY)
             ba_misusef(call, "coroutine %" PRIu64 " \"%s\" waits to %s fd %d, which another "
@@ -416,7 +418,7 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
                        self->id, self->name, events == CORO_READ    ? "read"
                                              : events == CORO_WRITE ? "write"
                                                                     : "read and write", fd);
-        return CORO_WOKE_READY;
+        return errno == EPERM ? CORO_WOKE_READY : CORO_WOKE_FAILED;
     }
     self->wait_fd = fd >= 0 ? fd : -1;
     self->wait_events = events;

@@ -101,7 +101,8 @@ void ba_sched_release(struct coro *c);
 
 /* coro_wait(fd, events, deadline_ns), with `call` named in any misuse
  * report (a second waiter on fd, events that are neither CORO_READ nor
- * CORO_WRITE).  SUSPENDS. */
+ * CORO_WRITE).  CORO_WOKE_FAILED with errno when fd cannot be watched
+ * (coro.h).  SUSPENDS. */
 coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_ns);
 
 /* Goes to the back of the run queue.  0, or -1/ECANCELED (a cancel that
