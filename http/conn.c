@@ -18,7 +18,12 @@
 #include <bareawait/io.h>
 #include "resolve.h"
 
-#define CONN_FIRST_BUF 16384 /* first read buffer; grows only for big heads */
+/* The first read buffer; it grows only for big heads.  Room for a 16 KiB
+ * body with its head: a body that size, sent by the server right behind
+ * its head, comes in one read and goes on to a sink (a gateway's reply) in
+ * one piece, where a buffer of just 16 KiB would split it in two.  Pages
+ * are touched only as bytes arrive, so a small reply costs no more. */
+#define CONN_FIRST_BUF 32768
 
 #define NS_PER_MS 1000000
 
