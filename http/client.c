@@ -228,7 +228,7 @@ static int hop(request_run *run, const http_url *to, exchange *x, bool may_retry
     host_key(to, key);
     struct pool_host *host;
     struct conn *conn;
-    if (ba_pool_acquire(&c->pool, key, run->dl.total, &host, &conn) < 0) {
+    if (ba_pool_acquire(&c->pool, key, run->dl.total, may_retry, &host, &conn) < 0) {
         run->why = errno;
         return ba_io_error(&run->dl, HTTP_E_TOTAL_TIMEOUT, HTTP_E_NOMEM);
     }

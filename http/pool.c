@@ -77,18 +77,23 @@ static bool still_open(const struct conn *c)
  * without the peek: a client looping on keep-alive would otherwise pay a
  * system call per request, and servers close idle connections after
  * seconds, not microseconds.  A close inside that window is still caught
- * by the retry rule (idempotent requests only), as before the peek. */
+ * by the retry rule (idempotent requests only), as before the peek.  For
+ * a request the retry rule covers, the peek is skipped at any age: a
+ * connection the server closed fails before a byte of reply and the
+ * request goes again on a fresh one, so the peek would only save that
+ * rare retry at the cost of a system call on every reuse. */
 #define PEEK_AFTER_NS 1000000 /* 1 ms */
 
 /* The newest idle connection that has not been idle too long and is still
- * open; stale ones are closed on the way. */
-static struct conn *take_idle(pool *p, struct pool_host *h)
+ * open (unless `can_retry`: then it is not peeked); stale ones are closed
+ * on the way. */
+static struct conn *take_idle(pool *p, struct pool_host *h, bool can_retry)
 {
     int64_t now = coro_now();
     while (h->idle) {
         struct conn *c = h->idle;
         h->idle = c->next;
-        bool fresh = now - c->idle_since < PEEK_AFTER_NS;
+        bool fresh = can_retry || now - c->idle_since < PEEK_AFTER_NS;
         if (!expired(p, c, now) && (fresh || still_open(c)))
             return c;
         ba_conn_close(c);
@@ -202,8 +207,8 @@ static int reaper_ensure(pool *p)
 
 /* ---- taking and giving back ---- */
 
-int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
-                 struct pool_host **host, struct conn **out)
+int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns, bool can_retry,
+                    struct pool_host **host, struct conn **out)
 {
     struct pool_host *h = host_for(p, key);
     if (!h) {
@@ -213,7 +218,7 @@ int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
     if (coro_sem_acquire(h->slots, deadline_ns) < 0)
         return -1; /* ETIMEDOUT or ECANCELED */
     *host = h;
-    *out = take_idle(p, h);
+    *out = take_idle(p, h, can_retry);
     /* No fresh idle one: the caller opens a connection with the slot.
      * Lent out + idle never exceeds the limit, since a connection only
      * moves between the two. */

@@ -37,12 +37,15 @@ typedef struct pool {
 
 /* SUSPENDS (when the host is at its limit).  Reserves a slot for key and
  * hands out an idle connection if a fresh one is kept and still open
- * (a non-blocking peek finds no EOF, error or stray byte) (*out), else
- * *out = NULL and the caller opens one with that slot.  *host tells the
- * caller which host to give the slot back to.  0, or -1 with errno
- * ETIMEDOUT (the deadline passed while waiting), ECANCELED or ENOMEM. */
-int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns,
-                 struct pool_host **host, struct conn **out);
+ * (*out), else *out = NULL and the caller opens one with that slot.  One
+ * idle past 1 ms is peeked first (a non-blocking recv finds no EOF, error
+ * or stray byte) unless `can_retry`: the caller will send the request
+ * again on a fresh connection if this one fails before any reply.  *host
+ * tells the caller which host to give the slot back to.  0, or -1 with
+ * errno ETIMEDOUT (the deadline passed while waiting), ECANCELED or
+ * ENOMEM. */
+int ba_pool_acquire(pool *p, const char *key, int64_t deadline_ns, bool can_retry,
+                    struct pool_host **host, struct conn **out);
 
 /* Gives the slot back.  c (may be NULL) is kept idle if reusable, else
  * closed; a kept one is closed when its idle timeout passes (the first

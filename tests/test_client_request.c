@@ -288,9 +288,10 @@ static void test_sources(void *arg)
 
 /* ---- a kept-alive connection the server closed ---- */
 
-/* Closed while idle: found out before reuse (a peek), so every method
- * goes out on a fresh connection.  Closed after reading the request,
- * before answering: retried only when safe. */
+/* Closed while idle: every method goes out on a fresh connection -- one
+ * that cannot be retried because a peek before reuse finds the close, one
+ * that can by the retry.  Closed after reading the request, before
+ * answering: retried only when safe. */
 static const struct {
     const char *method;
     bool from_source;
