@@ -45,16 +45,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-say() { printf '== %s\n' "$*" >&2; }
+. bench/common.sh # say, ensure_pkg, busy_pct, release_builds
 
-ensure_pkg() { # ensure_pkg CHECK PACKAGE
-  eval "$1" >/dev/null 2>&1 && return 0
-  say "installing $2 from Debian (apt-get)"
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" \
-    >>"$tmp/apt.log" 2>&1 || { say "could not install $2; going on without it"; return 1; }
-}
 scripts/ensure-tools meson ninja curl || exit 1
 ensure_pkg 'command -v wrk' wrk || exit 1
 ensure_pkg 'command -v nginx' nginx-light || exit 1
@@ -65,16 +57,7 @@ for p in fastapi uvicorn httpx; do
 done
 
 # ---- builds -------------------------------------------------------------
-backends=(asm ucontext)
-[ "$(uname -m)" = x86_64 ] || backends=(ucontext)
-for sw in "${backends[@]}"; do
-  dir=build-bench-$sw
-  say "building $dir/examples/gateway (release)"
-  if [ -d "$dir" ]; then meson setup --reconfigure "$dir" -Dswitch="$sw" --buildtype=release
-  else meson setup "$dir" -Dswitch="$sw" --buildtype=release; fi >"$tmp/setup-$sw.log" 2>&1 &&
-    ninja -C "$dir" examples/gateway >"$tmp/build-$sw.log" 2>&1 ||
-    { tail -20 "$tmp/setup-$sw.log" "$tmp/build-$sw.log" >&2; exit 1; }
-done
+release_builds examples/gateway
 if [ "$have_go" = 1 ]; then
   say "building bench/gateway/peer.go"
   (cd bench/gateway && HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS=-mod=mod \
@@ -90,15 +73,6 @@ if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
 fi
 cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 machine="${cpu_model:-unknown CPU}, $ncpu cores, Linux $(uname -r)"
-# Other work on the machine skews every figure: how busy are the CPUs for
-# a second before we start, and after the last run.
-busy_pct() {
-  local a b
-  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
-  awk -v a="$a" -v b="$b" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
-    for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-    printf "%.0f", t ? 100 * (t - idle) / t : 0 }'
-}
 busy_before=$(busy_pct)
 
 wait_up() { for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }

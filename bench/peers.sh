@@ -47,29 +47,14 @@ rounds=${BA_BENCH_ROUNDS:-3}
 [ "$quick" = 1 ] && rounds=1
 tmp=$(mktemp -d /tmp/bareawait-peers.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-say() { printf '== %s\n' "$*" >&2; }
+. bench/common.sh # say, ensure_pkg, busy_pct, release_builds
+no_install=$quick
 out=$root/bench/results
 if [ "$quick" = 1 ]; then out=/tmp/bareawait-peers-quick; fi
 mkdir -p "$out"
 
 # ---- tools --------------------------------------------------------------
 
-# ensure_pkg CHECK PACKAGE: installs PACKAGE from Debian if CHECK fails
-# (not in --quick: CI has what it has, and the rest is skipped).
-apt_updated=0
-ensure_pkg() {
-  eval "$1" >/dev/null 2>&1 && return 0
-  [ "$quick" = 1 ] && return 1
-  say "installing $2 from Debian (apt-get)"
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  if [ "$apt_updated" = 0 ]; then
-    $sudo apt-get update -qq >"$tmp/apt.log" 2>&1 && apt_updated=1
-  fi
-  $sudo apt-get install -y -qq --no-install-recommends "$2" >>"$tmp/apt.log" 2>&1 ||
-    { say "could not install $2 (apt-get failed); going on without it"; return 1; }
-}
 scripts/ensure-tools meson ninja || exit 1
 ensure_pkg 'command -v g++' g++
 ensure_pkg 'test -f /usr/include/boost/context/continuation.hpp' libboost-context-dev
@@ -79,16 +64,7 @@ ensure_pkg '/usr/bin/python3 -c "import uvloop"' python3-uvloop
 
 # ---- builds -------------------------------------------------------------
 
-backends=(asm ucontext)
-[ "$(uname -m)" = x86_64 ] || backends=(ucontext)
-for sw in "${backends[@]}"; do
-  dir=build-bench-$sw
-  say "building $dir/bench/sched (release)"
-  if [ -d "$dir" ]; then meson setup --reconfigure "$dir" -Dswitch="$sw" --buildtype=release
-  else meson setup "$dir" -Dswitch="$sw" --buildtype=release; fi >"$tmp/setup-$sw.log" 2>&1 &&
-    ninja -C "$dir" bench/sched >"$tmp/build-$sw.log" 2>&1 ||
-    { tail -30 "$tmp/setup-$sw.log" "$tmp/build-$sw.log" >&2; exit 1; }
-done
+release_builds bench/sched
 
 # The peers' builds: the flags are stated in the report.
 cflags="-O2 -march=x86-64 -Wall -Wextra -Werror"
@@ -139,13 +115,6 @@ cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 machine="${cpu_model:-unknown CPU}, $ncpu cores, Linux $(uname -r)"
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
 say "machine: $machine"
-busy_pct() {
-  local a b
-  a=$(head -1 /proc/stat); sleep 1; b=$(head -1 /proc/stat)
-  awk -v a="$a" -v b="$b" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
-    for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-    printf "%.0f", t ? 100 * (t - idle) / t : 0 }'
-}
 busy_before=$(busy_pct)
 [ "$busy_before" -gt 10 ] &&
   say "the CPUs are ${busy_before}% busy before the runs: other work is running, the figures will be noisy"
