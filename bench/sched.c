@@ -143,10 +143,11 @@ NOT_CLONED static void bounce(struct side *self, struct side *other, long n)
 }
 
 /* The peer jumps straight back, forever; it is abandoned when done. */
-static void peer_entry(void)
+static switch_ctx *peer_entry(void)
 {
     san_switch_end(NULL, &main_side.lo, &main_side.size);
     bounce(&peer_side, &main_side, LONG_MAX);
+    return NULL; /* not reached */
 }
 
 static double raw_switch_ns(long round_trips)

@@ -129,6 +129,17 @@ static inline int san_on_tsan(void)
 }
 #endif
 
+/* 1 when a sanitizer follows our stack switches (ASan or TSan).  Each
+ * needs to be told of a switch right before the jump, with nothing of the
+ * old stack's code run after it: the scheduler then lets a finished
+ * coroutine leave by an ordinary switch, not by returning to the
+ * trampoline (scheduler.c, coro_entry). */
+#if defined(BA_ASAN) || defined(BA_TSAN)
+#define BA_SAN_FIBERS 1
+#else
+#define BA_SAN_FIBERS 0
+#endif
+
 #if HAVE_VALGRIND_H
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>

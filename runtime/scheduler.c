@@ -201,9 +201,10 @@ static void arrived(struct sched *s)
     }
 }
 
-static void switch_to(struct sched *s, struct coro *next)
+/* All of a switch from self to next but the jump itself: who runs now,
+ * the trace, and what the sanitizers must hear just before the jump. */
+static inline void hand_over(struct sched *s, struct coro *self, struct coro *next)
 {
-    struct coro *self = s->current;
     bool dying = self->state == CORO_DONE;
     s->current = next;
     next->state = CORO_RUNNING;
@@ -213,6 +214,12 @@ static void switch_to(struct sched *s, struct coro *next)
     san_fiber_switch(&next->tsan_fiber);
     if (dying) /* its last switch out: TSan's view of it can go */
         san_fiber_destroy(&self->tsan_fiber);
+}
+
+static void switch_to(struct sched *s, struct coro *next)
+{
+    struct coro *self = s->current;
+    hand_over(s, self, next);
     ba_switch_jump(&self->ctx, &next->ctx);
     arrived(s);
 }
@@ -233,8 +240,10 @@ static void switch_away(struct sched *s)
 /* ---- birth and death ---- */
 
 /* Every coroutine starts here, on its fresh stack, and ends here: the one
- * exit path. */
-static void coro_entry(void)
+ * exit path.  It returns the context to resume in its place (switch.h):
+ * the trampoline that called it jumps there, and this stack is never
+ * resumed. */
+static switch_ctx *coro_entry(void)
 {
     struct sched *s = S;
     arrived(s);
@@ -248,8 +257,16 @@ static void coro_entry(void)
         ba_sched_wake(self->joiner, CORO_WOKE_READY);
     if (self->detached)
         s->zombie = self; /* its stack is freed by whoever runs next */
-    switch_away(s);
+    struct coro *next = pick_next(s);
+#if BA_SAN_FIBERS
+    /* Under a sanitizer the switch must come last (sanitize.h): returning
+     * from here after it would be counted on the next coroutine's stack. */
+    switch_to(s, next);
     abort(); /* a finished coroutine is never switched to again */
+#else
+    hand_over(s, self, next);
+    return &next->ctx;
+#endif
 }
 
 /* What a stack of `size` usable bytes asks of ba_stack_get: the handle lives

@@ -25,16 +25,23 @@
 #include "switch_ucontext.h"
 #endif
 
-/* Prepares ctx so that the first ba_switch_jump into it runs entry() on the
- * stack [lo, lo + size).  entry takes no arguments (it finds its coroutine
- * through the scheduler), so no pointer has to squeeze through makecontext's
- * int arguments.  entry must never return. */
-void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void));
+/* What a new context runs: it returns, when it is done, the context to
+ * resume in its place.  Its own context is dead then: it is not saved, and
+ * must never be jumped to again. */
+typedef struct switch_ctx *(*switch_entry)(void);
 
-/* Saves the running context into *from and resumes *to.  Returns when
- * something later jumps back to *from.  The signal mask is the thread's:
- * whatever it is when a switch starts, it still is when the other context
- * runs (both backends). */
+/* Prepares ctx so that the first ba_switch_jump into it runs entry() on the
+ * stack [lo, lo + size), with the floating-point control settings of the
+ * caller (as pthread_create does).  entry takes no arguments (it finds its
+ * coroutine through the scheduler), so no pointer has to squeeze through
+ * makecontext's int arguments. */
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry);
+
+/* Saves the running context into *from and resumes *to: where it parked
+ * in an earlier ba_switch_jump, or at its entry if it never ran.  Returns
+ * when something later jumps back to *from.  The signal mask is the
+ * thread's: whatever it is when a switch starts, it still is when the
+ * other context runs (both backends). */
 void ba_switch_jump(switch_ctx *from, switch_ctx *to);
 
 /* The backend's name, "ucontext" or "asm", for reports. */

@@ -36,8 +36,15 @@
  *     lower addresses: the stack grows down; each cell is 8 bytes
  *
  * Unlike x86, `bl` does not push the return address: it is in x30, saved
- * here with the rest, and `ret` jumps to x30.  A coroutine that never ran
- * gets this frame written by hand (ba_switch_make, drawn in switch_aarch64.c).
+ * here with the rest, and `ret` jumps to x30.
+ *
+ * A coroutine that never ran has no such frame (ba_switch_make, drawn in
+ * switch_aarch64.c, writes only its FPCR) and is entered by a branch to
+ * ba_switch_trampoline, which calls its entry; when the entry returns (the
+ * coroutine is done) the trampoline resumes the context it returned,
+ * saving nothing.  So every `bl` is matched by one `ret`, and the CPU's
+ * return-address predictor (a stack of the addresses `bl` wrote) stays in
+ * step: switch_x86_64.S says why that matters.
  *
  * No BTI landing pads or PAC signing.  BTI: this object carries no GNU
  * property note saying it has landing pads, so the linker marks the program
@@ -68,21 +75,23 @@ ba_switch_jump:
 	stp	d12, d13, [sp, #128]
 	stp	d14, d15, [sp, #144]
 	stp	x29, x30, [sp, #160]
-	mrs	x9, fpcr		/* x9, x10: scratch, the ABI lets us clobber them */
+	mrs	x9, fpcr		/* x9-x11: scratch, the ABI lets us clobber them */
 	str	x9, [sp]
-
-	/* 2. The switch: park our stack pointer, pick up theirs.  (sp cannot
-	 *    be stored or loaded directly: it goes through x10.)  From the
-	 *    `mov sp` on we are on the other coroutine's stack. */
 	mov	x10, sp
-	str	x10, [x0]		/* from->sp = sp */
-	ldr	x10, [x1]
-	mov	sp, x10			/* sp = to->sp */
+	str	x10, [x0]		/* from->sp = sp: we are parked */
 
-	/* 3. Restore what they saved when they parked (or what ba_switch_make
-	 *    wrote).  FPCR is written only if it differs: it almost never
-	 *    does, and on some cores a write to it waits for every floating
-	 *    point instruction in flight. */
+	/* 2. The switch: pick up their stack pointer (sp cannot be loaded
+	 *    directly: it goes through x10).  From the `mov sp` on we are on
+	 *    the other coroutine's stack.  (The trampoline comes here too,
+	 *    with nothing to save.) */
+.Lswitch_in:
+	ldp	x10, x11, [x1]		/* to->sp, to->entry (non-NULL if it never ran) */
+	mov	sp, x10
+	cbnz	x11, .Lfirst_run
+
+	/* 3. Restore what they saved when they parked.  FPCR is written only
+	 *    if it differs: it almost never does, and on some cores a write to
+	 *    it waits for every floating point instruction in flight. */
 	ldr	x10, [sp]
 	cmp	x9, x10
 	b.eq	1f
@@ -98,11 +107,22 @@ ba_switch_jump:
 	ldp	d14, d15, [sp, #144]
 	ldp	x29, x30, [sp, #160]
 	add	sp, sp, #176
-	ret				/* to x30: their ba_switch_jump caller, or the trampoline */
+	ret				/* to x30: their ba_switch_jump caller */
+
+	/* Out of line: a coroutine that never ran.  Its stack holds only the
+	 * FPCR ba_switch_make copied; enter it by a branch, not a `ret`. */
+.Lfirst_run:
+	str	xzr, [x1, #8]		/* to->entry = NULL: it runs from now on */
+	ldr	x10, [sp]
+	cmp	x9, x10
+	b.eq	2f
+	msr	fpcr, x10
+2:	mov	x29, xzr		/* debuggers stop walking frames here */
+	b	ba_switch_trampoline	/* with the entry in x11 */
 	.size	ba_switch_jump, .-ba_switch_jump
 
-/* A new coroutine's first ba_switch_jump "returns" here, with sp a multiple of
- * 16, x29 = 0, x19 = entry and x20 = what to call should entry return. */
+/* A new coroutine starts here, with sp a multiple of 16 and its entry in
+ * x11. */
 	.globl	ba_switch_trampoline
 	.hidden	ba_switch_trampoline
 	.type	ba_switch_trampoline, %function
@@ -110,12 +130,13 @@ ba_switch_jump:
 ba_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined x30	/* the outermost frame: debuggers stop here */
-	blr	x19		/* entry(): never returns... */
-	blr	x20		/* ...but if it did, abort, not run off the stack */
-	brk	#0		/* not reached: entry_returned does not return */
+	blr	x11		/* entry(): returns the context to resume */
+	/* Done: this stack is never resumed, so nothing of it is saved.  Our
+	 * FPCR goes in x9, as step 1 leaves it, and the context in x1. */
+	mov	x1, x0
+	mrs	x9, fpcr
+	b	.Lswitch_in
 	.cfi_endproc
 	.size	ba_switch_trampoline, .-ba_switch_trampoline
 
-/* This code needs no executable stack; without this note the linker would
- * assume it does. */
 	.section .note.GNU-stack,"",%progbits

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "switch.h"
@@ -39,7 +40,7 @@ static pthread_once_t template_once = PTHREAD_ONCE_INIT;
 /* Set by ba_switch_jump just before its swapcontext, read on arrival in
  * the other context (nothing runs in between); per thread, as switches are. */
 static _Thread_local const switch_ctx *leaving;  /* holds the thread's mask, just saved */
-static _Thread_local const switch_ctx *arriving; /* a new context finds itself here */
+static _Thread_local switch_ctx *arriving; /* a new context finds itself here */
 
 static void template_make(void)
 {
@@ -73,15 +74,19 @@ static void keep_thread_mask(const sigset_t *installed)
         pthread_sigmask(SIG_SETMASK, thread, NULL);
 }
 
-/* What makecontext starts: a new context's first arrival. */
+/* What makecontext starts: a new context's first arrival, and, once its
+ * entry returns, its last switch.  (Saving the finished context there is
+ * wasted but harmless: nothing jumps to it again.) */
 static void first_run(void)
 {
-    const switch_ctx *self = arriving;
+    switch_ctx *self = arriving;
     keep_thread_mask(&self->uc.uc_sigmask);
-    self->entry();
+    switch_ctx *next = self->entry();
+    ba_switch_jump(self, next);
+    abort(); /* switch.h: a finished context is never resumed */
 }
 
-void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, void (*entry)(void))
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
 {
     pthread_once(&template_once, template_make);
     memcpy(&ctx->uc, &template_uc, sizeof ctx->uc);

@@ -7,7 +7,7 @@
 
 typedef struct switch_ctx {
     ucontext_t uc;        /* what swapcontext saves and restores */
-    void (*entry)(void);  /* what a new context runs first */
+    struct switch_ctx *(*entry)(void); /* what a new context runs first */
 } switch_ctx;
 
 #endif

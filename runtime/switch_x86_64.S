@@ -18,8 +18,20 @@
  *
  * Resuming is the mirror image: load rsp from ctx->sp, pop the same slots in
  * reverse, and `ret` returns into the code that called ba_switch_jump back when
- * it parked.  A coroutine that never ran gets this frame written by hand
- * (ba_switch_make, drawn in switch_asm.c).
+ * it parked.
+ *
+ * A coroutine that never ran has no such frame (ba_switch_make, drawn in
+ * switch_asm.c, writes only its floating-point settings) and is entered by
+ * a jump to ba_switch_trampoline, which calls its entry.  When the entry
+ * returns -- the coroutine is done -- the trampoline resumes the context it
+ * returned, saving nothing.  Why not `ret` into the trampoline, and a last
+ * ba_switch_jump out of the finished coroutine: the CPU predicts each `ret`
+ * from a small stack of the addresses its `call`s pushed.  A `ret` no `call`
+ * matched, and calls that are never returned from (a finished coroutine's
+ * frames), leave that stack out of step with the real one, and then every
+ * return after it is mispredicted (about 20 cycles each).  This way every
+ * call is matched by its return: the caller that started the coroutine
+ * pushed the address the finished one's last `ret` lands on.
  *
  * No endbr64 or shadow-stack handling: this object carries no CET property
  * note, so the linker marks the program as not CET-ready and the kernel
@@ -40,9 +52,9 @@
  * preserved across a call), so they do not count as a difference: else
  * one inexact division in main() would make every switch load.  The
  * compare reads back each field at the size it was stored (a wider load
- * over two fresh stores would stall store forwarding), and the two loads
- * are out of line, so the common path is straight and ends in the `ret`
- * the return stack buffer predicts. */
+ * over two fresh stores would stall store forwarding), and the loads and
+ * the first run of a new coroutine are out of line, so the common path is
+ * straight and ends in the `ret` the return stack buffer predicts. */
 	.globl	ba_switch_jump
 	.type	ba_switch_jump, @function
 	.p2align 4
@@ -58,16 +70,20 @@ ba_switch_jump:
 	subq	$8, %rsp
 	stmxcsr	(%rsp)		/* SSE control and status, 4 bytes */
 	fnstcw	4(%rsp)		/* x87 control word, 2 bytes */
-	movl	(%rsp), %eax	/* ours, to compare with theirs (eax, ecx: */
-	movzwl	4(%rsp), %ecx	/* scratch, the ABI lets us clobber them) */
+	movl	(%rsp), %eax	/* ours, to compare with theirs (eax, ecx, */
+	movzwl	4(%rsp), %ecx	/* rdx: scratch, the ABI lets us clobber them) */
+	movq	%rsp, (%rdi)	/* from->sp = rsp: we are parked */
 
-	/* 2. The switch: park our stack pointer, pick up theirs.  From the
-	 *    next instruction on we are on the other coroutine's stack. */
-	movq	%rsp, (%rdi)	/* from->sp = rsp */
+	/* 2. The switch: pick up their stack pointer.  From the next
+	 *    instruction on we are on the other coroutine's stack.  (The
+	 *    trampoline comes here too, with nothing to save.) */
+.Lswitch_in:
+	movq	8(%rsi), %rdx	/* to->entry: non-NULL if it never ran */
 	movq	(%rsi), %rsp	/* rsp = to->sp */
+	testq	%rdx, %rdx
+	jne	.Lfirst_run
 
-	/* 3. Restore what they saved when they parked (or what ba_switch_make
-	 *    wrote), in reverse order. */
+	/* 3. Restore what they saved when they parked, in reverse order. */
 	xorl	(%rsp), %eax	/* which bits differ, */
 	testl	$~0x3f, %eax	/* not counting the six status flags */
 	jne	.Lload_mxcsr
@@ -82,7 +98,7 @@ ba_switch_jump:
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
-	ret			/* into their ba_switch_jump caller, or the trampoline */
+	ret			/* into their ba_switch_jump caller */
 
 	/* Out of line: their settings differ from ours. */
 .Lload_mxcsr:
@@ -91,10 +107,26 @@ ba_switch_jump:
 .Lload_cw:
 	fldcw	4(%rsp)
 	jmp	.Lcw_done
+
+	/* Out of line: a coroutine that never ran.  Its stack holds only the
+	 * settings ba_switch_make copied; nothing to pop.  Enter it by a
+	 * jump: a `ret` here would return to an address no `call` pushed. */
+.Lfirst_run:
+	movq	$0, 8(%rsi)	/* to->entry = NULL: it runs from now on */
+	xorl	(%rsp), %eax
+	testl	$~0x3f, %eax
+	je	1f
+	ldmxcsr	(%rsp)
+1:	cmpw	4(%rsp), %cx
+	je	2f
+	fldcw	4(%rsp)
+2:	xorl	%ebp, %ebp	/* debuggers stop walking frames here */
+	jmp	ba_switch_trampoline	/* with the entry in rdx */
 	.size	ba_switch_jump, .-ba_switch_jump
 
-/* A new coroutine's first ba_switch_jump "returns" here, with rsp a multiple
- * of 16, rbx = entry and r12 = what to call should entry return. */
+/* A new coroutine starts here, with rsp a multiple of 16 and its entry in
+ * rdx; the `call` pushes 8 bytes, so entry starts with rsp + 8 a multiple
+ * of 16, as System V promises every function. */
 	.globl	ba_switch_trampoline
 	.hidden	ba_switch_trampoline
 	.type	ba_switch_trampoline, @function
@@ -102,8 +134,17 @@ ba_switch_jump:
 ba_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined rip	/* the outermost frame: debuggers stop here */
-	call	*%rbx		/* entry(): never returns... */
-	call	*%r12		/* ...but if it did, abort, not run off the stack */
+	call	*%rdx		/* entry(): returns the context to resume */
+	/* Done: this stack is never resumed, so nothing of it is saved.
+	 * Our settings go in eax and ecx, as step 1 leaves them, and the
+	 * context to resume in rsi. */
+	movq	%rax, %rsi
+	subq	$8, %rsp
+	stmxcsr	(%rsp)
+	fnstcw	4(%rsp)
+	movl	(%rsp), %eax
+	movzwl	4(%rsp), %ecx
+	jmp	.Lswitch_in
 	.cfi_endproc
 	.size	ba_switch_trampoline, .-ba_switch_trampoline
 
