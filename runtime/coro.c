@@ -35,7 +35,7 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
         errno = EINVAL;
         return NULL;
     }
-    const char *name = opts && opts->name ? opts->name : "coro";
+    const char *name = opts ? opts->name : NULL; /* NULL: the default name */
     return ba_sched_spawn(fn, arg, size, name, opts && opts->detached);
 }
 
@@ -79,15 +79,14 @@ static void check_unclaimed(const char *call, const struct coro *c)
 /* coro_join_until, with `call` named in any misuse report. */
 static int join_until(const char *call, coro_t *c, void **result, int64_t deadline_ns)
 {
-    ba_sched_need_coroutine(call);
+    struct coro *self = ba_sched_need_coroutine(call);
     check_unclaimed(call, c);
-    struct coro *self = ba_sched_current();
     if (c == self)
         misuse_handle(call, c, "cannot join itself");
     /* Only c's exit ends this wait; a coro_wakeup just loops. */
     while (c->state != CORO_DONE) {
         c->joiner = self;
-        coro_wake why = ba_sched_wait(call, -1, 0, deadline_ns);
+        coro_wake why = ba_sched_park(self, deadline_ns);
         if (why != CORO_WOKE_READY) {
             c->joiner = NULL; /* the handle stays valid and joinable */
             errno = why == CORO_WOKE_CANCELLED ? ECANCELED : ETIMEDOUT;

@@ -292,7 +292,7 @@ static void copy_name(char *dst, size_t size, const char *src)
 struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char *name,
                             bool detached)
 {
-    if (ba_sched_up() < 0)
+    if (!S && ba_sched_up() < 0)
         return NULL;
     struct sched *s = S;
     /* Room for this coroutine's timer, so that parking can never fail. */
@@ -322,7 +322,10 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
     c->asan_fake_stack = NULL;
     c->tsan_fiber = NULL; /* made at its first switch in */
     c->id = s->next_id++;
-    copy_name(c->name, sizeof c->name, name);
+    if (name)
+        copy_name(c->name, sizeof c->name, name);
+    else
+        memcpy(c->name, "coro", sizeof "coro");
     ba_switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
 
     s->live++;
@@ -389,9 +392,9 @@ static inline __attribute__((always_inline)) struct sched *need_coroutine(const 
     return s;
 }
 
-void ba_sched_need_coroutine(const char *call)
+struct coro *ba_sched_need_coroutine(const char *call)
 {
-    (void)need_coroutine(call);
+    return need_coroutine(call)->current;
 }
 
 /* ---- the waits ---- */
@@ -413,12 +416,23 @@ static coro_wake park(struct sched *s, struct coro *self, coro_event_kind kind,
     return why;
 }
 
+coro_wake ba_sched_park(struct coro *self, int64_t deadline_ns)
+{
+    if (self->cancel_pending) {
+        self->cancel_pending = false;
+        return CORO_WOKE_CANCELLED;
+    }
+    /* (wait_fd is -1 already: ba_sched_wake resets it.) */
+    return park(self->owner, self, CORO_EV_PARK_TIMER, deadline_ns);
+}
+
 coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_ns)
 {
-    ba_sched_need_coroutine(call);
-    struct sched *s = S;
+    struct sched *s = need_coroutine(call);
     struct coro *self = s->current;
-    if (fd >= 0 && (events & ~(CORO_READ | CORO_WRITE) || events == 0))
+    if (fd < 0)
+        return ba_sched_park(self, deadline_ns);
+    if (events & ~(CORO_READ | CORO_WRITE) || events == 0)
         ba_misusef(call, "events %d on fd %d: CORO_READ, CORO_WRITE or both", events, fd);
     if (self->cancel_pending) {
         self->cancel_pending = false;
@@ -428,7 +442,7 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
      * other failure (ENOMEM, ENOSPC) is the caller's error: "ready" would
      * send it back to a syscall that says EAGAIN again, without ever
      * yielding -- a livelock while the failure lasts. */
-    if (fd >= 0 && ba_reactor_watch(fd, events, self) < 0) {
+    if (ba_reactor_watch(fd, events, self) < 0) {
         if (errno == EBUSY)
             ba_misusef(call, "coroutine %" PRIu64 " \"%s\" waits to %s fd %d, which another "
                              "coroutine already waits on (one waiter per fd and direction)",
@@ -437,17 +451,28 @@ coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_n
                                                                     : "read and write", fd);
         return errno == EPERM ? CORO_WOKE_READY : CORO_WOKE_FAILED;
     }
-    self->wait_fd = fd >= 0 ? fd : -1;
+    self->wait_fd = fd;
     self->wait_events = events;
-    return park(s, self, fd >= 0 ? CORO_EV_PARK_FD : CORO_EV_PARK_TIMER, deadline_ns);
+    return park(s, self, CORO_EV_PARK_FD, deadline_ns);
 }
 
 int ba_sched_yield(const char *call)
 {
     struct sched *s = need_coroutine(call);
     struct coro *self = s->current;
-    make_ready(s, self);
-    switch_away(s);
+    struct coro *next = s->runq_head;
+    if (next && s->since_poll + 1 < POLL_EVERY) {
+        /* The common case, switch_away's steps without the ones that
+         * cannot apply: someone else is ready and the reactor is not due,
+         * so the head of the queue runs and we go to its tail. */
+        s->since_poll++;
+        runq_pop(s);
+        make_ready(s, self);
+        switch_to(s, next);
+    } else {
+        make_ready(s, self);
+        switch_away(s);
+    }
     if (self->cancel_pending) {
         self->cancel_pending = false;
         errno = ECANCELED;

@@ -80,13 +80,13 @@ bool ba_sched_owns(const struct coro *c);
 /* Stops the program (API misuse) unless the caller is a coroutine, and not
  * inside the trace hook: `call` is the public SUSPENDS function it called.
  * Every SUSPENDS call starts with it, so that the misuse shows the first
- * time, not only on the day the syscall would block. */
-void ba_sched_need_coroutine(const char *call);
+ * time, not only on the day the syscall would block.  Returns the caller. */
+struct coro *ba_sched_need_coroutine(const char *call);
 
 /* ---- birth and death ---- */
 
 /* A new coroutine with `stack_size` usable bytes that will run fn(arg),
- * named `name` (truncated), at the tail of the run queue.  Starts the
+ * named `name` (truncated; NULL: "coro"), at the tail of the run queue.  Starts the
  * runtime if needed.  NULL/ENOMEM (or the runtime's start errors). */
 struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char *name,
                             bool detached);
@@ -104,6 +104,10 @@ void ba_sched_release(struct coro *c);
  * CORO_WRITE).  CORO_WOKE_FAILED with errno when fd cannot be watched
  * (coro.h).  SUSPENDS. */
 coro_wake ba_sched_wait(const char *call, int fd, int events, int64_t deadline_ns);
+
+/* ba_sched_wait with no fd, for a caller that has made sure with
+ * ba_sched_need_coroutine that `self` is the running coroutine.  SUSPENDS. */
+coro_wake ba_sched_park(struct coro *self, int64_t deadline_ns);
 
 /* Goes to the back of the run queue.  0, or -1/ECANCELED (a cancel that
  * was pending, or came meanwhile, is delivered).  SUSPENDS. */

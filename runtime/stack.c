@@ -94,11 +94,17 @@ size_t ba_stack_page_size(void)
     return size;
 }
 
-static struct pool *pool_for(size_t slot_size)
+/* The page size on the hot paths: a plain load once it is known. */
+static inline size_t page_bytes(void)
 {
-    for (struct pool *p = pools; p; p = p->next)
-        if (p->slot_size == slot_size)
-            return p;
+    size_t size = atomic_load_explicit(&page_size, memory_order_relaxed);
+    return size ? size : ba_stack_page_size();
+}
+
+/* A new, empty pool for slots of slot_size, or NULL.  Out of line: the
+ * hot paths below only find the pool they need. */
+__attribute__((noinline)) static struct pool *pool_new(size_t slot_size)
+{
     struct pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -107,6 +113,14 @@ static struct pool *pool_for(size_t slot_size)
     p->next = pools;
     pools = p;
     return p;
+}
+
+static inline struct pool *pool_for(size_t slot_size)
+{
+    for (struct pool *p = pools; p; p = p->next)
+        if (p->slot_size == slot_size)
+            return p;
+    return pool_new(slot_size);
 }
 
 static size_t chunk_slots(const struct pool *p, const struct chunk *c)
@@ -268,15 +282,16 @@ static int carve(struct pool *p, stack_slot *out)
     return 0;
 }
 
+/* A guard page and `size` rounded up to whole pages (a power of two). */
 static size_t slot_size_for(size_t size)
 {
-    size_t page = ba_stack_page_size();
-    return page + (size + page - 1) / page * page;
+    size_t page = page_bytes();
+    return page + ((size + page - 1) & ~(page - 1));
 }
 
 int ba_stack_get(size_t size, stack_slot *out)
 {
-    size_t page = ba_stack_page_size();
+    size_t page = page_bytes();
     if (size > SIZE_MAX / 2)
         goto nomem;
     size_t slot_size = slot_size_for(size);
@@ -301,7 +316,7 @@ nomem:
 
 void ba_stack_put(const stack_slot *s)
 {
-    size_t slot_size = (size_t)(s->hi - s->lo) + ba_stack_page_size();
+    size_t slot_size = (size_t)(s->hi - s->lo) + page_bytes();
     struct pool *p = pool_for(slot_size);
     if (!p)
         return; /* cannot happen: the pool exists since the slot came from it */

@@ -39,8 +39,9 @@
  * here with the rest, and `ret` jumps to x30.
  *
  * A coroutine that never ran has no such frame (ba_switch_make, drawn in
- * switch_aarch64.c, writes only its FPCR) and is entered by a branch to
- * ba_switch_trampoline, which calls its entry; when the entry returns (the
+ * switch_aarch64.c, writes only its FPCR and its entry, and makes ctx->sp
+ * odd to say so) and is entered by a branch to ba_switch_trampoline, which
+ * calls the entry; when the entry returns (the
  * coroutine is done) the trampoline resumes the context it returned,
  * saving nothing.  So every `bl` is matched by one `ret`, and the CPU's
  * return-address predictor (a stack of the addresses `bl` wrote) stays in
@@ -85,9 +86,9 @@ ba_switch_jump:
 	 *    the other coroutine's stack.  (The trampoline comes here too,
 	 *    with nothing to save.) */
 .Lswitch_in:
-	ldp	x10, x11, [x1]		/* to->sp, to->entry (non-NULL if it never ran) */
+	ldr	x10, [x1]		/* to->sp: odd if it never ran */
+	tbnz	x10, #0, .Lfirst_run
 	mov	sp, x10
-	cbnz	x11, .Lfirst_run
 
 	/* 3. Restore what they saved when they parked.  FPCR is written only
 	 *    if it differs: it almost never does, and on some cores a write to
@@ -109,11 +110,12 @@ ba_switch_jump:
 	add	sp, sp, #176
 	ret				/* to x30: their ba_switch_jump caller */
 
-	/* Out of line: a coroutine that never ran.  Its stack holds only the
-	 * FPCR ba_switch_make copied; enter it by a branch, not a `ret`. */
+	/* Out of line: a coroutine that never ran.  Its stack holds only what
+	 * ba_switch_make wrote; enter it by a branch, not a `ret`. */
 .Lfirst_run:
-	str	xzr, [x1, #8]		/* to->entry = NULL: it runs from now on */
-	ldr	x10, [sp]
+	sub	x10, x10, #1		/* the frame ba_switch_make wrote */
+	mov	sp, x10
+	ldp	x10, x11, [sp]		/* its FPCR and its entry */
 	cmp	x9, x10
 	b.eq	2f
 	msr	fpcr, x10

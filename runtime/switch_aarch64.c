@@ -5,10 +5,11 @@
  * switch_aarch64.S.  A coroutine that has never run has no such frame: it
  * is entered by a branch to ba_switch_trampoline, which calls ctx->entry.
  * So all ba_switch_make writes at the top of its stack is what the
- * trampoline needs:
+ * trampoline needs, and it marks ctx->sp as "never ran" by making it odd (a
+ * parked stack's top is always a multiple of 16):
  *
  *     top = lo + size, rounded down to 16
- *     |  FPCR of creator   |  0                          |  top - 16  <- ctx->sp,
+ *     |  FPCR of creator   |  entry                      |  top - 16  <- ctx->sp - 1,
  *                                                             sp in the trampoline
  *
  * The first ba_switch_jump into it loads that FPCR (if it differs from the
@@ -31,12 +32,11 @@ const char ba_switch_backend_name[] = "asm";
  * switch_aarch64.S reads at ctx->sp on a first run. */
 struct first_frame {
     uint64_t fpcr;           /* floating-point control of the creator */
-    uint64_t above;          /* zero */
+    switch_entry entry;      /* what the trampoline calls */
 };
 
 _Static_assert(sizeof(struct first_frame) == 16, "layout drawn above");
 _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_aarch64.S reads ctx->sp at 0");
-_Static_assert(offsetof(switch_ctx, entry) == 8, "switch_aarch64.S reads ctx->entry at 8");
 
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
 {
@@ -50,7 +50,6 @@ void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
     uint64_t fpcr;
     __asm__("mrs %0, fpcr" : "=r"(fpcr));
 
-    *f = (struct first_frame){.fpcr = fpcr};
-    ctx->sp = f;
-    ctx->entry = entry;
+    *f = (struct first_frame){.fpcr = fpcr, .entry = entry};
+    ctx->sp = (char *)f + 1; /* odd: "never ran" (a parked sp is a multiple of 16) */
 }

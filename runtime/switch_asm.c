@@ -3,14 +3,15 @@
  *
  * A parked context is resumed by popping the frame drawn in
  * switch_x86_64.S.  A coroutine that has never run has no such frame: it
- * is entered by a jump to ba_switch_trampoline, which calls ctx->entry.  So
+ * is entered by a jump to ba_switch_trampoline, which calls its entry.  So
  * all ba_switch_make writes at the top of its stack is what the trampoline
- * needs:
+ * needs, and it marks ctx->sp as "never ran" by making it odd (a parked
+ * stack's top is always a multiple of 16):
  *
  *     top = lo + size, rounded down to 16
- *     |  0                              |  top - 8    nothing lives above
- *     |  MXCSR, x87 CW of the creator   |  top - 16   <- ctx->sp, and rsp
- *                                                      in the trampoline
+ *     |  entry                          |  top - 8    nothing lives above
+ *     |  MXCSR, x87 CW of the creator   |  top - 16   <- ctx->sp - 1, and
+ *                                                      rsp in the trampoline
  *
  * The first ba_switch_jump into it loads those settings (if they differ
  * from the running ones) and jumps to the trampoline with rsp = top - 16,
@@ -33,12 +34,11 @@ struct first_frame {
     uint32_t mxcsr;          /* SSE control: rounding mode, exception masks */
     uint16_t x87_cw;         /* x87 control: precision, rounding */
     uint16_t unused;
-    uint64_t above;          /* zero */
+    switch_entry entry;      /* what the trampoline calls */
 };
 
 _Static_assert(sizeof(struct first_frame) == 16, "layout drawn above");
 _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_x86_64.S reads ctx->sp at 0");
-_Static_assert(offsetof(switch_ctx, entry) == 8, "switch_x86_64.S reads ctx->entry at 8");
 
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
 {
@@ -54,7 +54,6 @@ void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
     __asm__("stmxcsr %0" : "=m"(mxcsr));
     __asm__("fnstcw %0" : "=m"(x87_cw));
 
-    *f = (struct first_frame){.mxcsr = mxcsr & ~UINT32_C(0x3f), .x87_cw = x87_cw};
-    ctx->sp = f;
-    ctx->entry = entry;
+    *f = (struct first_frame){.mxcsr = mxcsr & ~UINT32_C(0x3f), .x87_cw = x87_cw, .entry = entry};
+    ctx->sp = (char *)f + 1; /* odd: "never ran" (a parked sp is a multiple of 16) */
 }

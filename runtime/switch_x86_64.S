@@ -21,8 +21,9 @@
  * it parked.
  *
  * A coroutine that never ran has no such frame (ba_switch_make, drawn in
- * switch_asm.c, writes only its floating-point settings) and is entered by
- * a jump to ba_switch_trampoline, which calls its entry.  When the entry
+ * switch_asm.c, writes only its floating-point settings and its entry, and
+ * makes ctx->sp odd to say so) and is entered by a jump to
+ * ba_switch_trampoline, which calls the entry.  When the entry
  * returns -- the coroutine is done -- the trampoline resumes the context it
  * returned, saving nothing.  Why not `ret` into the trampoline, and a last
  * ba_switch_jump out of the finished coroutine: the CPU predicts each `ret`
@@ -78,10 +79,10 @@ ba_switch_jump:
 	 *    instruction on we are on the other coroutine's stack.  (The
 	 *    trampoline comes here too, with nothing to save.) */
 .Lswitch_in:
-	movq	8(%rsi), %rdx	/* to->entry: non-NULL if it never ran */
-	movq	(%rsi), %rsp	/* rsp = to->sp */
-	testq	%rdx, %rdx
+	movq	(%rsi), %rdx	/* to->sp: odd if it never ran */
+	testb	$1, %dl
 	jne	.Lfirst_run
+	movq	%rdx, %rsp	/* rsp = to->sp */
 
 	/* 3. Restore what they saved when they parked, in reverse order. */
 	xorl	(%rsp), %eax	/* which bits differ, */
@@ -108,11 +109,12 @@ ba_switch_jump:
 	fldcw	4(%rsp)
 	jmp	.Lcw_done
 
-	/* Out of line: a coroutine that never ran.  Its stack holds only the
-	 * settings ba_switch_make copied; nothing to pop.  Enter it by a
-	 * jump: a `ret` here would return to an address no `call` pushed. */
+	/* Out of line: a coroutine that never ran.  Its stack holds only what
+	 * ba_switch_make wrote; nothing to pop.  Enter it by a jump: a `ret`
+	 * here would return to an address no `call` pushed. */
 .Lfirst_run:
-	movq	$0, 8(%rsi)	/* to->entry = NULL: it runs from now on */
+	leaq	-1(%rdx), %rsp	/* the frame ba_switch_make wrote */
+	movq	8(%rsp), %rdx	/* its entry */
 	xorl	(%rsp), %eax
 	testl	$~0x3f, %eax
 	je	1f

@@ -45,7 +45,7 @@ static void sift_down(timerheap *h, size_t i)
     place(h, i, n);
 }
 
-int ba_timerheap_reserve(timerheap *h, size_t n)
+int ba_timerheap_grow(timerheap *h, size_t n)
 {
     if (n <= h->cap)
         return 0;

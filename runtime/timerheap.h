@@ -25,8 +25,15 @@ typedef struct timerheap {
     size_t cap;         /* room in items */
 } timerheap;
 
-/* Makes sure `n` nodes fit.  0, or -1/ENOMEM. */
-int ba_timerheap_reserve(timerheap *h, size_t n);
+/* ba_timerheap_reserve's work when the heap must grow. */
+int ba_timerheap_grow(timerheap *h, size_t n);
+
+/* Makes sure `n` nodes fit.  0, or -1/ENOMEM.  (Inline: every spawn asks,
+ * and the answer is nearly always "they do".) */
+static inline int ba_timerheap_reserve(timerheap *h, size_t n)
+{
+    return n <= h->cap ? 0 : ba_timerheap_grow(h, n);
+}
 
 /* Adds a node (room must have been reserved; asserted). */
 void ba_timerheap_insert(timerheap *h, timer_node *n);
