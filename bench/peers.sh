@@ -207,6 +207,7 @@ row spawn_join "uvloop" "await create_task" uvloop spawn_join_ns ns
 row spawn_join "C++20 stackless" "co_await a new task" stackless spawn_join_ns ns
 row fd_wake "bareawait asm" "io_read parked, io_write" ours-asm fd_wake_ns ns
 row fd_wake "bareawait ucontext" "io_read parked, io_write" ours-ucontext fd_wake_ns ns
+row fd_wake "bareawait asm" "reads of exactly 1 byte" ours-asm fd_wake_exact_ns ns
 row fd_wake "Go $go_version" "os.Pipe read parked" go fd_wake_ns ns
 row fd_wake "asyncio" "add_reader future" asyncio fd_wake_ns ns
 row fd_wake "uvloop" "add_reader future" uvloop fd_wake_ns ns
@@ -323,6 +324,7 @@ cat "$tmp/targets.txt" >&2
   echo "- $rounds rounds; in each every program runs once, taking turns (each round starts one later); each program keeps the median of its own inner rounds (bench/sched 5, the peers 5, peers.py 3), this table the median of the rounds. The million: one run each, bench/sched's the median of its own 3"
   echo "- pinning: $([ ${#pin[@]} -gt 0 ] && echo "every program on core 1 (${pin[*]}), but the million runs (unpinned: coro_reserve uses every core); Go with GOMAXPROCS=1" || echo "none (one core); Go with GOMAXPROCS=1")"
   echo "- unit: one one-way hand-off (a round trip counts two: switch, Go's channel, fd wake); yield: per coro_yield / Gosched / sleep(0) with two taking turns; spawn + join: per task"
+  echo "- fd wake: a one-byte write to a pipe, and every reader's read asks for 64 bytes and gets that byte; a short read tells bareawait's io_read the pipe is empty, so its next read waits for epoll first instead of trying. The row \"reads of exactly 1 byte\" asks for the one byte (a full read says nothing: io_read tries first and gets EAGAIN, a fourth system call per wake)"
   echo "- the timing loop's own cost (a counted loop, under a nanosecond) is not subtracted, for anyone"
   echo "- builds: bareawait meson --buildtype=release (build-bench-asm, build-bench-ucontext: gcc -O3); peers: cc/g++ $cflags (C++17 Boost, C++20 stackless), Go ${go_version:-absent} go build, /usr/bin/python3 $(/usr/bin/python3 -V 2>&1 | awk '{print $2}')"
   echo "- bench/peers.sh took ${elapsed}s"

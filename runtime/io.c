@@ -1,5 +1,5 @@
 /* io.c - "try; on EAGAIN wait; retry" for the syscalls a network client
- * needs.  Each wait is a coro_wait on the fd with the caller's deadline
+ * needs (io_read skips the first try when it knows the answer).  Each wait is a coro_wait on the fd with the caller's deadline
  * (ba_sched_wait: the same wait, with the helper's name in any misuse
  * report).  Each helper checks first that a coroutine called it, even when
  * its syscall would not block: a helper called from main() is a bug on the
@@ -11,6 +11,7 @@
 
 #include <bareawait/coro.h>
 #include <bareawait/io.h>
+#include "reactor.h"
 #include "scheduler.h"
 
 int io_nonblock(int fd)
@@ -41,13 +42,43 @@ static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
     return -1;
 }
 
+/* Whether io_read should wait before its first read: when its last read
+ * of fd came back short (fd was empty then) and epoll has not reported fd
+ * readable since, that read would most likely say EAGAIN, a system call
+ * for nothing -- in a request and response, the one read before every
+ * answer.  A wrong guess costs a trip through epoll, which reports a
+ * readable fd at once.  Not with a cancel pending: the wait would deliver
+ * it where the read might have succeeded. */
+static bool read_would_fail(const struct coro *self, int fd)
+{
+    return ba_reactor_read_drained(fd) && !self->cancel_pending;
+}
+
 ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns)
 {
-    ba_sched_need_coroutine("io_read");
+    struct coro *self = ba_sched_need_coroutine("io_read");
+    coro_wake first = CORO_WOKE_READY;
+    if (read_would_fail(self, fd)) {
+        first = ba_sched_wait("io_read", fd, CORO_READ, deadline_ns);
+        if (first == CORO_WOKE_CANCELLED) {
+            errno = ECANCELED;
+            return -1;
+        }
+        /* READY: read.  TIMEOUT: read once, for what came meanwhile.
+         * FAILED: the loop's own wait fails the same way if need be. */
+    }
     for (;;) {
         ssize_t got = read(fd, buf, n);
-        if (got >= 0 || (errno != EAGAIN && errno != EINTR))
+        if (got >= 0) {
+            ba_reactor_note_read(fd, got > 0 && (size_t)got < n);
             return got;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            return -1;
+        if (errno == EAGAIN && first == CORO_WOKE_TIMEOUT) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
         if (errno == EAGAIN && wait_ready("io_read", fd, CORO_READ, deadline_ns) < 0)
             return -1;
     }

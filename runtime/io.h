@@ -31,7 +31,11 @@ extern "C" {
 int io_nonblock(int fd);
 
 /* SUSPENDS.  Reads at most n bytes.  Returns the count (>0), 0 at end of
- * stream, or -1/errno. */
+ * stream, or -1/errno.  After a read of fd that came back short (fd was
+ * empty then), the next io_read of it waits for epoll first, unless epoll
+ * has reported fd readable meanwhile: that read would only have said
+ * EAGAIN.  So an fd an io_read has waited on must be closed with
+ * coro_close, as coro.h asks of every fd a coroutine waited on. */
 ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns);
 
 /* SUSPENDS.  Writes all n bytes (looping over short writes).  Returns n,

@@ -3,12 +3,14 @@
  * The reactor only *marks* waiters ready: ba_reactor_poll calls back with each
  * waiter whose fd became ready, and the scheduler puts it on the run queue.
  * It knows nothing of coroutines (a waiter is a void *) or of sockets.
+ * The scheduler drives it; io.c only notes and asks what a read found.
  * One reactor per thread: every call acts on the calling thread's.
  * Internal to the runtime.
  */
 #ifndef BAREAWAIT_REACTOR_H
 #define BAREAWAIT_REACTOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Called by ba_reactor_poll (and ba_reactor_forget) for each waiter to wake. */
@@ -42,6 +44,16 @@ void ba_reactor_unwatch_waiter(int fd, int events, const void *waiter);
  * (a waiter the scheduler does not unwatch in `ready`, a coro_select's,
  * too), and removes fd from epoll and from the table. */
 void ba_reactor_forget(int fd, reactor_ready_fn ready);
+
+/* io_read's memory of fd: `drained` says its last read came back short,
+ * so fd was empty then.  Kept only while epoll watches fd for reading (a
+ * coroutine has waited to read it, so coro_close will forget it), and
+ * cleared when epoll reports fd readable, or with `drained` false. */
+void ba_reactor_note_read(int fd, bool drained);
+
+/* True if the last read of fd came back short and epoll has not reported
+ * fd readable since: a read now would most likely say EAGAIN. */
+bool ba_reactor_read_drained(int fd);
 
 /* Waits up to timeout_ns (0: just look; -1: no limit) for fds to become
  * ready, and calls ready(waiter) for each waiter whose fd is.  Returns how

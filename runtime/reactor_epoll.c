@@ -25,6 +25,7 @@ struct fd_entry {
     void *reader;        /* waiting for readable, or NULL */
     void *writer;        /* waiting for writable, or NULL */
     uint32_t registered; /* EPOLLIN/EPOLLOUT bits epoll has; 0: not in epoll */
+    bool read_drained;   /* ba_reactor_note_read's, until EPOLLIN */
 };
 
 /* One reactor per thread (the thread's scheduler drives it). */
@@ -97,6 +98,8 @@ static int set_interest(int fd, struct fd_entry *e, uint32_t bits)
     if (rc < 0 && !(bits == 0 && (errno == ENOENT || errno == EBADF)))
         return -1;
     e->registered = bits;
+    if (!(bits & EPOLLIN))
+        e->read_drained = false; /* kept only while epoll would report */
     return 0;
 }
 
@@ -163,6 +166,18 @@ void ba_reactor_forget(int fd, reactor_ready_fn ready)
      * of that number would be taken as watched and never added. */
     if (e->registered && set_interest(fd, e, 0) < 0)
         e->registered = 0;
+    e->read_drained = false;
+}
+
+void ba_reactor_note_read(int fd, bool drained)
+{
+    if (fd < rp->nfds && (rp->fds[fd].registered & EPOLLIN))
+        rp->fds[fd].read_drained = drained;
+}
+
+bool ba_reactor_read_drained(int fd)
+{
+    return fd < rp->nfds && rp->fds[fd].read_drained;
 }
 
 /* Wakes the waiters an event concerns; drops interest nobody has. */
@@ -173,6 +188,8 @@ static int dispatch(int fd, uint32_t got, reactor_ready_fn ready)
     /* Errors and hang-ups wake both sides: their next syscall reports it. */
     if (got & (EPOLLERR | EPOLLHUP))
         got |= EPOLLIN | EPOLLOUT;
+    if (got & EPOLLIN)
+        e->read_drained = false; /* something came: a read will see it */
     uint32_t awaited = (e->reader ? EPOLLIN : 0u) | (e->writer ? EPOLLOUT : 0u);
     if ((got & EPOLLIN) && e->reader)
         ready(e->reader), woken++;

@@ -82,18 +82,20 @@ func fdWakeNs(n int) float64 {
 		os.Exit(1)
 	}
 	go func() {
-		b := make([]byte, 1)
+		b := make([]byte, 64) // each read asks for 64 bytes, as bench/sched's
 		for {
-			if _, err := ar.Read(b); err != nil {
+			k, err := ar.Read(b)
+			if err != nil {
 				return
 			}
-			bw.Write(b)
+			bw.Write(b[:k])
 		}
 	}()
-	b := []byte{'p'}
+	b := make([]byte, 64)
+	b[0] = 'p'
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
-		aw.Write(b)
+		aw.Write(b[:1])
 		br.Read(b)
 	}
 	d := time.Since(t0)
