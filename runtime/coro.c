@@ -23,6 +23,8 @@ int coro_reserve(size_t count, size_t stack_size)
         errno = EINVAL;
         return -1;
     }
+    if (ba_sched_up() < 0)
+        return -1;
     return ba_sched_reserve(count, size);
 }
 
@@ -36,6 +38,8 @@ coro_t *coro_spawn(coro_fn fn, void *arg, const coro_opts *opts)
         return NULL;
     }
     const char *name = opts ? opts->name : NULL; /* NULL: the default name */
+    if (ba_sched_up() < 0)
+        return NULL;
     return ba_sched_spawn(fn, arg, size, name, opts && opts->detached);
 }
 

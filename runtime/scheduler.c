@@ -13,9 +13,11 @@
  * separate scheduler context.  main() is switched back to only when the last
  * coroutine has returned (or when nothing could ever run again).
  *
- * One scheduler per thread (struct sched, reached through a thread-local
- * pointer): nothing here is shared between threads but the mailbox other
- * threads post to, and a thread's coroutines only ever run on it.
+ * One scheduler per thread (struct sched in sched_internal.h, reached
+ * through a thread-local pointer): nothing here is shared between threads
+ * but the mailbox other threads post to (sched_post.c), and a thread's
+ * coroutines only ever run on it.  sched_life.c starts and ends a thread's
+ * runtime.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,37 +29,17 @@
 
 #include "mailbox.h"
 #include "misuse.h"
-#include "overflow.h"
 #include "reactor.h"
 #include "sanitize.h"
+#include "sched_internal.h"
 #include "scheduler.h"
 #include "trace.h"
+
+_Thread_local struct sched *ba_sched_tls __attribute__((tls_model("initial-exec")));
 
 /* While coroutines keep each other busy, still look at epoll (without
  * sleeping) once every this many switches, so fd waiters are not starved. */
 #define POLL_EVERY 64
-
-struct sched {
-    struct coro *current;     /* who runs now (&main_co outside coroutines) */
-    struct coro main_co;      /* the context that called coro_run */
-    struct coro *runq_head;   /* ready coroutines, FIFO */
-    struct coro *runq_tail;
-    uint64_t live;            /* spawned and not yet returned */
-    uint64_t next_id;         /* id of the next spawn */
-    unsigned since_poll;      /* switches since the reactor was last asked */
-    bool deadlock;            /* nothing can ever wake the parked ones */
-    struct coro *zombie;      /* finished detached coroutine whose stack is
-                                 freed once we are off it */
-    timerheap timers;         /* parked coroutines with a deadline */
-    ba_mailbox mail;          /* posts from other threads (ba_sched_post);
-                                 fd -1 until the first expected */
-    long posts_expected;      /* expected and not yet delivered; mail.fd is
-                                 watched while this is > 0 */
-};
-
-/* This thread's scheduler, NULL when it has no runtime.  initial-exec: one
- * load off the thread pointer, and safe in the overflow handler. */
-static _Thread_local struct sched *S __attribute__((tls_model("initial-exec")));
 
 /* ---- run queue ---- */
 
@@ -102,12 +84,36 @@ void ba_sched_wake(struct coro *c, coro_wake reason)
     make_ready(s, c);
 }
 
-static void take_posts(struct sched *s);
+static void expected_done(struct sched *s)
+{
+    if (--s->posts_expected == 0)
+        ba_reactor_unwatch(s->mail.fd, CORO_READ);
+}
+
+/* The mailbox's fd is readable: deliver every post made so far
+ * (sched_post.c has the rest of a post's life). */
+static void take_posts(struct sched *s)
+{
+    struct ba_mail *m = ba_mailbox_take(&s->mail);
+    while (m) {
+        struct ba_post *p = (struct ba_post *)m;
+        m = m->next; /* p may be freed once delivered */
+        p->delivered = true;
+        expected_done(s);
+        if (p->waiter->wait_post == p)
+            ba_sched_wake(p->waiter, CORO_WOKE_READY);
+    }
+}
+
+void ba_sched_post_forget(struct ba_post *p)
+{
+    expected_done(p->to);
+}
 
 /* The reactor's callback: a coroutine, or the post fd's marker. */
 static void wake_ready(void *waiter)
 {
-    struct sched *s = S;
+    struct sched *s = ba_sched_tls;
     if (waiter == &s->mail)
         take_posts(s);
     else
@@ -224,9 +230,7 @@ static void switch_to(struct sched *s, struct coro *next)
     arrived(s);
 }
 
-/* Gives the CPU to the next ready coroutine, sleeping in the reactor if
- * none is ready.  Returns when someone makes the caller ready again. */
-static void switch_away(struct sched *s)
+void ba_sched_switch_away(struct sched *s)
 {
     struct coro *next = pick_next(s);
     if (next != s->current) {
@@ -245,7 +249,7 @@ static void switch_away(struct sched *s)
  * resumed. */
 static switch_ctx *coro_entry(void)
 {
-    struct sched *s = S;
+    struct sched *s = ba_sched_tls;
     arrived(s);
     struct coro *self = s->current;
     self->result = self->fn(self->arg);
@@ -292,9 +296,7 @@ static void copy_name(char *dst, size_t size, const char *src)
 struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char *name,
                             bool detached)
 {
-    if (!S && ba_sched_up() < 0)
-        return NULL;
-    struct sched *s = S;
+    struct sched *s = ba_sched_tls;
     /* Room for this coroutine's timer, so that parking can never fail. */
     if (ba_timerheap_reserve(&s->timers, s->live + 1) < 0)
         return NULL;
@@ -336,9 +338,7 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
 
 int ba_sched_reserve(size_t count, size_t stack_size)
 {
-    if (ba_sched_up() < 0)
-        return -1;
-    struct sched *s = S;
+    struct sched *s = ba_sched_tls;
     /* Each reserved stack commits at least a page: more stacks than the
      * machine has pages can never fit, and would end in the OOM killer
      * rather than in ENOMEM. */
@@ -364,13 +364,13 @@ void ba_sched_release(struct coro *c)
 
 struct coro *ba_sched_current(void)
 {
-    struct sched *s = S;
+    struct sched *s = ba_sched_tls;
     return s && s->current != &s->main_co ? s->current : NULL;
 }
 
 bool ba_sched_owns(const struct coro *c)
 {
-    return c->owner == S;
+    return c->owner == ba_sched_tls;
 }
 
 /* ---- misuse: coro.h's contracts, checked in every build type ---- */
@@ -386,7 +386,7 @@ static _Noreturn void misuse_outside(const char *call)
  * inlined, so that coro_yield's path makes no call but the switch's. */
 static inline __attribute__((always_inline)) struct sched *need_coroutine(const char *call)
 {
-    struct sched *s = S;
+    struct sched *s = ba_sched_tls;
     if (__builtin_expect(!s || s->current == &s->main_co || ba_trace_inside(), 0))
         misuse_outside(call);
     return s;
@@ -410,7 +410,7 @@ static coro_wake park(struct sched *s, struct coro *self, coro_event_kind kind,
     }
     self->state = CORO_PARKED;
     ba_trace(kind, self, CORO_WOKE_READY);
-    switch_away(s);
+    ba_sched_switch_away(s);
     coro_wake why = self->wake_reason;
     self->wake_reason = CORO_WOKE_READY; /* delivered */
     return why;
@@ -471,7 +471,7 @@ int ba_sched_yield(const char *call)
         switch_to(s, next);
     } else {
         make_ready(s, self);
-        switch_away(s);
+        ba_sched_switch_away(s);
     }
     if (self->cancel_pending) {
         self->cancel_pending = false;
@@ -483,135 +483,7 @@ int ba_sched_yield(const char *call)
 
 int coro_close(int fd)
 {
-    if (S)
+    if (ba_sched_tls)
         ba_reactor_forget(fd, wake_ready);
     return close(fd);
-}
-
-/* ---- posts from other threads ---- */
-
-int ba_sched_post_expect(struct ba_post *p)
-{
-    struct sched *s = S;
-    if (s->mail.fd < 0 && ba_mailbox_open(&s->mail) < 0)
-        return -1;
-    if (s->posts_expected == 0 && ba_reactor_watch(s->mail.fd, CORO_READ, &s->mail) < 0)
-        return -1;
-    s->posts_expected++;
-    p->waiter = s->current;
-    p->to = s;
-    p->delivered = false;
-    return 0;
-}
-
-void ba_sched_post(struct ba_post *p)
-{
-    ba_mailbox_push(&p->to->mail, &p->mail);
-}
-
-static void expected_done(struct sched *s)
-{
-    if (--s->posts_expected == 0)
-        ba_reactor_unwatch(s->mail.fd, CORO_READ);
-}
-
-/* The mailbox's fd is readable: deliver every post made so far. */
-static void take_posts(struct sched *s)
-{
-    struct ba_mail *m = ba_mailbox_take(&s->mail);
-    while (m) {
-        struct ba_post *p = (struct ba_post *)m;
-        m = m->next; /* p may be freed once delivered */
-        p->delivered = true;
-        expected_done(s);
-        if (p->waiter->wait_post == p)
-            ba_sched_wake(p->waiter, CORO_WOKE_READY);
-    }
-}
-
-coro_wake ba_sched_post_wait(const char *call, struct ba_post *p, int64_t deadline_ns)
-{
-    ba_sched_need_coroutine(call);
-    struct sched *s = S;
-    struct coro *self = s->current;
-    for (;;) {
-        if (p->delivered)
-            return CORO_WOKE_READY;
-        if (self->cancel_pending) {
-            self->cancel_pending = false;
-            return CORO_WOKE_CANCELLED;
-        }
-        self->wait_post = p;
-        coro_wake why = park(s, self, CORO_EV_PARK_TIMER, deadline_ns);
-        self->wait_post = NULL;
-        if (why != CORO_WOKE_READY)
-            return why;
-        /* READY without the post: a coro_wakeup; wait on */
-    }
-}
-
-void ba_sched_post_forget(struct ba_post *p)
-{
-    expected_done(p->to);
-}
-
-/* ---- life of a thread's runtime ---- */
-
-int ba_sched_up(void)
-{
-    if (S)
-        return 0;
-    struct sched *s = calloc(1, sizeof *s);
-    if (!s)
-        return -1;
-    s->mail.fd = -1;
-    if (ba_reactor_open() < 0)
-        goto fail;
-    if (ba_overflow_arm(&s->current, &s->main_co) < 0) {
-        ba_reactor_close();
-        goto fail;
-    }
-    s->main_co.owner = s;
-    s->main_co.wait_fd = -1;
-    s->main_co.timer.index = TIMERHEAP_NONE;
-    s->main_co.tsan_fiber = san_fiber_current();
-    strcpy(s->main_co.name, "main");
-    s->current = &s->main_co;
-    s->next_id = 1;
-    S = s;
-    return 0;
-fail:
-    free(s);
-    return -1;
-}
-
-static void teardown(struct sched *s)
-{
-    ba_overflow_disarm();
-    ba_mailbox_close(&s->mail);
-    ba_reactor_close();
-    ba_stack_release_all();
-    ba_timerheap_free(&s->timers);
-    S = NULL;
-    free(s);
-}
-
-int coro_run(void)
-{
-    struct sched *s = S;
-    if (!s)
-        return 0; /* nothing was ever spawned on this thread */
-    if (ba_trace_inside())
-        ba_misuse("coro_run", "called from the trace hook");
-    if (s->current != &s->main_co)
-        ba_misusef("coro_run", "called from coroutine %" PRIu64 " \"%s\"; only main() runs "
-                               "the scheduler", s->current->id, s->current->name);
-    switch_away(s); /* main parks until every coroutine is done */
-    bool deadlock = s->deadlock;
-    teardown(s);
-    if (deadlock) {
-        errno = EDEADLK;
-        return -1;
-    }
-    return 0;
 }

@@ -1,9 +1,10 @@
 /* scheduler.h - the scheduler's interface to the rest of the runtime.
  *
- * scheduler.c owns every piece of a thread's scheduler state (the run queue,
- * the current coroutine, the timer heap, the reactor it drives, the stack
- * pool it takes stacks from) and the life of a coroutine from its first
- * instruction to its exit.  coro.c (the public API), io.c and offload.c
+ * scheduler.c (with sched_post.c and sched_life.c, which share
+ * sched_internal.h) owns every piece of a thread's scheduler state (the
+ * run queue, the current coroutine, the timer heap, the reactor it drives,
+ * the stack pool it takes stacks from) and the life of a coroutine from
+ * its first instruction to its exit.  coro.c (the public API), io.c and offload.c
  * are built on the calls below; none of them sees struct sched.
  *
  * Per thread: a thread's first coro_spawn (or coro_reserve) gives it a
@@ -86,12 +87,12 @@ struct coro *ba_sched_need_coroutine(const char *call);
 /* ---- birth and death ---- */
 
 /* A new coroutine with `stack_size` usable bytes that will run fn(arg),
- * named `name` (truncated; NULL: "coro"), at the tail of the run queue.  Starts the
- * runtime if needed.  NULL/ENOMEM (or the runtime's start errors). */
+ * named `name` (truncated; NULL: "coro"), at the tail of the run queue.
+ * The runtime must be up (ba_sched_up).  NULL/ENOMEM. */
 struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char *name,
                             bool detached);
 
-/* coro_reserve's work (arguments checked by the caller). */
+/* coro_reserve's work (arguments checked by the caller; the runtime up). */
 int ba_sched_reserve(size_t count, size_t stack_size);
 
 /* A DONE coroutine's handle goes back to the stack pool (state GONE). */
