@@ -64,6 +64,14 @@ static void check_mine(const char *call, const struct coro *c)
                                "on the thread that spawned it)");
 }
 
+static _Noreturn __attribute__((noinline)) void misuse_joined(const char *call,
+                                                               const struct coro *c)
+{
+    char what[96];
+    snprintf(what, sizeof what, "is already being joined by coroutine %" PRIu64, c->joiner->id);
+    misuse_handle(call, c, what);
+}
+
 /* What join and detach both need: a live handle nobody else has claimed. */
 static void check_unclaimed(const char *call, const struct coro *c)
 {
@@ -72,12 +80,8 @@ static void check_unclaimed(const char *call, const struct coro *c)
         misuse_handle(call, c, "is detached (nobody may join or detach it again)");
     else if (c->state == CORO_GONE)
         misuse_handle(call, c, "was already joined (its handle is gone)");
-    else if (c->joiner) {
-        char what[96];
-        snprintf(what, sizeof what, "is already being joined by coroutine %" PRIu64,
-                 c->joiner->id);
-        misuse_handle(call, c, what);
-    }
+    else if (c->joiner)
+        misuse_joined(call, c);
 }
 
 /* coro_join_until, with `call` named in any misuse report. */

@@ -37,10 +37,6 @@ struct sched {
                                  watched while this is > 0 */
 };
 
-/* This thread's scheduler, NULL when it has no runtime.  initial-exec: one
- * load off the thread pointer, and safe in the overflow handler. */
-extern _Thread_local struct sched *ba_sched_tls __attribute__((tls_model("initial-exec")));
-
 /* Gives the CPU to the next ready coroutine, sleeping in the reactor if
  * none is ready.  Returns when someone makes the caller ready again (for
  * main, in coro_run: when every coroutine is done, or none can run).

@@ -20,10 +20,8 @@
 #include "timerheap.h"
 #include "trace.h"
 
-int ba_sched_up(void)
+int ba_sched_start(void)
 {
-    if (ba_sched_tls)
-        return 0;
     struct sched *s = calloc(1, sizeof *s);
     if (!s)
         return -1;

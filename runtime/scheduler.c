@@ -35,6 +35,8 @@
 #include "scheduler.h"
 #include "trace.h"
 
+/* This thread's scheduler (scheduler.h).  initial-exec: one load off the
+ * thread pointer, and safe in the overflow handler. */
 _Thread_local struct sched *ba_sched_tls __attribute__((tls_model("initial-exec")));
 
 /* While coroutines keep each other busy, still look at epoll (without
@@ -368,10 +370,6 @@ struct coro *ba_sched_current(void)
     return s && s->current != &s->main_co ? s->current : NULL;
 }
 
-bool ba_sched_owns(const struct coro *c)
-{
-    return c->owner == ba_sched_tls;
-}
 
 /* ---- misuse: coro.h's contracts, checked in every build type ---- */
 

@@ -68,21 +68,35 @@ struct coro {
 
 /* ---- the running coroutine and its runtime ---- */
 
+/* This thread's scheduler (opaque here), NULL while it has no runtime. */
+extern _Thread_local struct sched *ba_sched_tls __attribute__((tls_model("initial-exec")));
+
+/* ba_sched_up's work when the thread has no runtime yet (sched_life.c). */
+int ba_sched_start(void);
+
 /* Starts this thread's runtime if it has none.  0, or -1/errno (an error of
- * epoll_create1, sigaltstack, or ENOMEM). */
-int ba_sched_up(void);
+ * epoll_create1, sigaltstack, or ENOMEM).  Inline: every spawn asks. */
+static inline int ba_sched_up(void)
+{
+    return ba_sched_tls ? 0 : ba_sched_start();
+}
 
 /* The running coroutine, or NULL outside any (main, or no runtime). */
 struct coro *ba_sched_current(void);
 
-/* True if c belongs to the calling thread's runtime. */
-bool ba_sched_owns(const struct coro *c);
+
 
 /* Stops the program (API misuse) unless the caller is a coroutine, and not
  * inside the trace hook: `call` is the public SUSPENDS function it called.
  * Every SUSPENDS call starts with it, so that the misuse shows the first
  * time, not only on the day the syscall would block.  Returns the caller. */
 struct coro *ba_sched_need_coroutine(const char *call);
+
+/* True if c belongs to the calling thread's runtime. */
+static inline bool ba_sched_owns(const struct coro *c)
+{
+    return c->owner == ba_sched_tls;
+}
 
 /* ---- birth and death ---- */
 
