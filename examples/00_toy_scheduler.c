@@ -8,7 +8,7 @@
  *
  * Simpler on purpose than the real runtime, which has instead:
  *   - no scheduler context: here every switch goes through main() (two per
- *     hand-off, as in libtask); runtime/scheduler.c (switch_away, switch_to)
+ *     hand-off, as in libtask); runtime/scheduler.c (ba_sched_switch_away, switch_to)
  *     switches straight to the next coroutine;
  *   - no reactor coroutine: runtime/scheduler.c (pick_next, poll_reactor)
  *     calls runtime/reactor_epoll.c (ba_reactor_poll, epoll_wait) from

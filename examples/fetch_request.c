@@ -136,7 +136,7 @@ void fetch_request_done(fetch_job *j, http_request *req)
     int fd = j->upload_fd;
     j->upload_fd = -1;
     if (fd >= 0 && !upload_is_stdin(o))
-        close(fd);
+        coro_close(fd); /* it may have been waited on (a FIFO): coro.h */
     req->body_source = NULL;
     req->body_user = NULL;
 }

@@ -212,8 +212,10 @@ uint64_t coro_id(const coro_t *c);
 const char *coro_name(const coro_t *c);
 
 /* Forgets everything the reactor knows about fd, then closes it.  Use it
- * instead of close() for every fd a coroutine has waited on.  Returns
- * close()'s result.  Does not suspend. */
+ * instead of close() for every fd a coroutine has waited on (io.h's
+ * helpers wait on theirs): after a plain close() the reactor would take a
+ * new fd of that number for the old one, and a wait on it might not end
+ * before its deadline.  Returns close()'s result.  Does not suspend. */
 int coro_close(int fd);
 
 /* ---- tracing: what the runtime did, for tools such as fetch --trace ---- */

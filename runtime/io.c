@@ -1,5 +1,6 @@
 /* io.c - "try; on EAGAIN wait; retry" for the syscalls a network client
- * needs (io_read skips the first try when it knows the answer).  Each wait is a coro_wait on the fd with the caller's deadline
+ * needs (io_read skips the first try when it would most likely fail).
+ * Each wait is a coro_wait on the fd with the caller's deadline
  * (ba_sched_wait: the same wait, with the helper's name in any misuse
  * report).  Each helper checks first that a coroutine called it, even when
  * its syscall would not block: a helper called from main() is a bug on the
@@ -43,22 +44,26 @@ static int wait_ready(const char *call, int fd, int events, int64_t deadline_ns)
 }
 
 /* Whether io_read should wait before its first read: when its last read
- * of fd came back short (fd was empty then) and epoll has not reported fd
- * readable since, that read would most likely say EAGAIN, a system call
- * for nothing -- in a request and response, the one read before every
- * answer.  A wrong guess costs a trip through epoll, which reports a
- * readable fd at once.  Not with a cancel pending: the wait would deliver
- * it where the read might have succeeded. */
-static bool read_would_fail(const struct coro *self, int fd)
+ * of fd came back short (a stream socket or a pipe was empty then) and
+ * epoll has not reported fd readable since, that read would most likely
+ * say EAGAIN, a system call for nothing -- in a request and response, the
+ * one read before every answer.  A wrong guess (a datagram socket, where
+ * a short read is every read; bytes that came after the last epoll_wait)
+ * costs a trip through the scheduler: the reader is woken by the next
+ * epoll_wait, which ready coroutines ahead of it may delay (by up to
+ * POLL_EVERY switches, scheduler.c).  Not with a cancel pending: the wait
+ * would deliver it where the read might have succeeded; not for n == 0,
+ * which never waits. */
+static bool read_would_fail(const struct coro *self, int fd, size_t n)
 {
-    return ba_reactor_read_drained(fd) && !self->cancel_pending;
+    return n > 0 && ba_reactor_read_drained(fd) && !self->cancel_pending;
 }
 
 ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns)
 {
     struct coro *self = ba_sched_need_coroutine("io_read");
     coro_wake first = CORO_WOKE_READY;
-    if (read_would_fail(self, fd)) {
+    if (read_would_fail(self, fd, n)) {
         first = ba_sched_wait("io_read", fd, CORO_READ, deadline_ns);
         if (first == CORO_WOKE_CANCELLED) {
             errno = ECANCELED;

@@ -1,7 +1,8 @@
 /* io.h - non-blocking I/O helpers over coro_wait.
  *
  * Each helper is libtask's fdread pattern: try the syscall; if it would
- * block (EAGAIN), park on the fd with the deadline; retry.  The fd must be
+ * block (EAGAIN), park on the fd with the deadline; retry.  (io_read skips
+ * the first try when its last read of the fd says it would fail.)  The fd must be
  * non-blocking (io_nonblock sets that).  A deadline is absolute, on
  * coro_now()'s clock; CORO_NEVER for none.
  *
@@ -31,11 +32,14 @@ extern "C" {
 int io_nonblock(int fd);
 
 /* SUSPENDS.  Reads at most n bytes.  Returns the count (>0), 0 at end of
- * stream, or -1/errno.  After a read of fd that came back short (fd was
- * empty then), the next io_read of it waits for epoll first, unless epoll
- * has reported fd readable meanwhile: that read would only have said
- * EAGAIN.  So an fd an io_read has waited on must be closed with
- * coro_close, as coro.h asks of every fd a coroutine waited on. */
+ * stream, or -1/errno.  After a read of fd that came back short (a stream
+ * socket or a pipe was empty then), the next io_read of it (n > 0) waits
+ * for epoll first, unless epoll has reported fd readable meanwhile: that
+ * read would most likely have said EAGAIN.  The fd must be closed with
+ * coro_close, as coro.h asks of every fd a coroutine waited on: after a
+ * plain close(), the reactor still takes a new fd of that number for the
+ * old one, and a wait on it -- now even an io_read with bytes ready, or
+ * of a regular file -- may not end before its deadline. */
 ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline_ns);
 
 /* SUSPENDS.  Writes all n bytes (looping over short writes).  Returns n,

@@ -3,7 +3,9 @@
  * The reactor only *marks* waiters ready: ba_reactor_poll calls back with each
  * waiter whose fd became ready, and the scheduler puts it on the run queue.
  * It knows nothing of coroutines (a waiter is a void *) or of sockets.
- * The scheduler drives it; io.c only notes and asks what a read found.
+ * The scheduler drives it.  One thing more it keeps per fd, because only
+ * it sees epoll's reports, which end it: whether io_read's last read of
+ * the fd came back short (ba_reactor_note_read).
  * One reactor per thread: every call acts on the calling thread's.
  * Internal to the runtime.
  */
@@ -45,10 +47,11 @@ void ba_reactor_unwatch_waiter(int fd, int events, const void *waiter);
  * too), and removes fd from epoll and from the table. */
 void ba_reactor_forget(int fd, reactor_ready_fn ready);
 
-/* io_read's memory of fd: `drained` says its last read came back short,
- * so fd was empty then.  Kept only while epoll watches fd for reading (a
- * coroutine has waited to read it, so coro_close will forget it), and
- * cleared when epoll reports fd readable, or with `drained` false. */
+/* io_read's memory of fd: `drained` says its last read came back short
+ * (for a stream socket or a pipe: it was empty then).  Kept only while
+ * epoll watches fd for reading (a coroutine has waited to read it, so
+ * coro_close will forget it), and cleared when epoll reports fd readable,
+ * or with `drained` false.  Any fd number, -1 included. */
 void ba_reactor_note_read(int fd, bool drained);
 
 /* True if the last read of fd came back short and epoll has not reported

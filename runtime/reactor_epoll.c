@@ -171,13 +171,13 @@ void ba_reactor_forget(int fd, reactor_ready_fn ready)
 
 void ba_reactor_note_read(int fd, bool drained)
 {
-    if (fd < rp->nfds && (rp->fds[fd].registered & EPOLLIN))
+    if (fd >= 0 && fd < rp->nfds && (rp->fds[fd].registered & EPOLLIN))
         rp->fds[fd].read_drained = drained;
 }
 
 bool ba_reactor_read_drained(int fd)
 {
-    return fd < rp->nfds && rp->fds[fd].read_drained;
+    return fd >= 0 && fd < rp->nfds && rp->fds[fd].read_drained;
 }
 
 /* Wakes the waiters an event concerns; drops interest nobody has. */

@@ -43,5 +43,4 @@ struct sched {
  * SUSPENDS. */
 void ba_sched_switch_away(struct sched *s);
 
-
 #endif

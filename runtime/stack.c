@@ -84,7 +84,10 @@ static _Thread_local struct pool *pools;
 static _Atomic size_t page_size;
 static _Atomic enum guard_how guard_how;
 
-size_t ba_stack_page_size(void)
+/* The page size, found out once.  Inline for the hot paths here (an
+ * exported function called from this file is not inlined in a PIC
+ * build). */
+static inline size_t page_bytes(void)
 {
     size_t size = atomic_load_explicit(&page_size, memory_order_relaxed);
     if (!size) {
@@ -94,11 +97,9 @@ size_t ba_stack_page_size(void)
     return size;
 }
 
-/* The page size on the hot paths: a plain load once it is known. */
-static inline size_t page_bytes(void)
+size_t ba_stack_page_size(void)
 {
-    size_t size = atomic_load_explicit(&page_size, memory_order_relaxed);
-    return size ? size : ba_stack_page_size();
+    return page_bytes();
 }
 
 /* A new, empty pool for slots of slot_size, or NULL.  Out of line: the

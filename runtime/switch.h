@@ -26,14 +26,16 @@
 #endif
 
 /* What a new context runs: it returns, when it is done, the context to
- * resume in its place.  Its own context is dead then: it is not saved, and
- * must never be jumped to again. */
+ * resume in its place.  Its own context is dead then, and is never
+ * resumed: nothing may jump to it again. */
 typedef struct switch_ctx *(*switch_entry)(void);
 
 /* Prepares ctx so that the first ba_switch_jump into it runs entry() on the
- * stack [lo, lo + size), with the floating-point control settings of the
- * caller (as pthread_create does).  entry takes no arguments (it finds its
- * coroutine through the scheduler), so no pointer has to squeeze through
+ * stack [lo, lo + size).  Its floating-point control settings (rounding
+ * mode...): with asm, the caller's, as pthread_create gives a new thread;
+ * with ucontext, those of the process's first ba_switch_make (its
+ * getcontext template).  entry takes no arguments (it finds its coroutine
+ * through the scheduler), so no pointer has to squeeze through
  * makecontext's int arguments. */
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry);
 

@@ -52,9 +52,8 @@
  * as not BTI-ready and the kernel leaves branch-target checks off.  PAC:
  * ba_switch_jump neither signs nor checks x30.  Code built with pac-ret signs
  * and checks its own return address in its own frame, on its own stack, so
- * a switch does not disturb it; signing here as well would need ba_switch_make
- * to forge a signed address for the trampoline, machinery a switch meant to
- * be read does not need.
+ * a switch does not disturb it; the x30 saved here is only ever loaded back
+ * by this same code, from the same stack.
  */
 	.text
 
@@ -125,8 +124,6 @@ ba_switch_jump:
 
 /* A new coroutine starts here, with sp a multiple of 16 and its entry in
  * x11. */
-	.globl	ba_switch_trampoline
-	.hidden	ba_switch_trampoline
 	.type	ba_switch_trampoline, %function
 	.p2align 4
 ba_switch_trampoline:

@@ -3,7 +3,7 @@
  *
  * A parked context is resumed by loading the frame drawn in
  * switch_aarch64.S.  A coroutine that has never run has no such frame: it
- * is entered by a branch to ba_switch_trampoline, which calls ctx->entry.
+ * is entered by a branch to ba_switch_trampoline, which calls its entry.
  * So all ba_switch_make writes at the top of its stack is what the
  * trampoline needs, and it marks ctx->sp as "never ran" by making it odd (a
  * parked stack's top is always a multiple of 16):
@@ -40,6 +40,7 @@ _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_aarch64.S reads ctx->sp at
 
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
 {
+    /* Room for the frame and for entry's first frames, at the least. */
     assert(size >= 8 * sizeof(struct first_frame));
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
     struct first_frame *f = (struct first_frame *)top - 1;

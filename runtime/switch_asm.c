@@ -42,6 +42,7 @@ _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_x86_64.S reads ctx->sp at 
 
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
 {
+    /* Room for the frame and for entry's first frames, at the least. */
     assert(size >= 8 * sizeof(struct first_frame));
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
     struct first_frame *f = (struct first_frame *)top - 1;

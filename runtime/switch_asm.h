@@ -20,19 +20,18 @@
  * frame is drawn next to the code that writes it:
  *   x86_64   switch_x86_64.S (a parked frame), switch_asm.c (a first frame)
  *   aarch64  switch_aarch64.S (a parked frame), switch_aarch64.c (a first one)
- * Both keep the pointer below (and, for a context that never ran, the
- * function to start it in), so the rest of the runtime does not care which
- * it runs on.  Both .S files expect sp at offset 0 and entry at 8.
+ * Both keep the one pointer below, so the rest of the runtime does not care
+ * which it runs on.  A context that never ran has no frame yet: its sp is
+ * odd (a parked stack's top is a multiple of 16) and points one byte past
+ * what ba_switch_make wrote for the trampoline (drawn in the .c files).
  */
 #ifndef BAREAWAIT_SWITCH_ASM_H
 #define BAREAWAIT_SWITCH_ASM_H
 
 typedef struct switch_ctx {
-    void *sp;                       /* the parked stack's top (the frame
-                                       drawn in the .S file); stale while
-                                       the context runs */
-    struct switch_ctx *(*entry)(void); /* a new context's entry until its
-                                       first run, then NULL */
+    void *sp; /* the parked stack's top (the frame drawn in the .S file);
+                 stale while the context runs.  Both .S files expect it at
+                 offset 0 */
 } switch_ctx;
 
 #endif

@@ -93,7 +93,7 @@ void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
     own_fpregs(&ctx->uc);
     ctx->uc.uc_stack.ss_sp = lo;
     ctx->uc.uc_stack.ss_size = size;
-    ctx->uc.uc_link = NULL; /* entry never returns */
+    ctx->uc.uc_link = NULL; /* first_run never returns */
     ctx->entry = entry;
     makecontext(&ctx->uc, first_run, 0);
 }

@@ -27,17 +27,18 @@
  * returns -- the coroutine is done -- the trampoline resumes the context it
  * returned, saving nothing.  Why not `ret` into the trampoline, and a last
  * ba_switch_jump out of the finished coroutine: the CPU predicts each `ret`
- * from a small stack of the addresses its `call`s pushed.  A `ret` no `call`
+ * from a small ring of the addresses its `call`s pushed.  A `ret` no `call`
  * matched, and calls that are never returned from (a finished coroutine's
- * frames), leave that stack out of step with the real one, and then every
- * return after it is mispredicted (about 20 cycles each).  This way every
- * call is matched by its return: the caller that started the coroutine
- * pushed the address the finished one's last `ret` lands on.
+ * frames), leave stale entries in that ring, and the returns that meet them
+ * are mispredicted.  This way, in a spawn and a join, every call is matched
+ * by its return: the caller that started the coroutine pushed the address
+ * the finished one's last `ret` lands on.
  *
  * No endbr64 or shadow-stack handling: this object carries no CET property
  * note, so the linker marks the program as not CET-ready and the kernel
- * leaves the shadow stack off.  (With it on, `ret` to an address that no
- * `call` pushed -- which is the whole trick here -- would fault.)
+ * leaves the shadow stack off.  (With it on, every switch would have to
+ * switch shadow stacks too: a `ret` on the other stack returns to an
+ * address this thread's shadow stack never had pushed, and would fault.)
  */
 	.text
 
@@ -129,8 +130,6 @@ ba_switch_jump:
 /* A new coroutine starts here, with rsp a multiple of 16 and its entry in
  * rdx; the `call` pushes 8 bytes, so entry starts with rsp + 8 a multiple
  * of 16, as System V promises every function. */
-	.globl	ba_switch_trampoline
-	.hidden	ba_switch_trampoline
 	.type	ba_switch_trampoline, @function
 	.p2align 4
 ba_switch_trampoline:

@@ -66,7 +66,7 @@ DOWN = [  # (file, function, what it does there)
     ("runtime/coro.c", "coro_wait", "the one wait primitive"),
     ("runtime/scheduler.c", "ba_sched_wait", "ba_reactor_watch(fd, READ)"),
     ("runtime/scheduler.c", "park", "PARKED; its deadline into the timer heap"),
-    ("runtime/scheduler.c", "switch_away -> pick_next", "run queue empty?"),
+    ("runtime/scheduler.c", "ba_sched_switch_away -> pick_next", "run queue empty?"),
     ("runtime/scheduler.c", "poll_reactor(s, 1)", "timeout = nearest deadline"),
     ("runtime/reactor_epoll.c", "ba_reactor_poll", "epoll_wait(...): the thread sleeps"),
 ]
@@ -107,10 +107,10 @@ def await_path(out):
 # ---- 2. two stacks, the stack pointer before and after a switch ----
 
 STACK_A = ["coro_entry", "fetch_data", "http_get ... read_head", "ba_conn_await_reply",
-           "coro_wait, ba_sched_wait", "park, switch_away", "switch_to",
+           "coro_wait, ba_sched_wait", "park, ba_sched_switch_away", "switch_to",
            "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15", "MXCSR, x87 CW"]
 STACK_B = ["coro_entry", "ba_srv_conn_main, one_request", "read_head (http/server_conn.c)",
-           "io_read ... ba_sched_wait, park", "switch_away", "switch_to",
+           "io_read ... ba_sched_wait, park", "ba_sched_switch_away", "switch_to",
            "ba_switch_jump's return address", "rbp rbx r12 r13 r14 r15", "MXCSR, x87 CW"]
 
 
@@ -153,9 +153,9 @@ def stacks(out):
 LANES = ["fetch (coroutine)", "demo-conn (coroutine)", "reactor (reactor_epoll.c)", "kernel"]
 EVENTS = [  # (from lane, to lane or None, text, colour)
     (0, None, "read_head: coro_wait(fd 5, READ) -> park: PARKED", PARK),
-    (0, 1, "switch_away: pick_next pops demo-conn; switch_to", RUN),
+    (0, 1, "ba_sched_switch_away: pick_next pops demo-conn; switch_to", RUN),
     (1, None, "reads the request; coro_sleep_until(+100 ms) -> park", PARK),
-    (1, 2, "switch_away: run queue empty -> poll_reactor(s, 1)", SLEEP),
+    (1, 2, "ba_sched_switch_away: queue empty -> poll_reactor(s, 1)", SLEEP),
     (2, 3, "epoll_wait(epfd, ..., timeout = demo-conn's deadline)", SLEEP),
     (3, 2, "100 ms later: timeout (no fd ready)", SLEEP),
     (2, 1, "expire_timers -> ba_sched_wake(demo-conn, TIMEOUT); same coroutine: no switch", BACK),
@@ -270,7 +270,7 @@ def stackful_stackless(out):
 
 OURS_PARKED = ["coro_entry", "fetch_data", "http_get, http_send, send_hops, run_hop, hop",
                "ba_exchange_run, read_head, ba_conn_await_reply", "coro_wait, ba_sched_wait, park",
-               "switch_away, switch_to, ba_switch_jump + registers"]
+               "ba_sched_switch_away, switch_to, ba_switch_jump"]
 THEIRS_PARKED = ["<module>, run, loop.run_until_complete", "BaseEventLoop.run_forever",
                  "BaseEventLoop._run_once", "EpollSelector.select", "epoll.poll -> epoll_wait"]
 

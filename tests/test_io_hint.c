@@ -137,6 +137,28 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* Outside the table: io_read(-1) in a runtime whose fd table is still
+ * empty (the first thing this program does), and a read of 0 bytes after
+ * a short read -- neither may wait. */
+static void *bad_fd_and_zero(void *arg)
+{
+    (void)arg;
+    char buf[8];
+    errno = 0;
+    CHECK_INT(io_read(-1, buf, sizeof buf, CORO_NEVER), -1);
+    CHECK_INT(errno, EBADF);
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    CHECK_INT(coro_wait(sv[1], CORO_READ, coro_deadline_in(20)), CORO_WOKE_TIMEOUT);
+    CHECK_INT(write(sv[0], "a", 1), 1);
+    CHECK_INT(io_read(sv[1], buf, sizeof buf, coro_deadline_in(5000)), 1); /* short */
+    long parks0 = parks;
+    CHECK_INT(io_read(sv[1], buf, 0, CORO_NEVER), 0);
+    CHECK_INT(parks - parks0, 0);
+    coro_close(sv[0]);
+    coro_close(sv[1]);
+    return NULL;
+}
+
 static void run_case(const struct hint_case *c)
 {
     now_case = c;
@@ -157,6 +179,13 @@ int main(void)
         return 77;
     }
     int fds = check_count_fds();
+    int failed = check_failures;
+    coro_set_trace(count_parks, NULL);
+    coro_spawn(bad_fd_and_zero, NULL, NULL);
+    CHECK_INT(coro_run(), 0);
+    coro_set_trace(NULL, NULL);
+    printf("%s io_read(-1), and of 0 bytes after a short read: no wait\n",
+           check_failures == failed ? "ok  " : "FAIL");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int before = check_failures;
         run_case(&cases[i]);
