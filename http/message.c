@@ -371,10 +371,11 @@ http_response *ba_response_new(const char *url, const response_head *head, bool 
 {
     const http_header *h = head->headers;
     size_t n = head->n_headers;
-    size_t raw = keep_raw ? head->raw_len + 1 : 0;
-    size_t strings = strlen(url) + 1 + head->reason_len + 1 + raw;
+    size_t strings = strlen(url) + 1 + head->reason_len + 1;
     for (size_t i = 0; i < n; i++)
         strings += h[i].name_len + 1 + h[i].value_len + 1;
+    if (keep_raw)
+        strings += head->raw_len + 1;
     struct response_block *b = malloc(sizeof *b + n * sizeof b->fields[0] + strings);
     if (!b)
         return NULL;
@@ -393,9 +394,10 @@ http_response *ba_response_new(const char *url, const response_head *head, bool 
         .n_headers = n,
         .content_length = -1,
         .url = stash(&at, url, strlen(url)),
-        .raw_head = keep_raw ? stash(&at, head->raw, head->raw_len) : NULL,
         .raw_head_len = head->raw_len,
     };
+    if (keep_raw) /* only when asked: the one copy of the head's bytes */
+        b->pub.raw_head = stash(&at, head->raw, head->raw_len);
     return &b->pub;
 }
 
