@@ -317,6 +317,8 @@ ROWS = [
     row("-w size_header, trailers", "-sS -o /dev/null -w '%{size_header}\n' {B}/trailers", err=""),
     row("-L -i trailers of a redirect", "-sS -L -i {B}/redirect-trailers", err=""),
     row("trailers without -i", "-sS {B}/trailers", err=""),
+    row("-i a trailer line without a colon", "-sS -i {B}/trailer-nocolon", cmp="", fetch_rc=0, err="",
+        fetch_out=b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nok\nX-T: a\r\n  b\r\nnocolon\r\n"),
 ]
 
 

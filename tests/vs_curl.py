@@ -99,6 +99,8 @@ FIXED = {
                   b"3\r\nok\n\r\n0\r\nX-T: t\r\nX-U:  u2 \r\n\r\n"),
     "/trailers-lf": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                      b"3\r\nok\n\r\n0\nX-T: t\n\n"),
+    "/trailer-nocolon": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"3\r\nok\n\r\n0\r\nX-T: a\r\n  b\r\nnocolon\r\n\r\n"),
     "/redirect-trailers": (b"HTTP/1.1 302 Found\r\nLocation: /odd\r\nTransfer-Encoding: chunked\r\n"
                            b"\r\n3\r\nab\n\r\n0\r\nX-RT: r\r\n\r\n"),
 }
