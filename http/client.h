@@ -199,8 +199,9 @@ typedef struct http_response {
     /* With keep_raw_head, a complete chunked body's trailer section as
      * received: the lines after the last chunk through the blank line
      * that ends them ("\r\n" alone when there were none; at most 64 KiB
-     * and that line).  NULL and 0 without keep_raw_head, for a body that
-     * was not chunked or did not end.  Owned by the response. */
+     * and that line; of a body cut short there, the part that came).
+     * NULL and 0 without keep_raw_head, for a body that was not chunked
+     * or ended before its trailers.  Owned by the response. */
     const char *raw_trailer;
     size_t raw_trailer_len;
 } http_response;

@@ -260,8 +260,8 @@ typedef struct http_chunked {
  * (*data_len may be 0); it also stops after the last chunk's size line,
  * so that the trailer section (its lines and the final blank line) is
  * consumed by calls of its own (http_chunked_in_trailers).  When the
- * last chunk, the trailers and the final
- * CRLF are consumed, http_chunked_done() turns true and the call stops
+ * last chunk, the trailers and the final CRLF are consumed,
+ * http_chunked_done() turns true and the call stops
  * there: what follows belongs to the next response and is not consumed.
  * Call in a loop while consumed < len and not done.
  * Returns the bytes consumed (>= 0; > 0 whenever len > 0 and not done), or
