@@ -340,14 +340,21 @@ int output_bytes(fetch_job *j, const char *data, size_t len);
 /* Writes j's kept bytes to stdout (it is j's turn now).  0 or -1/errno. */
 int output_flush(fetch_job *j);
 
-/* Writes the head of r as the server sent it, for -i (each hop's, with
- * -L, then the final one's).  0 or -1/errno. */
+/* Writes the head of r as the server sent it, 1xx heads before it
+ * included, for -i (each hop's, with -L, then the final one's); nothing
+ * when r has no raw_head (its request did not keep it).  0 or -1/errno. */
 int output_head(fetch_job *j, const http_response *r);
 
-/* The size of r's head as output_head writes it (-w %{size_header}). */
+/* -i after a chunked body: r's trailer lines, each ended by CR LF, as
+ * curl writes them; nothing if it had none.  0 or -1/errno. */
+int output_trailer(fetch_job *j, const http_response *r);
+
+/* The size of r's head as received, 1xx heads included (-w
+ * %{size_header}). */
 size_t output_head_size(const http_response *r);
 
-/* -v: the request head as "> " lines, the response head as "< " lines,
+/* -v: the request head as "> " lines, the response head as "< " lines
+ * (each with its line end as sent; r's raw_head, nothing without it),
  * and the client's events as "* " lines, all on stderr; with several
  * URLs each line starts with its URL's "[#n] " (j may be NULL: none). */
 void output_verbose_request(const fetch_job *j, const char *head, size_t len);

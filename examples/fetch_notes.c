@@ -85,8 +85,10 @@ void note_failed_hop(fetch_job *j, const http_response *resp)
     const char *loc = resp ? http_response_header(resp, "Location") : NULL;
     bool before_hop = j->err == HTTP_E_SCHEME || j->err == HTTP_E_URL ||
                       j->err == HTTP_E_NOT_REPLAYABLE;
-    if (resp && !j->status) /* on_head never saw it: -L --max-redirs N, 65... */
+    if (resp && !j->status) { /* on_head never saw it: -L --max-redirs N, 65... */
         note_last_head(j, resp);
+        j->head_bytes += output_head_size(resp); /* curl counts it too */
+    }
     if (!j->run->o->follow || !loc || !loc[0] || !before_hop || resp->status / 100 != 3)
         return;
     int code;

@@ -140,30 +140,49 @@ int output_bytes(fetch_job *j, const char *data, size_t len)
 
 size_t output_head_size(const http_response *r)
 {
-    size_t size = strlen("HTTP/1.1 000\r\n\r\n") + (r->reason[0] ? 1 + strlen(r->reason) : 0);
-    for (size_t i = 0; i < r->n_headers; i++)
-        size += strlen(r->headers[i].name) + strlen(r->headers[i].value) + strlen(": \r\n");
-    return size;
+    return r->raw_head_len;
 }
 
 int output_head(fetch_job *j, const http_response *r)
 {
-    /* Rebuilt from the parsed response: names as the server spelled them,
-     * values without surrounding blanks. */
-    size_t size = output_head_size(r) + 1;
-    char *head = malloc(size);
-    if (!head)
+    /* The bytes as received, 1xx heads first: the client kept them
+     * (keep_raw_head) because fetch_request_init asked for -i. */
+    return r->raw_head ? output_bytes(j, r->raw_head, r->raw_head_len) : 0;
+}
+
+/* The end of the line that starts at p (past its LF), or end. */
+static const char *line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl + 1 : end;
+}
+
+int output_trailer(fetch_job *j, const http_response *r)
+{
+    /* As curl writes them: each line with CR LF, whatever its line end
+     * was, and without the blank line that ends the section. */
+    if (!r->raw_trailer || r->raw_trailer_len <= 2)
+        return 0; /* none, or only that blank line */
+    char *out = malloc(2 * r->raw_trailer_len);
+    if (!out)
         return -1;
-    /* "HTTP/1.1 200" without a reason phrase stays without it, as sent. */
-    size_t n = (size_t)snprintf(head, size, "HTTP/1.%d %03d%s%s\r\n", r->minor_version,
-                                r->status, r->reason[0] ? " " : "", r->reason);
-    for (size_t i = 0; i < r->n_headers; i++)
-        n += (size_t)snprintf(head + n, size - n, "%s: %s\r\n", r->headers[i].name,
-                              r->headers[i].value);
-    n += (size_t)snprintf(head + n, size - n, "\r\n");
-    int rc = output_bytes(j, head, n);
+    size_t n = 0;
+    const char *end = r->raw_trailer + r->raw_trailer_len;
+    for (const char *p = r->raw_trailer; p < end;) {
+        const char *next = line_end(p, end);
+        size_t len = (size_t)(next - p);
+        while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+            len--;
+        if (len > 0) { /* (a trailer line is never empty: only the last) */
+            memcpy(out + n, p, len);
+            memcpy(out + n + len, "\r\n", 2);
+            n += len + 2;
+        }
+        p = next;
+    }
+    int rc = output_bytes(j, out, n);
     int e = errno;
-    free(head);
+    free(out);
     errno = e;
     return rc;
 }
@@ -181,35 +200,39 @@ static const char *tag(const fetch_job *j, char *out, size_t size)
 
 void output_verbose_request(const fetch_job *j, const char *head, size_t len)
 {
-    /* One "> " line per line of the head, the final blank one included. */
+    /* One "> " line per line of the head, the final blank one included,
+     * each with its CR LF, as curl shows them. */
     char t[32];
     tag(j, t, sizeof t);
-    const char *p = head;
     const char *end = head + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
+    for (const char *p = head; p < end;) {
+        const char *next = line_end(p, end);
         /* A proxy's absolute-form request line holds the whole URL. */
-        char *line = strndup(p, n);
+        char *line = strndup(p, (size_t)(next - p));
         char *shown = line ? fetch_masked_dup(line) : NULL;
-        fprintf(stderr, "%s> %s\n", t, shown ? shown : "(out of memory)");
+        fprintf(stderr, "%s> %s", t, shown ? shown : "(out of memory)\n");
         free(shown);
         free(line);
-        p = nl ? nl + 1 : end;
+        p = next;
     }
 }
 
 void output_verbose_response(const fetch_job *j, const http_response *r)
 {
+    /* One "< " line per line as received (line ends too); as curl, the
+     * blank line that ends a 1xx head is not shown, the last one is. */
+    if (!r->raw_head)
+        return;
     char t[32];
     tag(j, t, sizeof t);
-    fprintf(stderr, "%s< HTTP/1.%d %03d%s%s\n", t, r->minor_version, r->status,
-            r->reason[0] ? " " : "", r->reason);
-    for (size_t i = 0; i < r->n_headers; i++)
-        fprintf(stderr, "%s< %s: %s\n", t, r->headers[i].name, r->headers[i].value);
-    fprintf(stderr, "%s< \n", t);
+    const char *end = r->raw_head + r->raw_head_len;
+    for (const char *p = r->raw_head; p < end;) {
+        const char *next = line_end(p, end);
+        bool blank = p[0] == '\n' || (p[0] == '\r' && next - p == 2);
+        if (!blank || next == end)
+            fprintf(stderr, "%s< %.*s", t, (int)(next - p), p);
+        p = next;
+    }
 }
 
 void output_verbose_event(const fetch_job *j, http_event ev, int fd, const char *detail)

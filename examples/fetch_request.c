@@ -119,6 +119,7 @@ void fetch_request_init(fetch_job *j, http_request *req)
     req->headers = (const char *const *)o->headers;
     req->n_headers = o->n_headers;
     req->userpwd = o->userpwd;
+    req->keep_raw_head = o->include_head || o->verbose; /* shown as received */
     if (o->has_data) {
         req->body = o->data;
         req->body_len = o->data_len;

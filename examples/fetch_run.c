@@ -162,7 +162,10 @@ static int on_redirect(void *user, const http_response *hop, const char *next_ur
         output_verbose_response(j, hop);
         verbose_head_shown(j);
     }
-    if (o->include_head && (open_outfile(j) < 0 || output_head(j, hop) < 0)) {
+    /* Its body was read and dropped; its trailers, if any, follow its
+     * head, as curl writes them. */
+    if (o->include_head && (open_outfile(j) < 0 || output_head(j, hop) < 0 ||
+                            output_trailer(j, hop) < 0)) {
         j->write_errno = errno;
         return -1;
     }
@@ -233,6 +236,10 @@ static void try_once(fetch_job *j)
     j->err = strchr(j->url, ' ') ? HTTP_E_URL : http_send(run->client, &req, &resp);
     j->err_errno = errno;
     j->t.end_ns = coro_now();
+    /* -i: a chunked body's trailer lines come after it. */
+    if (run->o->include_head && j->err == HTTP_OK && !j->write_errno &&
+        output_trailer(j, resp) < 0)
+        j->write_errno = errno;
     if (run->o->verbose) { /* a hop not followed (too many redirects...) */
         if (j->head_unshown && resp)
             output_verbose_response(j, resp);

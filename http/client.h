@@ -187,6 +187,23 @@ typedef struct http_response {
                                    (its bytes still count against max_body) */
     const char *url;            /* the URL that answered (after redirects) */
     int redirects;              /* how many were followed */
+    /* The head's bytes exactly as received: any interim 1xx heads first,
+     * then this response's own, status line to blank line, spacing,
+     * folds and line ends (CR LF or bare LF) as the server sent them.
+     * raw_head_len is always set (at most max_head_bytes); raw_head only
+     * when the request asked (http_request.keep_raw_head), else NULL: no
+     * copy is made for a caller that does not look.  NUL-terminated,
+     * owned by the response. */
+    const char *raw_head;
+    size_t raw_head_len;
+    /* With keep_raw_head, a complete chunked body's trailer section as
+     * received: the lines after the last chunk through the blank line
+     * that ends them ("\r\n" alone when there were none; at most 64 KiB
+     * and that line; of a body cut short there, the part that came).
+     * NULL and 0 without keep_raw_head, for a body that was not chunked
+     * or ended before its trailers.  Owned by the response. */
+    const char *raw_trailer;
+    size_t raw_trailer_len;
 } http_response;
 
 /* First value of header `name` (case-insensitive), or NULL. */
@@ -284,6 +301,10 @@ typedef struct http_request {
      * no Location is not a redirect: it is the answer. */
     int (*on_redirect)(void *user, const http_response *hop, const char *next_url);
     void *user;                  /* for on_head, on_request, on_redirect */
+    /* Keep each response's head bytes (raw_head, raw_trailer) for the
+     * caller, e.g. to show them as sent (fetch -i, -v); false: none is
+     * copied. */
+    bool keep_raw_head;
 } http_request;
 
 /* SUSPENDS.  Performs one request (following redirects if the client

@@ -138,9 +138,12 @@ static int send_request(struct conn *c, exchange *x)
 }
 
 /* Reads until a whole final (non-1xx) head is buffered and parsed.
- * Interim 1xx heads are skipped, but their bytes count against the head
- * limit too, or a server could send "100 Continue" forever.
- * Returns the final head's length, or an HTTP_E* code. */
+ * Interim 1xx heads are parsed and passed over but left in the buffer,
+ * before the final one: h->raw is then every head's bytes as received,
+ * with no copy (take_head consumes them all).  Their bytes count against
+ * the head limit too, or a server could send "100 Continue" forever.
+ * Returns the length of the heads, interim ones included, or an HTTP_E*
+ * code. */
 static long read_head(struct conn *c, exchange *x, response_head *h)
 {
     size_t last_len = 0, interim = 0;
@@ -148,11 +151,11 @@ static long read_head(struct conn *c, exchange *x, response_head *h)
     if (err)
         return err;
     for (;;) {
-        if (c->len > 0) {
+        if (c->len > interim) {
             h->n_headers = c->max_headers;
-            int n = http_parse_response(c->buf, c->len, last_len, &h->minor_version,
-                                        &h->status, &h->reason, &h->reason_len, c->headers,
-                                        &h->n_headers);
+            int n = http_parse_response(c->buf + interim, c->len - interim, last_len,
+                                        &h->minor_version, &h->status, &h->reason,
+                                        &h->reason_len, c->headers, &h->n_headers);
             h->headers = c->headers;
             if (n == -3) { /* more headers than room: grow, parse again */
                 if ((err = ba_conn_grow_headers(c, x->max_head)) != 0)
@@ -164,17 +167,19 @@ static long read_head(struct conn *c, exchange *x, response_head *h)
                 return HTTP_E_MALFORMED; /* 101: we never asked to switch */
             if (n > 0 && interim + (size_t)n > x->max_head)
                 return HTTP_E_HEAD_TOO_LARGE;
-            if (n > 0 && h->status >= 200)
-                return n;
-            if (n > 0) {                 /* 100 Continue, 103 ...: skip it */
-                ba_conn_consume(c, (size_t)n);
+            if (n > 0 && h->status >= 200) {
+                h->raw = c->buf;
+                h->raw_len = interim + (size_t)n;
+                return (long)h->raw_len;
+            }
+            if (n > 0) {                 /* 100 Continue, 103 ...: pass over it */
                 interim += (size_t)n;
                 last_len = 0;
                 continue;
             }
-            if (interim + c->len >= x->max_head)
+            if (c->len >= x->max_head)
                 return HTTP_E_HEAD_TOO_LARGE;
-            last_len = c->len;
+            last_len = c->len - interim;
         }
         long got = ba_conn_fill(c, x->max_head, x->dl);
         if (got == 0)
@@ -236,15 +241,19 @@ static int body_by_length(struct conn *c, exchange *x, uint64_t left)
 static int body_chunked(struct conn *c, exchange *x)
 {
     http_chunked ch = {0};
+    bool keep = x->req->keep_raw_head;
     for (;;) {
         size_t used = 0;
         while (used < c->len && !http_chunked_done(&ch)) {
             const char *data;
             size_t dlen;
+            bool trailer = keep && http_chunked_in_trailers(&ch);
             long n = http_chunked_feed(&ch, c->buf + used, c->len - used, &data, &dlen);
             if (n < 0)
                 return HTTP_E_MALFORMED;
             int err = dlen ? deliver(x, data, dlen) : 0;
+            if (!err && trailer) /* (the decoder stops where they start) */
+                err = ba_response_append_trailer(x->resp, c->buf + used, (size_t)n);
             if (err)
                 return err;
             used += (size_t)n;
@@ -294,7 +303,7 @@ static int take_head(struct conn *c, exchange *x, long head_len, const response_
                                   h->n_headers, f);
     if (framing == -1)
         return HTTP_E_MALFORMED;
-    x->resp = ba_response_new(x->url, h);
+    x->resp = ba_response_new(x->url, h, x->req->keep_raw_head);
     if (!x->resp)
         return HTTP_E_NOMEM;
     if (f->kind == HTTP_BODY_LENGTH)

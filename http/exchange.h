@@ -1,5 +1,5 @@
 /* exchange.h - one request and its response over one connection: send
- * the head, read the response head (skipping 1xx), then the body by its
+ * the head, read the response head (1xx heads passed over), then the body by its
  * framing.  Internal to http/.
  */
 #ifndef BAREAWAIT_EXCHANGE_H

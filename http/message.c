@@ -18,6 +18,7 @@
 struct response_block {
     http_response pub;  /* what the caller sees; must stay first */
     size_t body_cap;    /* room in pub.body */
+    size_t trailer_cap; /* room in pub.raw_trailer */
     http_field fields[]; /* then the strings */
 };
 
@@ -366,13 +367,15 @@ static const char *stash_value(char **at, const char *s, size_t len)
     return dst;
 }
 
-http_response *ba_response_new(const char *url, const response_head *head)
+http_response *ba_response_new(const char *url, const response_head *head, bool keep_raw)
 {
     const http_header *h = head->headers;
     size_t n = head->n_headers;
     size_t strings = strlen(url) + 1 + head->reason_len + 1;
     for (size_t i = 0; i < n; i++)
         strings += h[i].name_len + 1 + h[i].value_len + 1;
+    if (keep_raw)
+        strings += head->raw_len + 1;
     struct response_block *b = malloc(sizeof *b + n * sizeof b->fields[0] + strings);
     if (!b)
         return NULL;
@@ -382,35 +385,62 @@ http_response *ba_response_new(const char *url, const response_head *head)
         b->fields[i].value = stash_value(&at, h[i].value, h[i].value_len);
     }
     b->body_cap = 0;
-    b->pub = (http_response){
-        .status = head->status,
-        .minor_version = head->minor_version,
-        .reason = stash(&at, head->reason, head->reason_len),
-        .headers = b->fields,
-        .n_headers = n,
-        .content_length = -1,
-        .url = stash(&at, url, strlen(url)),
-    };
-    return &b->pub;
+    b->trailer_cap = 0;
+    /* Every field by name, none left to a zeroing of the whole struct
+     * (which gcc turns into a `rep stos` at this size, slower than the
+     * stores).  A new field of http_response must be set here. */
+    http_response *r = &b->pub;
+    r->status = head->status;
+    r->minor_version = head->minor_version;
+    r->reason = stash(&at, head->reason, head->reason_len);
+    r->headers = b->fields;
+    r->n_headers = n;
+    r->content_length = -1;
+    r->body = NULL;
+    r->body_len = 0;
+    r->url = stash(&at, url, strlen(url));
+    r->redirects = 0;
+    /* only when asked: the one copy of the head's bytes */
+    r->raw_head = keep_raw ? stash(&at, head->raw, head->raw_len) : NULL;
+    r->raw_head_len = head->raw_len;
+    r->raw_trailer = NULL;
+    r->raw_trailer_len = 0;
+    return r;
+}
+
+/* Appends data[0..len) to the NUL-terminated *buf of *used bytes in *cap
+ * of room, growing it by doubling.  0, or HTTP_E_NOMEM. */
+static int append(char **buf, size_t *used, size_t *cap, const char *data, size_t len)
+{
+    if (*used + len + 1 > *cap) {
+        size_t room = *cap ? *cap : 256;
+        while (room < *used + len + 1)
+            room *= 2;
+        char *grown = realloc(*buf, room);
+        if (!grown)
+            return HTTP_E_NOMEM;
+        *buf = grown;
+        *cap = room;
+    }
+    memcpy(*buf + *used, data, len);
+    *used += len;
+    (*buf)[*used] = '\0';
+    return 0;
 }
 
 int ba_response_append(http_response *r, const char *data, size_t len)
 {
     struct response_block *b = (struct response_block *)r;
-    if (r->body_len + len + 1 > b->body_cap) {
-        size_t cap = b->body_cap ? b->body_cap : 256;
-        while (cap < r->body_len + len + 1)
-            cap *= 2;
-        char *grown = realloc(r->body, cap);
-        if (!grown)
-            return HTTP_E_NOMEM;
-        r->body = grown;
-        b->body_cap = cap;
-    }
-    memcpy(r->body + r->body_len, data, len);
-    r->body_len += len;
-    r->body[r->body_len] = '\0';
-    return 0;
+    return append(&r->body, &r->body_len, &b->body_cap, data, len);
+}
+
+int ba_response_append_trailer(http_response *r, const char *data, size_t len)
+{
+    struct response_block *b = (struct response_block *)r;
+    char *trailer = (char *)r->raw_trailer; /* the response's own: malloc'd here */
+    int err = append(&trailer, &r->raw_trailer_len, &b->trailer_cap, data, len);
+    r->raw_trailer = trailer;
+    return err;
 }
 
 const char *http_response_header(const http_response *r, const char *name)
@@ -426,5 +456,6 @@ void http_response_free(http_response *r)
     if (!r)
         return;
     free(r->body);
+    free((char *)r->raw_trailer);
     free(r);
 }

@@ -64,6 +64,8 @@ typedef struct response_head {
     size_t reason_len;            /*   reason[0..reason_len) */
     const http_header *headers;   /* headers[0..n_headers) */
     size_t n_headers;
+    const char *raw;              /* the bytes it was parsed from, any interim */
+    size_t raw_len;               /*   1xx heads before it: raw[0..raw_len) */
 } response_head;
 
 /* "user:password" from s[0..n), percent-decoded if `encoded` (a URL's
@@ -75,12 +77,17 @@ char *ba_credentials(const char *s, size_t n, bool encoded, size_t *len);
 
 /* Makes a response for url from a parsed head: one allocation holding
  * the struct, the header array and NUL-terminated copies of every string
- * (a folded value gets one space for each fold).  NULL if out of
+ * (a folded value gets one space for each fold), and of h->raw when
+ * keep_raw (raw_head; its length is set either way).  NULL if out of
  * memory. */
-http_response *ba_response_new(const char *url, const response_head *h);
+http_response *ba_response_new(const char *url, const response_head *h, bool keep_raw);
 
 /* Appends body bytes to resp->body (kept NUL-terminated).  0, or
  * HTTP_E_NOMEM. */
 int ba_response_append(http_response *r, const char *data, size_t len);
+
+/* Appends trailer-section bytes to resp->raw_trailer (kept
+ * NUL-terminated).  0, or HTTP_E_NOMEM. */
+int ba_response_append_trailer(http_response *r, const char *data, size_t len);
 
 #endif

@@ -257,8 +257,11 @@ typedef struct http_chunked {
  * size, a CRLF, an extension, a trailer) and the caller never keeps
  * partial bytes.  One call consumes framing bytes and at most one run of
  * payload: *data, *data_len are set to that payload, pointing into buf
- * (*data_len may be 0).  When the last chunk, the trailers and the final
- * CRLF are consumed, http_chunked_done() turns true and the call stops
+ * (*data_len may be 0); it also stops after the last chunk's size line,
+ * so that the trailer section (its lines and the final blank line) is
+ * consumed by calls of its own (http_chunked_in_trailers).  When the
+ * last chunk, the trailers and the final CRLF are consumed,
+ * http_chunked_done() turns true and the call stops
  * there: what follows belongs to the next response and is not consumed.
  * Call in a loop while consumed < len and not done.
  * Returns the bytes consumed (>= 0; > 0 whenever len > 0 and not done), or
@@ -272,6 +275,11 @@ long http_chunked_feed(http_chunked *c, const char *buf, size_t len,
 
 /* Whether the whole chunked body, trailers included, has been consumed. */
 bool http_chunked_done(const http_chunked *c);
+
+/* Whether the last chunk's size line is consumed and the body is not yet
+ * done: every byte the next feed consumes belongs to the trailer section
+ * (trailer lines, then the blank line that ends the body). */
+bool http_chunked_in_trailers(const http_chunked *c);
 
 #ifdef __cplusplus
 }

@@ -45,7 +45,8 @@ enum {
     CK_TRAILER_START, CK_TRAILER, CK_TRAILER_LF, CK_FINAL_LF, CK_DONE
 };
 
-/* The transitions below return 0 so that a case can end in one of them. */
+/* The transitions below return 0 so that a case can end in one of them
+ * (end_size_line 1 at the last chunk: the feed stops there). */
 static int enter(http_chunked *c, int state)
 {
     c->state = state;
@@ -75,10 +76,15 @@ static int begin_size_line(http_chunked *c)
     return enter(c, CK_SIZE);
 }
 
-/* The size line is over: a chunk's data follows, or the trailers. */
+/* The size line is over: a chunk's data follows, or the trailers.  At
+ * the trailers the call stops (1), so that a caller that keeps the
+ * trailer section's bytes gets them from calls of their own. */
 static int end_size_line(http_chunked *c)
 {
-    return enter(c, c->size > 0 ? CK_DATA : CK_TRAILER_START);
+    if (c->size > 0)
+        return enter(c, CK_DATA);
+    enter(c, CK_TRAILER_START);
+    return 1;
 }
 
 static int size_byte(http_chunked *c, unsigned char ch)
@@ -119,7 +125,8 @@ static int trailer_byte(http_chunked *c, unsigned char ch)
     return ba_is_bad_ctl(ch) ? -1 : 0;
 }
 
-/* One framing byte (any state but CK_DATA and CK_DONE).  0, or -1. */
+/* One framing byte (any state but CK_DATA and CK_DONE).  0, 1 when the
+ * trailers start after it, or -1. */
 static int framing_byte(http_chunked *c, unsigned char ch)
 {
     switch (c->state) {
@@ -177,11 +184,19 @@ long http_chunked_feed(http_chunked *c, const char *buf, size_t len,
                 c->state = CK_DATA_CR;
             break;                     /* one run of payload per call */
         }
-        if (framing_byte(c, (unsigned char)buf[i]) < 0)
+        int step = framing_byte(c, (unsigned char)buf[i]);
+        if (step < 0)
             return -1;
         i++;
+        if (step > 0)
+            break;                     /* the trailer section starts */
     }
     return (long)i;
+}
+
+bool http_chunked_in_trailers(const http_chunked *c)
+{
+    return c->state >= CK_TRAILER_START && c->state != CK_DONE;
 }
 
 bool http_chunked_done(const http_chunked *c)

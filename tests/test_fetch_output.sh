@@ -103,7 +103,8 @@ t_verbose_every_hop() { # needs client (on_redirect)
     expect_rc 0; expect_out "arrived"
     local got
     got=$(grep '^< HTTP/1' "$WORK/err" | tr '\n' '|')
-    [ "$got" = "< HTTP/1.1 302 Found|< HTTP/1.1 200 OK|" ] || fail "-L -v heads: got [$got]"
+    [ "$got" = $'< HTTP/1.1 302 Found\r|< HTTP/1.1 200 OK\r|' ] ||
+        fail "-L -v heads, with their CR LF as sent: got [$got]"
     # each hop in order: its head's "<" lines, then its body's "*" line
     got=$(grep -E '^< HTTP/1|^\* Body complete' "$WORK/err" | cut -c1-16 | tr '\n' '|')
     [ "$got" = "< HTTP/1.1 302 F|* Body complete:|< HTTP/1.1 200 O|* Body complete:|" ] ||

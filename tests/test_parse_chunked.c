@@ -138,10 +138,15 @@ static void check_chunked_edges(void)
     CHECK_BYTES(data, n, "ab", 2);
     CHECK(!http_chunked_done(&c));
 
+    /* The feed stops where the trailer section starts, then takes it. */
     http_chunked d = { 0 };
     const char last[] = "0\r\n\r\n0\r\n\r\n";
-    CHECK_INT(http_chunked_feed(&d, last, sizeof last - 1, &data, &n), 5);
+    CHECK(!http_chunked_in_trailers(&d));
+    CHECK_INT(http_chunked_feed(&d, last, sizeof last - 1, &data, &n), 3);
+    CHECK(http_chunked_in_trailers(&d));
+    CHECK_INT(http_chunked_feed(&d, last + 3, sizeof last - 4, &data, &n), 2);
     CHECK(http_chunked_done(&d));
+    CHECK(!http_chunked_in_trailers(&d));
     CHECK_INT(http_chunked_feed(&d, last + 5, 5, &data, &n), 0);
     CHECK_INT(n, 0);
 }

@@ -2,8 +2,9 @@
  * fuzzed bytes: `response = await client.get(url)` with a hostile peer.
  *
  * Input: the same layout as fuzz_parse (byte 0 flags: bit 0 HEAD, bits
- * 1-3 max_body; bytes 1-4 seed the server's write sizes; the rest is the
- * reply), so the two corpora are interchangeable.
+ * 1-3 max_body, bit 4 keep_raw_head (fuzz_parse ignores it); bytes 1-4
+ * seed the server's write sizes; the rest is the reply), so the two
+ * corpora are interchangeable.
  *
  * Each input runs the runtime from scratch: coro_run starts with two
  * coroutines and ends with the runtime torn down.
@@ -16,7 +17,8 @@
  * Checks: the client returns a documented code, and exactly the one (and
  * the status, headers count, body bytes) that fz_model_decode predicts
  * from the same bytes; a partial response comes back exactly when a head
- * was accepted; coro_run ends cleanly; no fd is left open; no memory is
+ * was accepted, with raw_head_len where the model's final head ended and,
+ * when kept, the raw head and trailer bytes as they were in the stream; coro_run ends cleanly; no fd is left open; no memory is
  * leaked (LeakSanitizer in the fuzz build, valgrind in the replay).
  *
  * Speed: about 4,000 inputs a second per core with ASan and UBSan (4,500
@@ -51,6 +53,7 @@ typedef struct run {
     size_t len;
     uint32_t seed;           /* its write sizes */
     bool head_only;
+    bool keep_raw;           /* http_request.keep_raw_head */
     size_t max_body;
     char url[64];
     int code;                /* what http_send returned */
@@ -137,7 +140,7 @@ static void *driver(void *arg)
     http_client *c = http_client_open(&o);
     FZ_CHECK(c != NULL);
     http_request req = {.method = r->head_only ? "HEAD" : "GET", .url = r->url,
-                        .max_body = r->max_body};
+                        .max_body = r->max_body, .keep_raw_head = r->keep_raw};
     r->code = http_send(c, &req, &r->resp);
     http_client_close(c);
     coro_cancel(srv);  /* it may still be writing to a client that is done */
@@ -155,6 +158,27 @@ static bool documented(int code)
     return false;  /* RESET, timeouts...: the server never does that */
 }
 
+/* keep_raw_head: raw_head is the stream's first bytes, up to where the
+ * model's final head ended; a trailer section, the bytes just before
+ * where the response ended.  Without it, nothing is kept but the length. */
+static void compare_raw(const run *r, const fz_outcome *want)
+{
+    const http_response *resp = r->resp;
+    FZ_EQ(resp->raw_head_len, want->head_end);
+    if (!r->keep_raw) {
+        FZ_CHECK(resp->raw_head == NULL && resp->raw_trailer == NULL);
+        return;
+    }
+    FZ_CHECK(resp->raw_head != NULL && resp->raw_head[resp->raw_head_len] == '\0');
+    FZ_CHECK(memcmp(resp->raw_head, r->reply, resp->raw_head_len) == 0);
+    size_t tl = resp->raw_trailer_len;
+    if (!resp->raw_trailer || r->code != HTTP_OK)
+        return;
+    FZ_CHECK(tl > 0 && tl <= want->end - want->head_end && resp->raw_trailer[tl] == '\0');
+    FZ_CHECK(resp->raw_trailer[tl - 1] == '\n');
+    FZ_CHECK(memcmp(resp->raw_trailer, r->reply + want->end - tl, tl) == 0);
+}
+
 static void compare(const run *r, const fz_outcome *want)
 {
     if (!documented(r->code) || r->code != want->code) {
@@ -169,6 +193,7 @@ static void compare(const run *r, const fz_outcome *want)
     FZ_EQ(r->resp->minor_version, want->minor_version);
     FZ_EQ(r->resp->n_headers, want->n_headers);
     FZ_EQ(r->resp->content_length, want->content_length);
+    compare_raw(r, want);
     size_t len = r->resp->body_len;
     if (r->code == HTTP_E_BODY_TOO_LARGE) /* how much came first depends on */
         FZ_CHECK(len <= r->max_body);      /* the split: see fz_model_compare */
@@ -229,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.reply = data + at;
     r.len = size - at;
     r.head_only = flags & 1;
+    r.keep_raw = flags & 16;
     r.max_body = fz_max_body_of(flags);
     snprintf(r.url, sizeof r.url, "http://127.0.0.1:%d/fuzz", listen_port);
 

@@ -308,6 +308,7 @@ static int decode(model *m)
         return HTTP_E_MALFORMED;
     check_framing(m, status, &f);
     o->response = true;     /* for an unsupported coding too: its head came */
+    o->head_end = m->fed - m->have + (size_t)head_len; /* the buffer starts at fed - have */
     o->status = status;
     o->minor_version = minor;
     o->n_headers = nh;

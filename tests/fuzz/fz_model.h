@@ -45,6 +45,9 @@ typedef struct fz_outcome {
     size_t body_len;
     size_t end;             /* HTTP_OK: stream offset where the response
                                ended (bytes after it are left unread) */
+    size_t head_end;        /* when `response`: where the final head ended
+                               (1xx heads before it included), as
+                               http_response.raw_head_len */
 } fz_outcome;
 
 /* Decodes the response in stream[0..len) as a request with `head_only`
