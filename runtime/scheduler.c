@@ -275,17 +275,34 @@ static switch_ctx *coro_entry(void)
 #endif
 }
 
+/* Stacks are "coloured": a coroutine's handle, and so its frames, sit one
+ * of COLORS steps of COLOR_STEP bytes below the top of its slot, by its
+ * id.  Slots lie a whole number of pages apart, so without this every
+ * coroutine's frames would have the same offsets within a page, and when
+ * a switch pushes on one stack and pops from the other, the CPU would
+ * take loads and stores whose addresses agree in their low 12 bits for
+ * the same memory until proven otherwise ("4K aliasing"), and hold the
+ * pops back behind the pushes. */
+#define COLOR_STEP 128
+#define COLORS 8
+
+static uintptr_t color_of(uint64_t id)
+{
+    return (uintptr_t)(id % COLORS) * COLOR_STEP;
+}
+
 /* What a stack of `size` usable bytes asks of ba_stack_get: the handle lives
- * at the top, cache-line aligned. */
+ * at the top, below its colour, cache-line aligned. */
 static size_t stack_request(size_t size)
 {
-    return size + sizeof(struct coro) + 64;
+    return size + (COLORS - 1) * COLOR_STEP + sizeof(struct coro) + 64;
 }
 
 /* What a new coroutine writes at once at the top of its stack: its handle
  * (which holds a whole ucontext_t with that backend: 1 KiB on x86_64,
- * 4.5 KiB on aarch64), the switch frame and coro_entry's frame below it. */
-#define HOT_TOP (sizeof(struct coro) + 64 + 512)
+ * 4.5 KiB on aarch64) below its colour, the switch frame and coro_entry's
+ * frame below that. */
+#define HOT_TOP ((COLORS - 1) * COLOR_STEP + sizeof(struct coro) + 64 + 512)
 
 static void copy_name(char *dst, size_t size, const char *src)
 {
@@ -308,7 +325,9 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
 
     /* The handle lives at the top of its own stack: one page holds both the
      * handle and the first frames, which is most of a parked coroutine. */
-    struct coro *c = (struct coro *)(((uintptr_t)slot.hi - sizeof *c) & ~(uintptr_t)63);
+    uint64_t id = s->next_id++;
+    struct coro *c = (struct coro *)(((uintptr_t)slot.hi - color_of(id) - sizeof *c) &
+                                     ~(uintptr_t)63);
     c->next = NULL;
     c->owner = s;
     c->fn = fn;
@@ -325,7 +344,7 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
     c->stack = slot;
     c->asan_fake_stack = NULL;
     c->tsan_fiber = NULL; /* made at its first switch in */
-    c->id = s->next_id++;
+    c->id = id;
     if (name)
         copy_name(c->name, sizeof c->name, name);
     else

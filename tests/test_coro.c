@@ -149,6 +149,12 @@ static void *detach_children(void *arg)
     return NULL;
 }
 
+static bool same_slot(const void *a, const void *b)
+{
+    intptr_t d = (intptr_t)a - (intptr_t)b;
+    return d > -4096 && d < 4096;
+}
+
 static void test_detached_are_recycled(void)
 {
     trail_reset();
@@ -157,8 +163,10 @@ static void test_detached_are_recycled(void)
     CHECK_INT(coro_run(), 0);
     CHECK_STR(trail, "d0 d1 d2 d3 ");
     CHECK(seen[0] != NULL);
-    CHECK(seen[1] == seen[0]);
-    CHECK(seen[3] == seen[2]);
+    /* The same stack again: the handles differ at most by their colour
+     * (scheduler.c), well under a page. */
+    CHECK(same_slot(seen[1], seen[0]));
+    CHECK(same_slot(seen[3], seen[2]));
 }
 
 /* coro_detach of a coroutine that has not run yet: it still runs. */
