@@ -59,7 +59,7 @@ static void check_mine(const char *call, const struct coro *c)
 {
     if (!c)
         ba_misuse(call, "a NULL handle");
-    if (!ba_sched_owns(c))
+    else if (!ba_sched_owns(c))
         misuse_handle(call, c, "belongs to another thread's runtime (a handle is used only "
                                "on the thread that spawned it)");
 }

@@ -289,7 +289,7 @@ static switch_ctx *coro_entry(void)
  * take loads and stores whose addresses agree in their low 12 bits for
  * the same memory until proven otherwise ("4K aliasing"), and hold the
  * pops back behind the pushes. */
-#define COLOR_STEP 128
+#define COLOR_STEP ((size_t)128)
 #define COLORS 8
 
 static uintptr_t color_of(uint64_t id)
