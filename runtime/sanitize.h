@@ -147,6 +147,14 @@ static inline int san_on_tsan(void)
  * what madvise(MADV_GUARD_INSTALL) did; its leak check would otherwise
  * read every guard page of a process that dies holding them, taking a
  * SIGSEGV each.) */
+/* A recycled stack, as memcheck should see it: writable, contents
+ * undefined.  (Below its last owner's stack pointer memcheck had marked it
+ * unaddressable, and a new handle, coloured differently, may land there.) */
+static inline void san_valgrind_reuse(void *lo, size_t size)
+{
+    if (RUNNING_ON_VALGRIND)
+        (void)VALGRIND_MAKE_MEM_UNDEFINED(lo, size);
+}
 static inline void san_valgrind_noaccess(void *page, size_t size)
 {
     if (RUNNING_ON_VALGRIND)
@@ -166,6 +174,10 @@ static inline int san_on_valgrind(void)
     return RUNNING_ON_VALGRIND;
 }
 #else
+static inline void san_valgrind_reuse(void *lo, size_t size)
+{
+    (void)lo, (void)size;
+}
 static inline void san_valgrind_noaccess(void *page, size_t size)
 {
     (void)page, (void)size;

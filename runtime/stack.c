@@ -306,6 +306,7 @@ int ba_stack_get(size_t size, stack_slot *out)
         out->hi = (char *)f + sizeof *f;
         out->lo = out->hi - (slot_size - page);
         san_stack_reset(out->lo, slot_size - page);
+        san_valgrind_reuse(out->lo, slot_size - page);
         return 0;
     }
     if (carve(p, out) == 0)
