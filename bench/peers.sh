@@ -93,6 +93,7 @@ else
 fi
 build_peer swapcontext cc $cflags -o "$bin/swapcontext" $p/swapcontext.c
 build_peer epoll cc $cflags -o "$bin/epoll" $p/epoll.c
+go_version=  # set below if Go is there; its rows are left out if not
 if command -v go >/dev/null; then
   mkdir -p "$tmp/go"
   cp $p/peers.go "$tmp/go/"
