@@ -164,7 +164,9 @@ static double raw_switch_ns(long round_trips)
     peer_side.lo = stack;
     peer_side.size = PEER_STACK;
     main_side.fiber = san_fiber_current();
-    ba_switch_make(&peer_side.ctx, stack, PEER_STACK, peer_entry);
+    switch_fpenv fp;
+    ba_switch_fpenv_now(&fp);
+    ba_switch_make(&peer_side.ctx, stack, PEER_STACK, peer_entry, &fp);
     int64_t t0 = coro_now();
     bounce(&main_side, &peer_side, round_trips);
     int64_t t1 = coro_now();

@@ -27,6 +27,16 @@
  * someone unblocks it, and a new coroutine starts with the mask of the
  * moment it first runs.  The same with either switch backend.
  *
+ * Floating point: the control settings (rounding mode, exception masks;
+ * MXCSR and the x87 control word, FPCR on aarch64) are each coroutine's,
+ * kept across its switches as the ABI keeps them across a call.  A new
+ * coroutine starts, with the asm backend, with those its thread had when
+ * its runtime started (the first coro_spawn or coro_reserve since the last
+ * coro_run returned), not its spawner's: reading the running settings is
+ * the slowest step of a switch on x86_64, and a spawn need not; with
+ * ucontext, with those of the process's first spawn.  The
+ * sticky exception flags (fetestexcept) are not kept per coroutine.
+ *
  * Errors: -1 and errno, like POSIX.  Calls marked SUSPENDS may park the
  * calling coroutine; every other call returns without switching.  Only a
  * coroutine may call a SUSPENDS function, and not from the trace hook.

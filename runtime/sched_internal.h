@@ -35,6 +35,8 @@ struct sched {
                                  fd -1 until the first expected */
     long posts_expected;      /* expected and not yet delivered; mail.fd is
                                  watched while this is > 0 */
+    switch_fpenv fp_start;    /* floating-point settings the thread had when
+                                 this runtime started: each new coroutine's */
 };
 
 /* Gives the CPU to the next ready coroutine, sleeping in the reactor if

@@ -39,6 +39,7 @@ int ba_sched_start(void)
     strcpy(s->main_co.name, "main");
     s->current = &s->main_co;
     s->next_id = 1;
+    ba_switch_fpenv_now(&s->fp_start);
     ba_sched_tls = s;
     return 0;
 fail:

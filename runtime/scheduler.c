@@ -325,8 +325,8 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
     /* Room for this coroutine's timer, so that parking can never fail. */
     if (ba_timerheap_reserve(&s->timers, s->live + 1) < 0)
         return NULL;
-    stack_slot slot;
-    if (ba_stack_get(stack_request(stack_size), &slot) < 0)
+    stack_slot slot = ba_stack_get(stack_request(stack_size));
+    if (!slot.lo)
         return NULL;
 
     /* The handle lives at the top of its own stack: one page holds both the
@@ -355,7 +355,7 @@ struct coro *ba_sched_spawn(coro_fn fn, void *arg, size_t stack_size, const char
         copy_name(c->name, sizeof c->name, name);
     else
         memcpy(c->name, "coro", sizeof "coro");
-    ba_switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry);
+    ba_switch_make(&c->ctx, slot.lo, (size_t)((char *)c - slot.lo), coro_entry, &s->fp_start);
 
     s->live++;
     make_ready(s, c);

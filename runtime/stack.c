@@ -63,6 +63,9 @@ struct pool {                    /* all slots of one size */
     size_t free_count;           /* how many */
     struct chunk *chunks;        /* newest first; carving happens in the head */
     size_t next_chunk_slots;     /* size of the next mapping, in slots */
+    bool valgrind;               /* under valgrind: tell it of reused slots
+                                    (asked once: the question costs a
+                                    dozen instructions a spawn) */
 };
 
 /* How guard pages are put in, from fastest to slowest.  Decided by
@@ -111,6 +114,7 @@ __attribute__((noinline)) static struct pool *pool_new(size_t slot_size)
         return NULL;
     p->slot_size = slot_size;
     p->next_chunk_slots = FIRST_CHUNK_SLOTS;
+    p->valgrind = san_on_valgrind() != 0;
     p->next = pools;
     pools = p;
     return p;
@@ -255,14 +259,16 @@ static int guard_slots(const struct pool *p, struct chunk *c, size_t from, size_
 /* Takes the next never-used slot from the newest chunk (mapping a new one
  * when it is full).  Guards are put in GUARD_BATCH slots ahead: a guard
  * costs no memory, and one system call for 64 of them is faster than 64
- * (0.40 s instead of 0.75 s for a million, on the dev VM). */
-static int carve(struct pool *p, stack_slot *out)
+ * (0.40 s instead of 0.75 s for a million, on the dev VM).  Its lo is
+ * NULL if no slot could be had.  Out of line: the hot path is a free
+ * slot. */
+__attribute__((noinline)) static stack_slot carve(struct pool *p)
 {
     struct chunk *c = p->chunks;
     if (!c || c->carved == chunk_slots(p, c)) {
         c = chunk_new(p, p->next_chunk_slots);
         if (!c)
-            return -1;
+            return (stack_slot){NULL, NULL};
         if (p->next_chunk_slots < MAX_CHUNK_SLOTS)
             p->next_chunk_slots *= 2;
     }
@@ -271,16 +277,15 @@ static int carve(struct pool *p, stack_slot *out)
         if (end > chunk_slots(p, c))
             end = chunk_slots(p, c);
         if (guard_slots(p, c, c->carved, end) < 0)
-            return -1;
+            return (stack_slot){NULL, NULL};
         c->guarded = end;
     }
     char *base = c->base + c->carved * p->slot_size;
-    out->lo = base + ba_stack_page_size();
-    out->hi = base + p->slot_size;
+    stack_slot out = {base + ba_stack_page_size(), base + p->slot_size};
     if (c->valgrind_ids)
-        c->valgrind_ids[c->carved] = san_valgrind_register(out->lo, out->hi);
+        c->valgrind_ids[c->carved] = san_valgrind_register(out.lo, out.hi);
     c->carved++;
-    return 0;
+    return out;
 }
 
 /* A guard page and `size` rounded up to whole pages (a power of two). */
@@ -290,12 +295,12 @@ static size_t slot_size_for(size_t size)
     return page + ((size + page - 1) & ~(page - 1));
 }
 
-int ba_stack_get(size_t size, stack_slot *out)
+stack_slot ba_stack_get(size_t size)
 {
-    size_t page = page_bytes();
     if (size > SIZE_MAX / 2)
         goto nomem;
     size_t slot_size = slot_size_for(size);
+    size_t usable = slot_size - page_bytes();
     struct pool *p = pool_for(slot_size);
     if (!p)
         goto nomem;
@@ -303,17 +308,18 @@ int ba_stack_get(size_t size, stack_slot *out)
         struct free_slot *f = p->free;
         p->free = f->next;
         p->free_count--;
-        out->hi = (char *)f + sizeof *f;
-        out->lo = out->hi - (slot_size - page);
-        san_stack_reset(out->lo, slot_size - page);
-        san_valgrind_reuse(out->lo, slot_size - page);
-        return 0;
+        char *hi = (char *)f + sizeof *f;
+        san_stack_reset(hi - usable, usable);
+        if (p->valgrind)
+            san_valgrind_reuse(hi - usable, usable);
+        return (stack_slot){hi - usable, hi};
     }
-    if (carve(p, out) == 0)
-        return 0;
+    stack_slot out = carve(p);
+    if (out.lo)
+        return out;
 nomem:
     errno = ENOMEM;
-    return -1;
+    return (stack_slot){NULL, NULL};
 }
 
 void ba_stack_put(const stack_slot *s)
@@ -444,8 +450,8 @@ int ba_stack_reserve(size_t size, size_t count, size_t hot)
          * have faulted it in), so that none of it is stranded when the new
          * chunk becomes the one carved from. */
         while (c->carved < chunk_slots(p, c)) {
-            stack_slot s;
-            if (carve(p, &s) < 0)
+            stack_slot s = carve(p);
+            if (!s.lo)
                 goto nomem;
             ba_stack_put(&s);
             count--;

@@ -24,9 +24,11 @@ typedef struct stack_slot {
 } stack_slot;
 
 /* Hands out a slot with at least `size` usable bytes (rounded up to whole
- * pages).  Its memory may hold a previous owner's bytes.  0, or -1 with
- * errno = ENOMEM. */
-int ba_stack_get(size_t size, stack_slot *out);
+ * pages).  Its memory may hold a previous owner's bytes.  On failure its lo
+ * is NULL, and errno = ENOMEM.  (Returned by value, in two registers: a
+ * slot written to memory and read back at once as one 16-byte copy stalls
+ * the CPU's store forwarding.) */
+stack_slot ba_stack_get(size_t size);
 
 /* Makes the next `count` ba_stack_get(size) calls cheap: maps the slots,
  * installs their guard pages and faults in every page of the top `hot`

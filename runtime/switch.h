@@ -30,14 +30,23 @@
  * resumed: nothing may jump to it again. */
 typedef struct switch_ctx *(*switch_entry)(void);
 
+/* The floating-point control settings running now (rounding mode,
+ * exception masks...; with ucontext an empty record): what a runtime hands
+ * its new contexts, read once when it starts on a thread. */
+void ba_switch_fpenv_now(switch_fpenv *out);
+
 /* Prepares ctx so that the first ba_switch_jump into it runs entry() on the
- * stack [lo, lo + size).  Its floating-point control settings (rounding
- * mode...): with asm, the caller's, as pthread_create gives a new thread;
- * with ucontext, those of the process's first ba_switch_make (its
- * getcontext template).  entry takes no arguments (it finds its coroutine
- * through the scheduler), so no pointer has to squeeze through
+ * stack [lo, lo + size).  Its floating-point control settings: with asm,
+ * *fp (the runtime passes those its thread had when it started), loaded at
+ * its first run whatever ran before it, so a finished coroutine's rounding
+ * mode never leaks into a new one; with ucontext, those of the process's
+ * first ba_switch_make (its getcontext template), and fp is not read.
+ * Reading the running settings is the slow part of a switch on x86_64
+ * (stmxcsr), so a spawn does not.  entry takes no arguments (it finds its
+ * coroutine through the scheduler), so no pointer has to squeeze through
  * makecontext's int arguments. */
-void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry);
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry,
+                    const switch_fpenv *fp);
 
 /* Saves the running context into *from and resumes *to: where it parked
  * in an earlier ba_switch_jump, or at its entry if it never ran.  Returns

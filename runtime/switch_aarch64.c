@@ -9,7 +9,7 @@
  * parked stack's top is always a multiple of 16):
  *
  *     top = lo + size, rounded down to 16
- *     |  FPCR of creator   |  entry                      |  top - 16  <- ctx->sp - 1,
+ *     |  FPCR to start with |  entry                     |  top - 16  <- ctx->sp - 1,
  *                                                             sp in the trampoline
  *
  * The first ba_switch_jump into it loads that FPCR (if it differs from the
@@ -31,26 +31,30 @@ const char ba_switch_backend_name[] = "asm";
 /* The drawing above as a struct, lowest address first: what
  * switch_aarch64.S reads at ctx->sp on a first run. */
 struct first_frame {
-    uint64_t fpcr;           /* floating-point control of the creator */
+    uint64_t fpcr;           /* floating-point control to start with */
     switch_entry entry;      /* what the trampoline calls */
 };
 
 _Static_assert(sizeof(struct first_frame) == 16, "layout drawn above");
 _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_aarch64.S reads ctx->sp at 0");
 
-void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
+void ba_switch_fpenv_now(switch_fpenv *out)
+{
+    /* FPCR holds settings only (the sticky exception flags are in FPSR,
+     * which is not carried over: see switch_aarch64.S). */
+    uint64_t fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    out->fpcr = fpcr;
+}
+
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry,
+                    const switch_fpenv *fp)
 {
     /* Room for the frame and for entry's first frames, at the least. */
     assert(size >= 8 * sizeof(struct first_frame));
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
     struct first_frame *f = (struct first_frame *)top - 1;
 
-    /* Like pthread_create, a new coroutine inherits its creator's floating
-     * point settings.  FPCR holds settings only (the sticky exception flags
-     * are in FPSR, which is not carried over: see switch_aarch64.S). */
-    uint64_t fpcr;
-    __asm__("mrs %0, fpcr" : "=r"(fpcr));
-
-    *f = (struct first_frame){.fpcr = fpcr, .entry = entry};
+    *f = (struct first_frame){.fpcr = fp->fpcr, .entry = entry};
     ctx->sp = (char *)f + 1; /* odd: "never ran" (a parked sp is a multiple of 16) */
 }

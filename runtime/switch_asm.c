@@ -10,11 +10,12 @@
  *
  *     top = lo + size, rounded down to 16
  *     |  entry                          |  top - 8    nothing lives above
- *     |  MXCSR, x87 CW of the creator   |  top - 16   <- ctx->sp - 1, and
+ *     |  MXCSR, x87 CW to start with   |  top - 16   <- ctx->sp - 1, and
  *                                                      rsp in the trampoline
  *
- * The first ba_switch_jump into it loads those settings (if they differ
- * from the running ones) and jumps to the trampoline with rsp = top - 16,
+ * The first switch into it loads those settings (a ba_switch_jump only if
+ * they differ from the running ones) and jumps to the trampoline with
+ * rsp = top - 16,
  * a multiple of 16.  The trampoline's `call` pushes 8 bytes, so entry
  * starts with rsp + 8 a multiple of 16: exactly what System V promises
  * every function at its first instruction (and what SSE code that spills
@@ -40,21 +41,25 @@ struct first_frame {
 _Static_assert(sizeof(struct first_frame) == 16, "layout drawn above");
 _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_x86_64.S reads ctx->sp at 0");
 
-void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
+void ba_switch_fpenv_now(switch_fpenv *out)
+{
+    /* MXCSR's low 6 bits are sticky "an exception happened" flags, not
+     * settings: a new coroutine starts with them clear. */
+    uint32_t mxcsr;
+    uint16_t x87_cw;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(x87_cw));
+    *out = (switch_fpenv){.mxcsr = mxcsr & ~UINT32_C(0x3f), .x87_cw = x87_cw};
+}
+
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry,
+                    const switch_fpenv *fp)
 {
     /* Room for the frame and for entry's first frames, at the least. */
     assert(size >= 8 * sizeof(struct first_frame));
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
     struct first_frame *f = (struct first_frame *)top - 1;
 
-    /* Like pthread_create, a new coroutine inherits its creator's floating
-     * point settings.  MXCSR's low 6 bits are sticky "an exception happened"
-     * flags, not settings: start with them clear. */
-    uint32_t mxcsr;
-    uint16_t x87_cw;
-    __asm__("stmxcsr %0" : "=m"(mxcsr));
-    __asm__("fnstcw %0" : "=m"(x87_cw));
-
-    *f = (struct first_frame){.mxcsr = mxcsr & ~UINT32_C(0x3f), .x87_cw = x87_cw, .entry = entry};
+    *f = (struct first_frame){.mxcsr = fp->mxcsr, .x87_cw = fp->x87_cw, .entry = entry};
     ctx->sp = (char *)f + 1; /* odd: "never ran" (a parked sp is a multiple of 16) */
 }

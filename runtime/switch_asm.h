@@ -28,10 +28,22 @@
 #ifndef BAREAWAIT_SWITCH_ASM_H
 #define BAREAWAIT_SWITCH_ASM_H
 
+#include <stdint.h>
+
 typedef struct switch_ctx {
     void *sp; /* the parked stack's top (the frame drawn in the .S file);
                  stale while the context runs.  Both .S files expect it at
                  offset 0 */
 } switch_ctx;
+
+/* Floating-point control settings, as a first frame holds them. */
+typedef struct switch_fpenv {
+#if defined(__x86_64__)
+    uint32_t mxcsr;  /* control bits only: the six sticky flags clear */
+    uint16_t x87_cw;
+#else
+    uint64_t fpcr;
+#endif
+} switch_fpenv;
 
 #endif

@@ -86,8 +86,15 @@ static void first_run(void)
     abort(); /* switch.h: a finished context is never resumed */
 }
 
-void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry)
+void ba_switch_fpenv_now(switch_fpenv *out)
 {
+    out->unused = 0;
+}
+
+void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry,
+                    const switch_fpenv *fp)
+{
+    (void)fp; /* the template's settings: switch.h */
     pthread_once(&template_once, template_make);
     memcpy(&ctx->uc, &template_uc, sizeof ctx->uc);
     own_fpregs(&ctx->uc);

@@ -10,4 +10,10 @@ typedef struct switch_ctx {
     struct switch_ctx *(*entry)(void); /* what a new context runs first */
 } switch_ctx;
 
+/* A new context takes its floating-point settings from the getcontext
+ * template (switch_ucontext.c): nothing to hand over. */
+typedef struct switch_fpenv {
+    char unused;
+} switch_fpenv;
+
 #endif

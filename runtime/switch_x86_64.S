@@ -21,7 +21,8 @@
  * it parked.
  *
  * A coroutine that never ran has no such frame (ba_switch_make, drawn in
- * switch_asm.c, writes only its floating-point settings and its entry, and
+ * switch_asm.c, writes only the floating-point settings it starts with and
+ * its entry, and
  * makes ctx->sp odd to say so) and is entered by a jump to
  * ba_switch_trampoline, which calls the entry.  When the entry
  * returns -- the coroutine is done -- the trampoline resumes the context it
@@ -77,9 +78,7 @@ ba_switch_jump:
 	movq	%rsp, (%rdi)	/* from->sp = rsp: we are parked */
 
 	/* 2. The switch: pick up their stack pointer.  From the next
-	 *    instruction on we are on the other coroutine's stack.  (The
-	 *    trampoline comes here too, with nothing to save.) */
-.Lswitch_in:
+	 *    instruction on we are on the other coroutine's stack. */
 	movq	(%rsi), %rdx	/* to->sp: odd if it never ran */
 	testb	$1, %dl
 	jne	.Lfirst_run
@@ -92,7 +91,7 @@ ba_switch_jump:
 .Lmxcsr_done:
 	cmpw	4(%rsp), %cx
 	jne	.Lload_cw
-.Lcw_done:
+.Lpop:
 	addq	$8, %rsp
 	popq	%r15
 	popq	%r14
@@ -108,7 +107,7 @@ ba_switch_jump:
 	jmp	.Lmxcsr_done
 .Lload_cw:
 	fldcw	4(%rsp)
-	jmp	.Lcw_done
+	jmp	.Lpop
 
 	/* Out of line: a coroutine that never ran.  Its stack holds only what
 	 * ba_switch_make wrote; nothing to pop.  Enter it by a jump: a `ret`
@@ -129,23 +128,34 @@ ba_switch_jump:
 
 /* A new coroutine starts here, with rsp a multiple of 16 and its entry in
  * rdx; the `call` pushes 8 bytes, so entry starts with rsp + 8 a multiple
- * of 16, as System V promises every function. */
+ * of 16, as System V promises every function.
+ *
+ * When entry returns, the coroutine is done: this stack is never resumed,
+ * so nothing of it is saved, and its settings are not read either (stmxcsr
+ * is the slowest instruction of a switch): the next context's are loaded
+ * as they are, whether or not they differ.  ldmxcsr and fldcw of the
+ * value already in force cost little; this way a rounding mode the
+ * finished coroutine set dies with it. */
 	.type	ba_switch_trampoline, @function
 	.p2align 4
 ba_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined rip	/* the outermost frame: debuggers stop here */
 	call	*%rdx		/* entry(): returns the context to resume */
-	/* Done: this stack is never resumed, so nothing of it is saved.
-	 * Our settings go in eax and ecx, as step 1 leaves them, and the
-	 * context to resume in rsi. */
-	movq	%rax, %rsi
-	subq	$8, %rsp
-	stmxcsr	(%rsp)
-	fnstcw	4(%rsp)
-	movl	(%rsp), %eax
-	movzwl	4(%rsp), %ecx
-	jmp	.Lswitch_in
+	movq	(%rax), %rdx	/* its sp: odd if it never ran */
+	testb	$1, %dl
+	jne	.Lnext_is_new
+	movq	%rdx, %rsp
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	jmp	.Lpop
+.Lnext_is_new:
+	leaq	-1(%rdx), %rsp	/* its first frame, as in .Lfirst_run */
+	movq	8(%rsp), %rdx
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	xorl	%ebp, %ebp
+	jmp	ba_switch_trampoline
 	.cfi_endproc
 	.size	ba_switch_trampoline, .-ba_switch_trampoline
 

@@ -526,6 +526,42 @@ static void test_rounding_mode_is_per_coroutine(void)
     CHECK_INT(fegetround(), FE_TONEAREST);
 }
 
+/* A new coroutine starts with the settings its runtime started with, not
+ * its spawner's (coro.h), and a finished coroutine's setting dies with it:
+ * neither the joiner it hands over to nor the next new one sees it. */
+static void *child_sets_upward(void *arg)
+{
+    (void)arg;
+    CHECK_INT(fegetround(), FE_TONEAREST); /* the runtime's, not the parent's */
+    CHECK_INT(fesetround(FE_UPWARD), 0);
+    return NULL; /* without restoring it */
+}
+
+static void *parent_downward(void *arg)
+{
+    (void)arg;
+    CHECK_INT(fesetround(FE_DOWNWARD), 0);
+    coro_t *c = coro_spawn(child_sets_upward, NULL, NULL);
+    CHECK_INT(coro_join(c, NULL), 0);
+    CHECK_INT(fegetround(), FE_DOWNWARD); /* resumed by a finished one */
+    c = coro_spawn(child_sets_upward, NULL, NULL);
+    coro_t *d = coro_spawn(child_sets_upward, NULL, NULL); /* runs after c ends */
+    CHECK_INT(coro_join(c, NULL), 0);
+    CHECK_INT(coro_join(d, NULL), 0);
+    CHECK_INT(fegetround(), FE_DOWNWARD);
+    CHECK_INT(fesetround(FE_TONEAREST), 0);
+    return NULL;
+}
+
+static void test_new_coroutines_start_with_the_runtime_settings(void)
+{
+    CHECK_INT(fegetround(), FE_TONEAREST);
+    coro_spawn(parent_downward, NULL, &(coro_opts){.detached = true});
+    coro_spawn(child_sets_upward, NULL, &(coro_opts){.detached = true}); /* last */
+    CHECK_INT(coro_run(), 0);
+    CHECK_INT(fegetround(), FE_TONEAREST); /* main's own, after the last ends */
+}
+
 #if defined(__x86_64__)
 /* The x87 control word alone (precision control, which fesetround leaves
  * alone) differs between two coroutines whose MXCSR is the same: the
@@ -610,6 +646,8 @@ static const check_case tests[] = {
     {"trace", test_trace},
     {"doubles survive a switch", test_doubles_survive_a_switch},
     {"the rounding mode is per coroutine", test_rounding_mode_is_per_coroutine},
+    {"new coroutines start with the runtime's settings",
+     test_new_coroutines_start_with_the_runtime_settings},
 #if defined(__x86_64__)
     {"the x87 control word alone is per coroutine", test_x87_control_word_is_per_coroutine},
 #endif
