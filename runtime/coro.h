@@ -34,8 +34,10 @@
  * its runtime started (the first coro_spawn or coro_reserve since the last
  * coro_run returned), not its spawner's: reading the running settings is
  * the slowest step of a switch on x86_64, and a spawn need not; with
- * ucontext, with those of the process's first spawn.  The
- * sticky exception flags (fetestexcept) are not kept per coroutine.
+ * ucontext, with those of the process's first spawn.  The sticky
+ * exception flags (fetestexcept) are promised neither way, as the ABI does
+ * not keep them across a call: on x86_64 a coroutine gets back those it
+ * had when it switched out, on aarch64 they are the thread's.
  *
  * Errors: -1 and errno, like POSIX.  Calls marked SUSPENDS may park the
  * calling coroutine; every other call returns without switching.  Only a

@@ -13,8 +13,8 @@
  *     |  MXCSR, x87 CW to start with   |  top - 16   <- ctx->sp - 1, and
  *                                                      rsp in the trampoline
  *
- * The first switch into it loads those settings (a ba_switch_jump only if
- * they differ from the running ones) and jumps to the trampoline with
+ * The first switch into it loads those settings (the x87 word only if it
+ * differs from the running one) and jumps to the trampoline with
  * rsp = top - 16,
  * a multiple of 16.  The trampoline's `call` pushes 8 bytes, so entry
  * starts with rsp + 8 a multiple of 16: exactly what System V promises
@@ -43,13 +43,15 @@ _Static_assert(offsetof(switch_ctx, sp) == 0, "switch_x86_64.S reads ctx->sp at 
 
 void ba_switch_fpenv_now(switch_fpenv *out)
 {
-    /* MXCSR's low 6 bits are sticky "an exception happened" flags, not
-     * settings: a new coroutine starts with them clear. */
+    /* The sticky flags in MXCSR's low 6 bits too, as C11 has a new thread
+     * start with its creator's whole floating-point environment: and so a
+     * switch between two coroutines that raised nothing loads the value
+     * already in force. */
     uint32_t mxcsr;
     uint16_t x87_cw;
     __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
     __asm__ volatile("fnstcw %0" : "=m"(x87_cw));
-    *out = (switch_fpenv){.mxcsr = mxcsr & ~UINT32_C(0x3f), .x87_cw = x87_cw};
+    *out = (switch_fpenv){.mxcsr = mxcsr, .x87_cw = x87_cw};
 }
 
 void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry,

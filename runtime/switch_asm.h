@@ -39,7 +39,7 @@ typedef struct switch_ctx {
 /* Floating-point control settings, as a first frame holds them. */
 typedef struct switch_fpenv {
 #if defined(__x86_64__)
-    uint32_t mxcsr;  /* control bits only: the six sticky flags clear */
+    uint32_t mxcsr;  /* control bits and the six sticky flags */
     uint16_t x87_cw;
 #else
     uint64_t fpcr;

@@ -46,16 +46,25 @@
 /* void ba_switch_jump(switch_ctx *from, switch_ctx *to)
  *                  from in rdi,      to in rsi
  *
- * The floating-point control state (MXCSR, x87 CW) is saved on every
- * switch but loaded only when its control bits differ from the running
- * one's: ldmxcsr and fldcw cost more than the rest of the switch together
- * (far more when the value changes), and nearly always every coroutine of
- * a thread runs with the same settings.  MXCSR's six low bits are sticky
- * "an exception happened" flags, which the ABI leaves to the caller (not
- * preserved across a call), so they do not count as a difference: else
- * one inexact division in main() would make every switch load.  The
- * compare reads back each field at the size it was stored (a wider load
- * over two fresh stores would stall store forwarding), and the loads and
+ * The floating-point state that a call preserves: MXCSR (SSE rounding and
+ * exception masks; its six low bits are sticky "an exception happened"
+ * flags) and the x87 control word.  Both are saved on every switch; they
+ * are restored differently, because the two instructions that read and
+ * write them cost differently:
+ *   MXCSR  loaded as saved, always (ldmxcsr of any value is cheap).  The
+ *          costly part would be to *compare*: the branch would wait for
+ *          stmxcsr, the slowest instruction here, and a load of what it
+ *          just stored (raw switch 8.0 ns that way, 5.5-6.2 this way on the
+ *          AMD EPYC VM of bench/results/PEERS.md; Boost.Context loads it
+ *          always too).  So the sticky flags come back with the coroutine
+ *          that raised them, which the ABI allows (it leaves them to the
+ *          caller).  Where ldmxcsr of a *different* value is slow (an
+ *          earlier session's Intel VM: ~70 ns), two coroutines whose flags
+ *          differ pay that on each switch between them.
+ *   x87 CW compared (fnstcw is cheap), loaded only when it differs: fldcw
+ *          of a new value costs ~50 ns.
+ * The compare reads back the field at the size it was stored (a wider load
+ * over two fresh stores would stall store forwarding), and the x87 load and
  * the first run of a new coroutine are out of line, so the common path is
  * straight and ends in the `ret` the return stack buffer predicts. */
 	.globl	ba_switch_jump
@@ -73,22 +82,20 @@ ba_switch_jump:
 	subq	$8, %rsp
 	stmxcsr	(%rsp)		/* SSE control and status, 4 bytes */
 	fnstcw	4(%rsp)		/* x87 control word, 2 bytes */
-	movl	(%rsp), %eax	/* ours, to compare with theirs (eax, ecx, */
-	movzwl	4(%rsp), %ecx	/* rdx: scratch, the ABI lets us clobber them) */
-	movq	%rsp, (%rdi)	/* from->sp = rsp: we are parked */
+	movzwl	4(%rsp), %ecx	/* ours, to compare with theirs (ecx, rdx: */
+	movq	%rsp, (%rdi)	/* scratch, the ABI lets us clobber them) */
 
 	/* 2. The switch: pick up their stack pointer.  From the next
-	 *    instruction on we are on the other coroutine's stack. */
+	 *    instruction on we are on the other coroutine's stack.  (The
+	 *    trampoline comes here too, with nothing to save.) */
+.Lswitch_in:
 	movq	(%rsi), %rdx	/* to->sp: odd if it never ran */
 	testb	$1, %dl
 	jne	.Lfirst_run
 	movq	%rdx, %rsp	/* rsp = to->sp */
 
 	/* 3. Restore what they saved when they parked, in reverse order. */
-	xorl	(%rsp), %eax	/* which bits differ, */
-	testl	$~0x3f, %eax	/* not counting the six status flags */
-	jne	.Lload_mxcsr
-.Lmxcsr_done:
+	ldmxcsr	(%rsp)
 	cmpw	4(%rsp), %cx
 	jne	.Lload_cw
 .Lpop:
@@ -101,10 +108,7 @@ ba_switch_jump:
 	popq	%rbp
 	ret			/* into their ba_switch_jump caller */
 
-	/* Out of line: their settings differ from ours. */
-.Lload_mxcsr:
-	ldmxcsr	(%rsp)
-	jmp	.Lmxcsr_done
+	/* Out of line: their x87 control word differs from ours. */
 .Lload_cw:
 	fldcw	4(%rsp)
 	jmp	.Lpop
@@ -115,47 +119,31 @@ ba_switch_jump:
 .Lfirst_run:
 	leaq	-1(%rdx), %rsp	/* the frame ba_switch_make wrote */
 	movq	8(%rsp), %rdx	/* its entry */
-	xorl	(%rsp), %eax
-	testl	$~0x3f, %eax
-	je	1f
 	ldmxcsr	(%rsp)
-1:	cmpw	4(%rsp), %cx
-	je	2f
+	cmpw	4(%rsp), %cx
+	je	1f
 	fldcw	4(%rsp)
-2:	xorl	%ebp, %ebp	/* debuggers stop walking frames here */
+1:	xorl	%ebp, %ebp	/* debuggers stop walking frames here */
 	jmp	ba_switch_trampoline	/* with the entry in rdx */
 	.size	ba_switch_jump, .-ba_switch_jump
 
 /* A new coroutine starts here, with rsp a multiple of 16 and its entry in
  * rdx; the `call` pushes 8 bytes, so entry starts with rsp + 8 a multiple
- * of 16, as System V promises every function.
- *
- * When entry returns, the coroutine is done: this stack is never resumed,
- * so nothing of it is saved, and its settings are not read either (stmxcsr
- * is the slowest instruction of a switch): the next context's are loaded
- * as they are, whether or not they differ.  ldmxcsr and fldcw of the
- * value already in force cost little; this way a rounding mode the
- * finished coroutine set dies with it. */
+ * of 16, as System V promises every function. */
 	.type	ba_switch_trampoline, @function
 	.p2align 4
 ba_switch_trampoline:
 	.cfi_startproc
 	.cfi_undefined rip	/* the outermost frame: debuggers stop here */
 	call	*%rdx		/* entry(): returns the context to resume */
-	movq	(%rax), %rdx	/* its sp: odd if it never ran */
-	testb	$1, %dl
-	jne	.Lnext_is_new
-	movq	%rdx, %rsp
-	ldmxcsr	(%rsp)
-	fldcw	4(%rsp)
-	jmp	.Lpop
-.Lnext_is_new:
-	leaq	-1(%rdx), %rsp	/* its first frame, as in .Lfirst_run */
-	movq	8(%rsp), %rdx
-	ldmxcsr	(%rsp)
-	fldcw	4(%rsp)
-	xorl	%ebp, %ebp
-	jmp	ba_switch_trampoline
+	/* Done: this stack is never resumed, so nothing of it is saved.  Its
+	 * x87 control word goes in ecx, as step 1 leaves it, and the context
+	 * to resume in rsi. */
+	movq	%rax, %rsi
+	subq	$8, %rsp
+	fnstcw	4(%rsp)
+	movzwl	4(%rsp), %ecx
+	jmp	.Lswitch_in
 	.cfi_endproc
 	.size	ba_switch_trampoline, .-ba_switch_trampoline
 
