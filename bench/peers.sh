@@ -57,8 +57,11 @@ mkdir -p "$out"
 
 scripts/ensure-tools meson ninja || exit 1
 ensure_pkg 'command -v g++' g++
-ensure_pkg 'test -f /usr/include/boost/context/continuation.hpp' libboost-context-dev
-ensure_pkg 'test -f /usr/include/boost/fiber/all.hpp' libboost-fiber-dev
+# The headers alone do not say: libboost-context-dev brings every Boost
+# header, libboost_fiber.so comes with libboost-fiber-dev.  Ask the linker.
+have_lib() { [ "$(g++ -print-file-name="$1" 2>/dev/null)" != "$1" ]; }
+ensure_pkg 'have_lib libboost_context.so' libboost-context-dev
+ensure_pkg 'have_lib libboost_fiber.so' libboost-fiber-dev
 ensure_pkg 'command -v go' golang-go
 ensure_pkg '/usr/bin/python3 -c "import uvloop"' python3-uvloop
 
@@ -81,7 +84,7 @@ build_peer() { # build_peer NAME COMMAND...: adds NAME to programs if it builds
   else skipped+=("$name (did not build: $(head -1 "$tmp/build-$name.log"))"); fi
 }
 p=bench/peers
-if command -v g++ >/dev/null && [ -f /usr/include/boost/fiber/all.hpp ]; then
+if command -v g++ >/dev/null && have_lib libboost_fiber.so && have_lib libboost_context.so; then
   build_peer boost g++ -std=c++17 $cxxflags -o "$bin/boost" $p/boost.cpp -lboost_fiber -lboost_context
 else
   skipped+=("boost (g++, libboost-context-dev or libboost-fiber-dev not installed)")
