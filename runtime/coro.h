@@ -36,8 +36,9 @@
  * the slowest step of a switch on x86_64, and a spawn need not; with
  * ucontext, with those of the process's first spawn.  The sticky
  * exception flags (fetestexcept) are promised neither way, as the ABI does
- * not keep them across a call: on x86_64 a coroutine gets back those it
- * had when it switched out, on aarch64 they are the thread's.
+ * not keep them across a call: a coroutine gets them back as they were
+ * when it switched out on x86_64 and with ucontext; with asm on aarch64
+ * (FPSR) they are the thread's.
  *
  * Errors: -1 and errno, like POSIX.  Calls marked SUSPENDS may park the
  * calling coroutine; every other call returns without switching.  Only a

@@ -54,9 +54,9 @@
  *   MXCSR  loaded as saved, always (ldmxcsr of any value is cheap).  The
  *          costly part would be to *compare*: the branch would wait for
  *          stmxcsr, the slowest instruction here, and a load of what it
- *          just stored (raw switch 8.0 ns that way, 5.5-6.2 this way on the
- *          AMD EPYC VM of bench/results/PEERS.md; Boost.Context loads it
- *          always too).  So the sticky flags come back with the coroutine
+ *          just stored (a copy of each way in a loop: 8.0 ns against
+ *          5.5-6.2 ns on the AMD EPYC VM of bench/results/PEERS.md;
+ *          Boost.Context loads it always too).  So the sticky flags come back with the coroutine
  *          that raised them, which the ABI allows (it leaves them to the
  *          caller).  Where ldmxcsr of a *different* value is slow (an
  *          earlier session's Intel VM: ~70 ns), two coroutines whose flags
@@ -82,8 +82,8 @@ ba_switch_jump:
 	subq	$8, %rsp
 	stmxcsr	(%rsp)		/* SSE control and status, 4 bytes */
 	fnstcw	4(%rsp)		/* x87 control word, 2 bytes */
-	movzwl	4(%rsp), %ecx	/* ours, to compare with theirs (ecx, rdx: */
-	movq	%rsp, (%rdi)	/* scratch, the ABI lets us clobber them) */
+	movzwl	4(%rsp), %ecx	/* ours, to compare with theirs (scratch) */
+	movq	%rsp, (%rdi)	/* from->sp = rsp: we are parked */
 
 	/* 2. The switch: pick up their stack pointer.  From the next
 	 *    instruction on we are on the other coroutine's stack.  (The
