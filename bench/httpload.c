@@ -396,7 +396,7 @@ static void fill_result(load_result *r, const loader *ls, hist *latency_ns, hist
         hist_merge(rate, &ls[i].rate);
     }
     r->url = o->url;
-    r->backend = ba_switch_backend_name;
+    r->backend = ba_switch_backend_name();
     r->threads = o->threads;
     r->connections = o->connections;
     r->warmup_s = o->warmup_requests ? 0 : o->warmup_s;

@@ -446,7 +446,7 @@ static void measure_million(struct figures *f)
 static void print_human(const struct figures *f, const struct counts *c, bool million)
 {
     printf("bareawait bench/sched  backend: %s  (medians of %d rounds)\n",
-           ba_switch_backend_name, ROUNDS);
+           ba_switch_backend_name(), ROUNDS);
     printf("  raw switch      %8.1f ns  (ba_switch_jump alone)\n", f->raw);
     printf("  yield           %8.1f ns  %5.2fx raw switch\n", f->yield, f->yield / f->raw);
     printf("  spawn + join    %8.1f ns  %5.2fx raw switch\n", f->spawn_join,
@@ -473,7 +473,7 @@ static void print_json(const struct figures *f, bool million)
     printf("{\"backend\": \"%s\", \"raw_switch_ns\": %.1f, \"yield_ns\": %.1f, "
            "\"spawn_join_ns\": %.1f, \"fd_wake_ns\": %.1f, \"fd_wake_exact_ns\": %.1f, "
            "\"bytes_per_parked\": %.0f, \"pte_bytes_per_parked\": %.0f, \"create_parked_s\": %.4f",
-           ba_switch_backend_name, f->raw, f->yield, f->spawn_join, f->fd_wake, f->fd_wake_exact,
+           ba_switch_backend_name(), f->raw, f->yield, f->spawn_join, f->fd_wake, f->fd_wake_exact,
            f->per_parked, f->pte_per_parked, f->create_s);
     if (million)
         printf(", \"million_create_s\": %.3f, \"million_reserved_create_s\": %.3f, "

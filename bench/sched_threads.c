@@ -237,7 +237,7 @@ int sched_threads(int threads, const struct counts *c, bool json)
     int cores = usable_cores();
     if (json) {
         printf("{\"backend\": \"%s\", \"threads\": %d, \"cores\": %d",
-               ba_switch_backend_name, threads, cores);
+               ba_switch_backend_name(), threads, cores);
         print_json("yield", yield);
         print_json("spawn_join", spawn);
         print_json("bare_loop", bare);
@@ -246,7 +246,7 @@ int sched_threads(int threads, const struct counts *c, bool json)
     }
     printf("bareawait bench/sched --threads %d  backend: %s  (%d cores usable; medians of %d "
            "rounds, alternating)\n",
-           threads, ba_switch_backend_name, cores, SCALING_ROUNDS);
+           threads, ba_switch_backend_name(), cores, SCALING_ROUNDS);
     char many[32], procs[32];
     snprintf(many, sizeof many, "%d runtime%s", threads, threads == 1 ? "" : "s");
     snprintf(procs, sizeof procs, "%d process%s", threads, threads == 1 ? "" : "es");

@@ -55,7 +55,9 @@ void ba_switch_make(switch_ctx *ctx, void *lo, size_t size, switch_entry entry,
  * other context runs (both backends). */
 void ba_switch_jump(switch_ctx *from, switch_ctx *to);
 
-/* The backend's name, "ucontext" or "asm", for reports. */
-extern const char ba_switch_backend_name[];
+/* The backend's name, "ucontext" or "asm", for reports.  A function, not
+ * an array: an exported array gets an ASan ODR marker symbol
+ * (__odr_asan.<name>) beside it, a name outside the library's prefixes. */
+const char *ba_switch_backend_name(void);
 
 #endif

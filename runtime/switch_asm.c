@@ -27,7 +27,10 @@
 
 #include "switch.h"
 
-const char ba_switch_backend_name[] = "asm";
+const char *ba_switch_backend_name(void)
+{
+    return "asm";
+}
 
 /* The drawing above as a struct, lowest address first: what
  * switch_x86_64.S reads at ctx->sp on a first run. */

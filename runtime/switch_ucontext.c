@@ -26,7 +26,10 @@
 
 #include "switch.h"
 
-const char ba_switch_backend_name[] = "ucontext";
+const char *ba_switch_backend_name(void)
+{
+    return "ucontext";
+}
 
 /* The kernel reads and writes only this much of a sigset_t (8 bytes on
  * Linux; glibc's type is 128): the rest of a saved mask is never written,
